@@ -1,0 +1,77 @@
+import type { ChunkCache } from "./chunk-cache.js";
+import { sizeOf, type ChunkedArray } from "./chunked-array.js";
+import { copyBox } from "./copy-box.js";
+import { allocate, type TypedArray } from "./dtype.js";
+import { FormatError, InputError } from "../util/errors.js";
+
+/** Options for `readBox`. */
+export interface ReadBoxOptions {
+  /** Decoded chunks shared between reads of one task. */
+  cache?: ChunkCache;
+  /** Chunks fetched and decoded at once (default 8). */
+  concurrency?: number;
+}
+
+/**
+ * Reads the box `[start, stop)` of `array` into a new C-order typed array, touching only the
+ * chunks it overlaps. Chunks need not line up with the box.
+ */
+export async function readBox(
+  array: ChunkedArray,
+  start: readonly number[],
+  stop: readonly number[],
+  options: ReadBoxOptions = {},
+): Promise<TypedArray> {
+  const n = array.shape.length;
+  if (start.length !== n || stop.length !== n)
+    throw new InputError(`${array.source}: a box of ${start.length} dimensions for an array of ${n}`);
+  for (let d = 0; d < n; d++)
+    if (!(start[d] >= 0 && start[d] <= stop[d] && stop[d] <= array.shape[d]))
+      throw new InputError(
+        `${array.source}: box [${start}]..[${stop}] is outside shape [${array.shape}] on dimension ${array.dims[d]}`,
+      );
+  const extent = stop.map((s, d) => s - start[d]);
+  if (array.readRegion && !options.cache) return array.readRegion(start, stop);
+  const out = allocate(array.dtype, sizeOf(extent));
+  if (sizeOf(extent) === 0) return out;
+  const ranges = array.chunks.dims.map((dc, d) => dc.overlapping(start[d], stop[d]));
+  const all: number[][] = [];
+  const coords = ranges.map((r) => r[0]);
+  for (;;) {
+    all.push([...coords]);
+    let d = n - 1;
+    for (; d >= 0; d--) {
+      if (++coords[d] < ranges[d][1]) break;
+      coords[d] = ranges[d][0];
+    }
+    if (d < 0) break;
+  }
+  const concurrency = options.concurrency ?? 8;
+  let next = 0;
+  const worker = async () => {
+    while (next < all.length) {
+      const c = all[next++];
+      const load = () => array.readChunk(c);
+      const data = options.cache ? await options.cache.get(`${array.source}|${c}`, load) : await load();
+      const box = array.chunks.chunkBox(c);
+      const chunkShape = box.stop.map((s, d) => s - box.start[d]);
+      if (data.length !== sizeOf(chunkShape))
+        throw new FormatError(
+          `${array.source}: chunk [${c}] holds ${data.length} values, expected ${sizeOf(chunkShape)} ([${chunkShape}])`,
+        );
+      const lo = box.start.map((s, d) => Math.max(s, start[d]));
+      const hi = box.stop.map((s, d) => Math.min(s, stop[d]));
+      copyBox(
+        data,
+        chunkShape,
+        lo.map((v, d) => v - box.start[d]),
+        out,
+        extent,
+        lo.map((v, d) => v - start[d]),
+        hi.map((v, d) => v - lo[d]),
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, all.length) }, worker));
+  return out;
+}

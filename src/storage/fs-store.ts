@@ -1,0 +1,167 @@
+import { randomBytes } from "node:crypto";
+import { promises as fs, realpathSync } from "node:fs";
+import path from "node:path";
+import type { ByteSource, Store } from "./store.js";
+import { safeKey } from "./keys.js";
+import { DaeError, InputError } from "../util/errors.js";
+
+/**
+ * A store in a local directory. Writes go to a temporary file beside the target and are
+ * renamed into place, so a chunk is never seen half-written. Symlinks that lead out of the
+ * root are refused.
+ */
+export class FsStore implements Store {
+  readonly url: string;
+  private realRoot?: string;
+
+  constructor(
+    readonly root: string,
+    readonly writable = false,
+  ) {
+    this.url = root;
+  }
+
+  private async resolve(key: string): Promise<string> {
+    const file = path.join(this.root, safeKey(key, this.root));
+    // a symlink inside the store must not lead outside it
+    try {
+      const real = await fs.realpath(file);
+      this.realRoot ??= realpathSync(this.root);
+      if (real !== this.realRoot && !real.startsWith(this.realRoot + path.sep))
+        throw new InputError(`${this.root}: "${key}" is a link that leads out of the store; refused`);
+    } catch (e) {
+      if (e instanceof DaeError) throw e;
+    }
+    return file;
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const file = await this.resolve(key);
+    try {
+      return new Uint8Array(await fs.readFile(file));
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw ioError(e, file);
+    }
+  }
+
+  async getRange(key: string, offset: number, length: number): Promise<Uint8Array | undefined> {
+    const file = await this.resolve(key);
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(file, "r");
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw ioError(e, file);
+    }
+    try {
+      if (offset < 0) {
+        const { size } = await handle.stat();
+        offset = Math.max(0, size + offset);
+      }
+      return await readFully(handle, offset, length);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async size(key: string): Promise<number | undefined> {
+    try {
+      return (await fs.stat(await this.resolve(key))).size;
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async set(key: string, bytes: Uint8Array): Promise<void> {
+    if (!this.writable) throw new InputError(`${this.root} is opened read-only`);
+    const file = await this.resolve(key);
+    const tmp = `${file}.${randomBytes(6).toString("hex")}.partial`;
+    try {
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.writeFile(tmp, bytes);
+      await fs.rename(tmp, file);
+    } catch (e) {
+      await fs.rm(tmp, { force: true }).catch(() => undefined);
+      throw ioError(e, file);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    if (!this.writable) throw new InputError(`${this.root} is opened read-only`);
+    await fs.rm(await this.resolve(key), { force: true, recursive: true });
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const dir = prefix === "" ? this.root : await this.resolve(prefix);
+    try {
+      return (await fs.readdir(dir)).filter((n) => !n.endsWith(".partial"));
+    } catch (e) {
+      if (isMissing(e) || (e as NodeJS.ErrnoException).code === "ENOTDIR") return [];
+      throw ioError(e, dir);
+    }
+  }
+}
+
+/** One local file read with positioned reads (never loaded whole). */
+export class FileSource implements ByteSource {
+  private handle?: Promise<fs.FileHandle>;
+  private bytes?: number;
+
+  constructor(readonly url: string) {}
+
+  private open(): Promise<fs.FileHandle> {
+    this.handle ??= fs.open(this.url, "r").catch((e) => {
+      throw ioError(e, this.url);
+    });
+    return this.handle;
+  }
+
+  async size(): Promise<number> {
+    this.bytes ??= (await (await this.open()).stat()).size;
+    return this.bytes;
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const out = await readFully(await this.open(), offset, length);
+    if (out.length < length)
+      throw new DaeError(`${this.url}: file ends at byte ${offset + out.length}, expected ${offset + length} (truncated?)`);
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.handle) await (await this.handle).close();
+    this.handle = undefined;
+  }
+}
+
+async function readFully(handle: fs.FileHandle, offset: number, length: number): Promise<Uint8Array> {
+  const buf = new Uint8Array(length);
+  let got = 0;
+  while (got < length) {
+    const { bytesRead } = await handle.read(buf, got, length - got, offset + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got === length ? buf : buf.subarray(0, got);
+}
+
+function isMissing(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === "ENOENT";
+}
+
+/** A filesystem error as a one-line user error naming the file. */
+export function ioError(e: unknown, file: string): DaeError {
+  const err = e as NodeJS.ErrnoException;
+  const why: Record<string, string> = {
+    ENOENT: "no such file or directory",
+    EACCES: "permission denied",
+    EROFS: "read-only file system",
+    ENOSPC: "no space left on device",
+    EISDIR: "is a directory",
+    ENOTDIR: "a parent is not a directory",
+  };
+  return new DaeError(`${file}: ${why[err.code ?? ""] ?? err.message}`, { cause: e });
+}

@@ -1,0 +1,30 @@
+/**
+ * A key-value store of bytes under one root: a directory, an HTTP prefix, an S3 prefix.
+ * Keys are `/`-separated relative paths (`z/.zarray`, `z/c/0/1`). Stores never reach outside
+ * their root: a key with `..`, a leading `/` or a backslash is refused.
+ */
+export interface Store {
+  /** The root, for messages (a path or URL). */
+  readonly url: string;
+  /** The bytes of `key`, or `undefined` when it does not exist. */
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** `length` bytes of `key` from `offset` (a suffix of `length` bytes when `offset` < 0). */
+  getRange(key: string, offset: number, length: number): Promise<Uint8Array | undefined>;
+  /** Size in bytes of `key`, or `undefined` when it does not exist. */
+  size(key: string): Promise<number | undefined>;
+  /** Whether `set`/`delete` are allowed. */
+  readonly writable: boolean;
+  /** Writes `key` atomically: readers see the old bytes or the new ones, never a part. */
+  set(key: string, bytes: Uint8Array): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Keys directly under `prefix` (a folder-like listing: names, not full keys). */
+  list(prefix: string): Promise<string[]>;
+}
+
+/** A random-access source of bytes: one file, local or remote (NetCDF, HDF5, TIFF). */
+export interface ByteSource {
+  readonly url: string;
+  size(): Promise<number>;
+  read(offset: number, length: number): Promise<Uint8Array>;
+  close?(): Promise<void>;
+}
