@@ -5,15 +5,24 @@ import type { TypedArray } from "./dtype.js";
  * an input chunk straddling several of its slabs is decoded once, not once per slab; the
  * planner counts `maxBytes` in the task's memory.
  */
+let nextId = 0;
+
 export class ChunkCache {
   private readonly entries = new Map<string, TypedArray>();
   private bytes = 0;
   /** Chunks decoded (misses), for the plan's decode counts and the progress report. */
   decodes = 0;
 
+  /** Arrays are told apart by identity (two arrays may share a `source` name). */
+  private readonly ids = new WeakMap<object, number>();
+
   constructor(readonly maxBytes: number) {}
 
-  async get(key: string, load: () => Promise<TypedArray>): Promise<TypedArray> {
+  /** Chunk `coords` of `array`, from the cache or from `load`. */
+  async get(array: object, coords: readonly number[], load: () => Promise<TypedArray>): Promise<TypedArray> {
+    let id = this.ids.get(array);
+    if (id === undefined) this.ids.set(array, (id = nextId++));
+    const key = `${id}|${coords}`;
     const hit = this.entries.get(key);
     if (hit) {
       this.entries.delete(key);

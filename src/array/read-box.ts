@@ -52,7 +52,7 @@ export async function readBox(
     while (next < all.length) {
       const c = all[next++];
       const load = () => array.readChunk(c);
-      const data = options.cache ? await options.cache.get(`${array.source}|${c}`, load) : await load();
+      const data = options.cache ? await options.cache.get(array, c, load) : await load();
       const box = array.chunks.chunkBox(c);
       const chunkShape = box.stop.map((s, d) => s - box.start[d]);
       if (data.length !== sizeOf(chunkShape))

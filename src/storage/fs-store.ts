@@ -149,7 +149,8 @@ async function readFully(handle: fs.FileHandle, offset: number, length: number):
 
 function isMissing(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException).code;
-  return code === "ENOENT";
+  // a key below a file ("a/0/zarr.json" where "a/0" is a chunk) does not exist either
+  return code === "ENOENT" || code === "ENOTDIR";
 }
 
 /** A filesystem error as a one-line user error naming the file. */

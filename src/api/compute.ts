@@ -1,0 +1,212 @@
+import { freemem } from "node:os";
+import type { Attrs } from "../array/chunked-array.js";
+import type { NumberArray } from "../array/dtype.js";
+import type { Graph, SourceNode } from "../core/graph.js";
+import { encodeTimeValue, timeCoding } from "../dataset/time-units.js";
+import { finishZarrStore, hideUnfinishedRoot, prepareZarrTarget } from "../dataset/zarr-target.js";
+import { runPlan } from "../exec/coordinator.js";
+import type { Executor, Progress } from "../exec/executor.js";
+import { InlineExecutor } from "../exec/inline-executor.js";
+import type { TaskEnvironment } from "../exec/run-task.js";
+import { allShareable, openSource } from "../exec/sources.js";
+import { forgetTargets, openTarget } from "../exec/targets.js";
+import { defaultWorkers, ThreadExecutor } from "../exec/thread-executor.js";
+import { createZarrArray } from "../formats/zarr/index.js";
+import type { OutputTarget, Plan } from "../plan/plan.js";
+import { makePlan } from "../plan/planner.js";
+import type { Store } from "../storage/store.js";
+import { InputError } from "../util/errors.js";
+import { parseBytes } from "../util/format.js";
+import type { Coord } from "./coords.js";
+import type { LazyArray } from "./lazy-array.js";
+
+/** How to run: memory budget, workers, executor, progress. */
+export interface ComputeOptions {
+  /** Memory budget for all running tasks: bytes or a size like `"512MB"` (default: half the free memory, at most 8 GB). */
+  memory?: number | string;
+  /** Worker threads (default: one per core). */
+  workers?: number;
+  /** `threads` (default) or `inline` (this thread: tests, debugging, tiny arrays). */
+  executor?: "threads" | "inline";
+  onProgress?: (p: Progress) => void;
+  signal?: AbortSignal;
+}
+
+/** A computed array in memory. int64 results are held as Float64Array (exact to 2^53). */
+export interface LoadedArray {
+  name: string;
+  dims: string[];
+  shape: number[];
+  dtype: string;
+  data: NumberArray;
+  coords: Record<string, Coord>;
+  attrs: Attrs;
+}
+
+/** Options of `toZarr`. */
+export interface ToZarrOptions extends ComputeOptions {
+  /** Zarr format (default 3). */
+  zarrFormat?: 2 | 3;
+  /** Replace an existing store (default: refuse). */
+  overwrite?: boolean;
+  compressor?: "zstd" | "blosc" | "gzip" | "zlib" | "lz4" | "none";
+}
+
+/** What a run did, for reports. */
+export interface RunReport {
+  plan: Plan;
+  progress: Progress;
+}
+
+const MAX_DEFAULT_MEMORY = 8 * 1024 ** 3;
+
+/** The memory budget in bytes from an option. */
+export function resolveMemory(memory: number | string | undefined): number {
+  if (memory === undefined) return Math.max(256 << 20, Math.min(MAX_DEFAULT_MEMORY, Math.floor(freemem() / 2)));
+  const n = typeof memory === "number" ? memory : parseBytes(memory);
+  if (n === undefined || !(n > 0)) throw new InputError(`memory budget "${memory}" is not a size like 512MB or 2GB`);
+  return n;
+}
+
+function resolveWorkers(options: ComputeOptions): number {
+  if (options.executor === "inline") return 1;
+  const w = options.workers ?? defaultWorkers();
+  if (!(Number.isInteger(w) && w >= 1)) throw new InputError(`workers must be a positive integer, got ${w}`);
+  return w;
+}
+
+/** The graph all `arrays` stand on. */
+function mergeGraphs(arrays: LazyArray[]): Graph {
+  return Object.assign({}, ...arrays.map((a) => a.built.graph));
+}
+
+/** Output chunks from an array's rechunk hints (the planner fills in the rest). */
+function chunksOf(a: LazyArray, graphChunks: (a: LazyArray) => number[] | undefined): number[] | undefined {
+  if (Object.keys(a.chunkHint).length === 0) return graphChunks(a);
+  const base = graphChunks(a) ?? a.shape.map((n) => n);
+  return a.dims.map((d, i) => Math.min(a.shape[i], a.chunkHint[d] ?? base[i]) || 1);
+}
+
+/** Plans computing `arrays` to `targets`, without running anything (`dae plan`). */
+export function plan(arrays: LazyArray[], targets: OutputTarget[], options: ComputeOptions = {}, chunks?: (a: LazyArray) => number[] | undefined): Plan {
+  const graph = mergeGraphs(arrays);
+  return makePlan({
+    graph,
+    outputs: arrays.map((a, i) => ({ id: a.built.node.id, name: a.name, target: targets[i], chunks: chunksOf(a, chunks ?? (() => undefined)) })),
+    memory: resolveMemory(options.memory),
+    workers: resolveWorkers(options),
+  });
+}
+
+function executorFor(plan: Plan, options: ComputeOptions, env: TaskEnvironment): Executor {
+  const sources = Object.values(plan.graph).filter((n): n is SourceNode => n.op === "source");
+  if (options.executor === "inline" || !allShareable(sources)) return new InlineExecutor(env);
+  return new ThreadExecutor(plan.memory.workers);
+}
+
+const environment: TaskEnvironment = { openSource, openTarget: (t) => openTarget(t) };
+
+/**
+ * Computes several arrays in one pass over their shared inputs and returns them in memory
+ * (refused, before anything runs, when they do not fit the memory budget).
+ *
+ * @example
+ * ```ts
+ * const [m, s] = await compute([t.mean("time"), t.std("time")]);
+ * ```
+ */
+export async function compute(arrays: LazyArray[], options: ComputeOptions = {}): Promise<LoadedArray[]> {
+  const p = plan(arrays, arrays.map(() => ({ kind: "memory" })), options);
+  const results = await runPlan(p, executorFor(p, options, environment), environment, options);
+  return arrays.map((a, i) => ({
+    name: a.name,
+    dims: [...a.dims],
+    shape: [...a.shape],
+    dtype: a.dtype,
+    data: results[i]!,
+    coords: { ...a.coords },
+    attrs: a.attrs,
+  }));
+}
+
+/** Computes one array into memory. */
+export async function load(array: LazyArray, options: ComputeOptions = {}): Promise<LoadedArray> {
+  return (await compute([array], options))[0];
+}
+
+/**
+ * Computes arrays and writes them, with their coordinates and attributes, as one Zarr store
+ * that xarray opens as it is. Output chunks are written whole, once, atomically; the store's
+ * root metadata is written last, so an interrupted run never looks complete.
+ */
+export async function toZarr(arrays: LazyArray | LazyArray[], path: string, options: ToZarrOptions = {}): Promise<RunReport> {
+  const list = Array.isArray(arrays) ? arrays : [arrays];
+  const zarrFormat = options.zarrFormat ?? 3;
+  const names = new Set<string>();
+  for (const a of list) {
+    if (names.has(a.name)) throw new InputError(`two outputs are named "${a.name}": rename one (name option / --name)`);
+    names.add(a.name);
+  }
+  const targets: OutputTarget[] = list.map((a) => ({ kind: "zarr", url: path, path: a.name, zarrFormat }));
+  const p = plan(list, targets, options);
+  const store = await prepareZarrTarget(path, options.overwrite ?? false);
+  await writeCoords(store, list, zarrFormat, options);
+  for (let i = 0; i < list.length; i++) {
+    const a = list[i];
+    await createZarrArray(store, a.name, {
+      shape: [...a.shape],
+      dtype: a.dtype,
+      dims: [...a.dims],
+      chunks: p.outputs[i].chunkShape,
+      fillValue: a.dtype.startsWith("float") ? NaN : null,
+      attrs: a.attrs,
+      compressor: options.compressor,
+      zarrFormat,
+    });
+  }
+  // until every chunk is written, the store has no root metadata: it cannot look complete
+  await hideUnfinishedRoot(store);
+  let last: Progress | undefined;
+  forgetTargets();
+  await runPlan(p, executorFor(p, options, environment), environment, {
+    ...options,
+    onProgress: (pr) => {
+      last = pr;
+      options.onProgress?.(pr);
+    },
+  });
+  await finishZarrStore(store, [...names, ...coordNames(list)], {}, zarrFormat);
+  return { plan: p, progress: last ?? { tasksDone: 0, tasksTotal: 0, bytesRead: 0, bytesWritten: 0, decodes: 0, elapsedSeconds: 0 } };
+}
+
+function coordNames(list: LazyArray[]): string[] {
+  return [...new Set(list.flatMap((a) => Object.keys(a.coords)))].filter((d) => !list.some((a) => a.name === d));
+}
+
+/** Writes each dim's coordinate (times encoded in their units and calendar). */
+async function writeCoords(store: Store, list: LazyArray[], zarrFormat: 2 | 3, options: ToZarrOptions): Promise<void> {
+  const coords = new Map<string, Coord>();
+  for (const a of list) for (const [d, c] of Object.entries(a.coords)) if (!coords.has(d)) coords.set(d, c);
+  for (const [dim, c] of coords) {
+    if (list.some((a) => a.name === dim)) continue;
+    let values = c.values;
+    const attrs: Attrs = { ...c.attrs };
+    if (c.time) {
+      const coding = timeCoding(c.time.units, c.time.calendar);
+      values = values.map((v) => encodeTimeValue(v, coding));
+      attrs.units = c.time.units;
+      attrs.calendar = c.time.calendar;
+    }
+    const array = await createZarrArray(store, dim, {
+      shape: [values.length],
+      dtype: "float64",
+      dims: [dim],
+      chunks: [Math.max(1, values.length)],
+      fillValue: NaN,
+      attrs,
+      compressor: options.compressor,
+      zarrFormat,
+    });
+    if (values.length) await array.writeChunk([0], values);
+  }
+}

@@ -1,0 +1,248 @@
+import type { Attrs } from "../array/chunked-array.js";
+import { isDType, type DType } from "../array/dtype.js";
+import type { ViewAxis } from "../core/graph.js";
+import { InputError } from "../util/errors.js";
+import { buildMap, buildReduce, buildView, type Built, type ReduceOptions } from "./build.js";
+import { sliceCoord, type Coord } from "./coords.js";
+import { resolveIndex, resolveLabel, type Resolved, type SelOptions, type Slice } from "./selection.js";
+
+/** Something that can stand beside an array in arithmetic: another array or a number. */
+export type ArrayLike = LazyArray | number;
+
+/**
+ * A lazy n-dimensional array with named dimensions, coordinates and attributes, like an
+ * xarray DataArray backed by dask — but nothing is read until `load`, `compute` or `toZarr`.
+ * Every method returns a new array; the graph behind it is plain data.
+ *
+ * @example
+ * ```ts
+ * const ds = await openDataset("eraint_uvz.nc");
+ * const speed = ds.u.pow(2).add(ds.v.pow(2)).sqrt();
+ * const zonal = ds.z.sel({ level: 500 }).mean("longitude");
+ * const values = await zonal.load();
+ * ```
+ */
+export class LazyArray {
+  constructor(
+    /** The node computing this array, with the graph it stands on. */
+    readonly built: Built,
+    /** 1-D coordinates of this array's dims, by dim name. */
+    readonly coords: Readonly<Record<string, Coord>>,
+    readonly attrs: Attrs = {},
+    readonly name: string = "data",
+    /** Output chunks asked for with `rechunk` (by dim). */
+    readonly chunkHint: Readonly<Record<string, number>> = {},
+  ) {}
+
+  get dims(): readonly string[] {
+    return this.built.node.dims;
+  }
+  get shape(): readonly number[] {
+    return this.built.node.shape;
+  }
+  get dtype(): DType {
+    return this.built.node.dtype;
+  }
+  get ndim(): number {
+    return this.dims.length;
+  }
+  get size(): number {
+    return this.shape.reduce((a, b) => a * b, 1);
+  }
+  /** Length of `dim`, or an error naming the dims there are. */
+  sizeOf(dim: string): number {
+    const i = this.dims.indexOf(dim);
+    if (i < 0) throw new InputError(`${this.name}: no dimension "${dim}" (dimensions: ${this.dims.join(", ") || "none"})`);
+    return this.shape[i];
+  }
+
+  private derive(built: Built, coords: Record<string, Coord>, attrs: Attrs = {}, name = this.name): LazyArray {
+    const kept: Record<string, Coord> = {};
+    for (const d of built.node.dims) if (coords[d]) kept[d] = coords[d];
+    const hint: Record<string, number> = {};
+    for (const [d, n] of Object.entries(this.chunkHint)) if (built.node.dims.includes(d)) hint[d] = n;
+    return new LazyArray(built, kept, attrs, name, hint);
+  }
+
+  /** Elementwise `fn` of this and `others`, broadcast by dim name (attrs dropped, as xarray). */
+  private map(fn: string, others: ArrayLike[] = [], dtype?: DType): LazyArray {
+    const operands = [this, ...others];
+    const built = buildMap(
+      fn,
+      operands.map((o) => (typeof o === "number" ? o : o.built)),
+      operands.map((o) => (typeof o === "number" ? String(o) : o.name)),
+      dtype,
+    );
+    const coords: Record<string, Coord> = {};
+    for (const o of [...operands].reverse()) if (typeof o !== "number") Object.assign(coords, o.coords);
+    return this.derive(built, coords);
+  }
+
+  add(other: ArrayLike): LazyArray { return this.map("add", [other]); }
+  sub(other: ArrayLike): LazyArray { return this.map("sub", [other]); }
+  mul(other: ArrayLike): LazyArray { return this.map("mul", [other]); }
+  div(other: ArrayLike): LazyArray { return this.map("div", [other]); }
+  /** Floor division, as numpy's `//`. */
+  floordiv(other: ArrayLike): LazyArray { return this.map("floordiv", [other]); }
+  mod(other: ArrayLike): LazyArray { return this.map("mod", [other]); }
+  pow(other: ArrayLike): LazyArray { return this.map("pow", [other]); }
+  neg(): LazyArray { return this.map("neg"); }
+  abs(): LazyArray { return this.map("abs"); }
+  sqrt(): LazyArray { return this.map("sqrt"); }
+  exp(): LazyArray { return this.map("exp"); }
+  log(): LazyArray { return this.map("log"); }
+  log10(): LazyArray { return this.map("log10"); }
+  sin(): LazyArray { return this.map("sin"); }
+  cos(): LazyArray { return this.map("cos"); }
+  tan(): LazyArray { return this.map("tan"); }
+  floor(): LazyArray { return this.map("floor"); }
+  ceil(): LazyArray { return this.map("ceil"); }
+  /** Rounds half to even, as numpy. */
+  round(): LazyArray { return this.map("round"); }
+  minimum(other: ArrayLike): LazyArray { return this.map("minimum", [other]); }
+  maximum(other: ArrayLike): LazyArray { return this.map("maximum", [other]); }
+  clip(min: ArrayLike, max: ArrayLike): LazyArray { return this.map("clip", [min, max]); }
+  gt(other: ArrayLike): LazyArray { return this.map("gt", [other]); }
+  ge(other: ArrayLike): LazyArray { return this.map("ge", [other]); }
+  lt(other: ArrayLike): LazyArray { return this.map("lt", [other]); }
+  le(other: ArrayLike): LazyArray { return this.map("le", [other]); }
+  eq(other: ArrayLike): LazyArray { return this.map("eq", [other]); }
+  ne(other: ArrayLike): LazyArray { return this.map("ne", [other]); }
+  and(other: ArrayLike): LazyArray { return this.map("and", [other]); }
+  or(other: ArrayLike): LazyArray { return this.map("or", [other]); }
+  xor(other: ArrayLike): LazyArray { return this.map("xor", [other]); }
+  not(): LazyArray { return this.map("not"); }
+  isnull(): LazyArray { return this.map("isnull"); }
+  notnull(): LazyArray { return this.map("notnull"); }
+  /** Keeps values where `cond` is true, `other` (default NaN) elsewhere, as xarray's `where`. */
+  where(cond: ArrayLike, other: ArrayLike = NaN): LazyArray {
+    const built = buildMap(
+      "where",
+      [cond, this, other].map((o) => (typeof o === "number" ? o : o.built)),
+      [typeof cond === "number" ? "cond" : cond.name, this.name, String(other)],
+    );
+    const coords = { ...(typeof other === "number" ? {} : other.coords), ...(typeof cond === "number" ? {} : cond.coords), ...this.coords };
+    return this.derive(built, coords, this.attrs);
+  }
+  /** Replaces NaN with `value`. */
+  fillna(value: ArrayLike): LazyArray { return this.map("fillna", [value]); }
+  /** The values converted to `dtype` (floats to ints truncate toward zero). */
+  astype(dtype: string): LazyArray {
+    if (!isDType(dtype)) throw new InputError(`astype: unknown dtype "${dtype}"`);
+    return this.map("identity", [], dtype);
+  }
+
+  /** Selects by position: an integer drops the dim, a slice keeps it (steps allowed). */
+  isel(selection: Record<string, number | Slice>): LazyArray {
+    const resolved: Record<string, Resolved> = {};
+    for (const [dim, key] of Object.entries(selection)) resolved[dim] = resolveIndex(dim, this.sizeOf(dim), key);
+    return this.select(resolved);
+  }
+
+  /**
+   * Selects by coordinate label: a label drops the dim, a slice of labels keeps it
+   * (inclusive at both ends, as pandas); times as `"2000-01-31"`.
+   */
+  sel(selection: Record<string, number | string | Slice>, options: SelOptions = {}): LazyArray {
+    const resolved: Record<string, Resolved> = {};
+    for (const [dim, key] of Object.entries(selection)) {
+      this.sizeOf(dim);
+      resolved[dim] = resolveLabel(this.coords[dim], dim, key, options);
+    }
+    return this.select(resolved);
+  }
+
+  private select(resolved: Record<string, Resolved>): LazyArray {
+    const dims: string[] = [];
+    const shape: number[] = [];
+    const axes: ViewAxis[] = [];
+    const fixed: Record<string, number> = {};
+    const coords: Record<string, Coord> = {};
+    this.dims.forEach((d, i) => {
+      const r = resolved[d] ?? { kind: "range", start: 0, step: 1, count: this.shape[i] };
+      if (r.kind === "index") {
+        fixed[d] = r.index;
+        return;
+      }
+      dims.push(d);
+      shape.push(r.count);
+      axes.push({ inDim: d, start: r.start, step: r.step });
+      if (this.coords[d]) coords[d] = sliceCoord(this.coords[d], r.start, r.step, r.count);
+    });
+    return this.derive(buildView(this.built, dims, shape, axes, fixed), coords, this.attrs);
+  }
+
+  /** Reorders the dims (all of them, or `...` style: the given ones first). */
+  transpose(...order: string[]): LazyArray {
+    for (const d of order) this.sizeOf(d);
+    const dims = [...order, ...this.dims.filter((d) => !order.includes(d))];
+    const shape = dims.map((d) => this.sizeOf(d));
+    const axes = dims.map((d) => ({ inDim: d, start: 0, step: 1 }));
+    return this.derive(buildView(this.built, dims, shape, axes, {}), { ...this.coords }, this.attrs);
+  }
+
+  /** Drops dims of length 1 (all, or the ones named). */
+  squeeze(...which: string[]): LazyArray {
+    for (const d of which)
+      if (this.sizeOf(d) !== 1) throw new InputError(`squeeze: dimension "${d}" has length ${this.sizeOf(d)}, not 1`);
+    const drop = which.length ? which : this.dims.filter((_, i) => this.shape[i] === 1);
+    return this.isel(Object.fromEntries(drop.map((d) => [d, 0])));
+  }
+
+  /** Repeats the array along new dims (given with their lengths), placed first. */
+  expandDims(newDims: Record<string, number>): LazyArray {
+    const added = Object.keys(newDims);
+    for (const d of added) if (this.dims.includes(d)) throw new InputError(`expandDims: "${d}" is already a dimension`);
+    const dims = [...added, ...this.dims];
+    const shape = [...added.map((d) => newDims[d]), ...this.shape];
+    const axes = dims.map((d) => (added.includes(d) ? undefined : { inDim: d, start: 0, step: 1 }));
+    return this.derive(buildView(this.built, dims, shape, axes, {}), { ...this.coords }, this.attrs);
+  }
+
+  private reduce(fn: string, dims: string | string[] | undefined, options: ReduceOptions = {}): LazyArray {
+    const over = dims === undefined ? [] : Array.isArray(dims) ? dims : [dims];
+    for (const d of over) this.sizeOf(d);
+    return this.derive(buildReduce(fn, this.built, over, options), { ...this.coords });
+  }
+
+  /** Sum over `dims` (all when omitted); NaN skipped on floats. */
+  sum(dims?: string | string[], options?: ReduceOptions): LazyArray { return this.reduce("sum", dims, options); }
+  mean(dims?: string | string[], options?: ReduceOptions): LazyArray { return this.reduce("mean", dims, options); }
+  min(dims?: string | string[], options?: ReduceOptions): LazyArray { return this.reduce("min", dims, options); }
+  max(dims?: string | string[], options?: ReduceOptions): LazyArray { return this.reduce("max", dims, options); }
+  prod(dims?: string | string[], options?: ReduceOptions): LazyArray { return this.reduce("prod", dims, options); }
+  /** Standard deviation with `ddof` (default 0, as xarray). */
+  std(dims?: string | string[], options?: ReduceOptions): LazyArray { return this.reduce("std", dims, options); }
+  var(dims?: string | string[], options?: ReduceOptions): LazyArray { return this.reduce("var", dims, options); }
+  /** Number of non-NaN values. */
+  count(dims?: string | string[]): LazyArray { return this.reduce("count", dims); }
+  median(dims?: string | string[], options?: ReduceOptions): LazyArray { return this.reduce("median", dims, options); }
+  /** The `q` quantile (linear interpolation, as numpy's default). */
+  quantile(q: number, dims?: string | string[], options?: ReduceOptions): LazyArray {
+    return this.reduce("quantile", dims, { ...options, q });
+  }
+  /** Index of the minimum along one dim. */
+  argmin(dim: string, options?: ReduceOptions): LazyArray { return this.reduce("argmin", dim, options); }
+  argmax(dim: string, options?: ReduceOptions): LazyArray { return this.reduce("argmax", dim, options); }
+  any(dims?: string | string[]): LazyArray { return this.reduce("any", dims); }
+  all(dims?: string | string[]): LazyArray { return this.reduce("all", dims); }
+
+  /** The same values, to be written with these chunks (per dim; others keep theirs). */
+  rechunk(chunks: Record<string, number>): LazyArray {
+    for (const [d, n] of Object.entries(chunks)) {
+      this.sizeOf(d);
+      if (!(Number.isInteger(n) && n > 0)) throw new InputError(`rechunk: chunk size ${n} for "${d}" must be a positive integer`);
+    }
+    return new LazyArray(this.built, this.coords, this.attrs, this.name, { ...this.chunkHint, ...chunks });
+  }
+
+  /** Alias of `rechunk`, as xarray's `chunk`. */
+  chunk(chunks: Record<string, number>): LazyArray {
+    return this.rechunk(chunks);
+  }
+
+  /** The same array under another name. */
+  rename(name: string): LazyArray {
+    return new LazyArray(this.built, this.coords, this.attrs, name, this.chunkHint);
+  }
+}

@@ -1,0 +1,246 @@
+import type { ChunkCache } from "../array/chunk-cache.js";
+import type { ChunkedArray } from "../array/chunked-array.js";
+import { stridesOf } from "../array/copy-box.js";
+import type { NumberArray } from "../array/dtype.js";
+import { readBox } from "../array/read-box.js";
+import { boxKey, boxShape, boxSize, type Box } from "./box.js";
+import { broadcastTo, gather, stridesFor } from "./gather.js";
+import type { Graph, MapNode, Node, ReduceNode, SourceNode, ViewNode, WindowNode } from "./graph.js";
+import { elementwise, type Arg } from "./kernels/elementwise.js";
+import { engineAllocate, toEngineArray } from "./kernels/numeric.js";
+import { isWhole, reducer, type Reducer } from "./kernels/reductions.js";
+import { windowKernel } from "./kernels/window-kernels.js";
+
+/** What evaluating blocks of a graph needs: the graph, its opened sources, a chunk cache. */
+export interface EvalContext {
+  graph: Graph;
+  /** Opens (once) the array behind a source node. */
+  openSource(node: SourceNode): Promise<ChunkedArray>;
+  cache: ChunkCache;
+  /** Slab extents per reduce node and reduced dim, chosen by the planner to fit memory. */
+  slabs: Record<string, Record<string, number>>;
+  /** Node ids read by more than one consumer: their blocks are kept for the task (CSE). */
+  shared: Set<string>;
+  memo: Map<string, Promise<NumberArray>>;
+  stats: { bytesRead: number };
+}
+
+/** Computes `node` over `box` (in the node's dims order), C order. */
+export function evaluate(ctx: EvalContext, id: string, box: Box): Promise<NumberArray> {
+  if (!ctx.shared.has(id)) return evaluateNode(ctx, ctx.graph[id], box);
+  const key = `${id}|${boxKey(box)}`;
+  let p = ctx.memo.get(key);
+  if (!p) {
+    p = evaluateNode(ctx, ctx.graph[id], box);
+    ctx.memo.set(key, p);
+  }
+  return p;
+}
+
+function evaluateNode(ctx: EvalContext, node: Node, box: Box): Promise<NumberArray> {
+  switch (node.op) {
+    case "source":
+      return evaluateSource(ctx, node, box);
+    case "map":
+      return evaluateMap(ctx, node, box);
+    case "view":
+      return evaluateView(ctx, node, box);
+    case "reduce":
+      return evaluateReduce(ctx, node, box);
+    case "window":
+      return evaluateWindow(ctx, node, box);
+  }
+}
+
+async function evaluateSource(ctx: EvalContext, node: SourceNode, box: Box): Promise<NumberArray> {
+  const array = await ctx.openSource(node);
+  const data = await readBox(array, box.start, box.stop, { cache: ctx.cache });
+  ctx.stats.bytesRead += data.byteLength;
+  return toEngineArray(data);
+}
+
+async function evaluateMap(ctx: EvalContext, node: MapNode, box: Box): Promise<NumberArray> {
+  const shape = boxShape(box);
+  const size = boxSize(box);
+  const args: Arg[] = [];
+  for (const operand of node.inputs) {
+    if ("scalar" in operand) {
+      args.push(operand.scalar);
+      continue;
+    }
+    const input = ctx.graph[operand.node];
+    const inBox = projectBox(node.dims, box, input.dims);
+    const data = await evaluate(ctx, input.id, inBox);
+    args.push(broadcastTo(data, input.dims, boxShape(inBox), node.dims, shape));
+  }
+  const out = engineAllocate(node.dtype, size);
+  elementwise(node.fn).run(out, args);
+  return out;
+}
+
+/** The part of `box` (over `dims`) that covers `subDims`. */
+export function projectBox(dims: readonly string[], box: Box, subDims: readonly string[]): Box {
+  const start: number[] = [];
+  const stop: number[] = [];
+  for (const d of subDims) {
+    const k = dims.indexOf(d);
+    start.push(box.start[k]);
+    stop.push(box.stop[k]);
+  }
+  return { start, stop };
+}
+
+/** The input box a view's output box reads. */
+export function viewInputBox(node: ViewNode, input: Node, box: Box): Box {
+  const start = input.dims.map((d) => node.fixed[d] ?? 0);
+  const stop = input.dims.map((d) => (node.fixed[d] ?? 0) + 1);
+  node.axes.forEach((a, k) => {
+    if (!a) return;
+    const i = input.dims.indexOf(a.inDim);
+    const first = a.start + a.step * box.start[k];
+    const last = a.start + a.step * (box.stop[k] - 1);
+    start[i] = Math.min(first, last);
+    stop[i] = Math.max(first, last) + 1;
+    if (box.stop[k] <= box.start[k]) stop[i] = start[i];
+  });
+  return { start, stop };
+}
+
+async function evaluateView(ctx: EvalContext, node: ViewNode, box: Box): Promise<NumberArray> {
+  const input = ctx.graph[node.input];
+  const inBox = viewInputBox(node, input, box);
+  const data = await evaluate(ctx, input.id, inBox);
+  const inStrides = stridesOf(boxShape(inBox));
+  let offset = 0;
+  const strides = node.axes.map((a, k) => {
+    if (!a) return 0;
+    const i = input.dims.indexOf(a.inDim);
+    const first = a.start + a.step * box.start[k];
+    offset += (first - inBox.start[i]) * inStrides[i];
+    return a.step * inStrides[i];
+  });
+  const out = engineAllocate(node.dtype, boxSize(box));
+  gather(data, offset, strides, boxShape(box), out);
+  return out;
+}
+
+/** The input box a reduction's output box reads: the output box plus the reduced dims whole. */
+export function reduceInputBox(node: ReduceNode, input: Node, box: Box): Box {
+  const start = input.dims.map((d, i) => (node.over.includes(d) ? 0 : box.start[node.dims.indexOf(d)]));
+  const stop = input.dims.map((d, i) => (node.over.includes(d) ? input.shape[i] : box.stop[node.dims.indexOf(d)]));
+  return { start, stop };
+}
+
+async function evaluateReduce(ctx: EvalContext, node: ReduceNode, box: Box): Promise<NumberArray> {
+  const r = reducer(node.fn);
+  const out = engineAllocate(node.dtype, boxSize(box));
+  const input = ctx.graph[node.input];
+  const inBox = reduceInputBox(node, input, box);
+  if (isWhole(r)) {
+    const { data, run } = await runsLayout(ctx, node, input, inBox);
+    r.reduceRuns(data, run, out, node.skipna, node.params);
+    return out;
+  }
+  const [state] = await foldReduce(ctx, [node], box, inBox);
+  r.finalize(state, out, node.params);
+  return out;
+}
+
+/**
+ * Folds the reduced range `inBox` of the input into fresh states for the output `box`,
+ * slab by slab (slab extents from the planner), so memory does not grow with the axis.
+ * Several reductions of the same input over the same dims fold each slab once, together.
+ */
+export async function foldReduce(ctx: EvalContext, nodes: ReduceNode[], box: Box, inBox: Box): Promise<Float64Array[][]> {
+  const node = nodes[0];
+  const reducers = nodes.map((n) => reducer(n.fn) as Reducer);
+  const input = ctx.graph[node.input];
+  const n = boxSize(box);
+  const states = reducers.map((r) => {
+    const state = Array.from({ length: r.slots }, () => new Float64Array(n));
+    r.init(state);
+    return state;
+  });
+  const slab = ctx.slabs[node.id] ?? {};
+  const reducedAxes = input.dims.flatMap((d, i) => (node.over.includes(d) ? [i] : []));
+  const leading = reducedAxes.every((i, k) => i === k);
+  // an empty reduced range folds nothing (sum 0, mean NaN, count 0...)
+  if (reducedAxes.some((i) => inBox.stop[i] <= inBox.start[i])) return states;
+  const step = (i: number) => Math.max(1, slab[input.dims[i]] ?? inBox.stop[i] - inBox.start[i]);
+  // iterate slabs over the reduced axes, in C order
+  const cur = reducedAxes.map((i) => inBox.start[i]);
+  for (;;) {
+    const slabBox: Box = { start: [...inBox.start], stop: [...inBox.stop] };
+    reducedAxes.forEach((i, k) => {
+      slabBox.start[i] = cur[k];
+      slabBox.stop[i] = Math.min(inBox.stop[i], cur[k] + step(i));
+    });
+    const base = reducedAxes.length === 1 ? slabBox.start[reducedAxes[0]] : 0;
+    const planes = reducedAxes.reduce((p, i) => p * (slabBox.stop[i] - slabBox.start[i]), 1);
+    if (leading) {
+      const data = await evaluate(ctx, input.id, slabBox);
+      reducers.forEach((r, j) => r.foldPlanes(states[j], data, planes, base, nodes[j].skipna));
+    } else {
+      const { data, run } = await runsLayout(ctx, node, input, slabBox);
+      reducers.forEach((r, j) => r.foldRuns(states[j], data, run, base, nodes[j].skipna));
+    }
+    let k = reducedAxes.length - 1;
+    for (; k >= 0; k--) {
+      const i = reducedAxes[k];
+      cur[k] += step(i);
+      if (cur[k] < inBox.stop[i]) break;
+      cur[k] = inBox.start[i];
+    }
+    if (k < 0) return states;
+  }
+}
+
+/** The input over `inBox` laid out [kept..., reduced...], so each output owns one run. */
+async function runsLayout(ctx: EvalContext, node: ReduceNode, input: Node, inBox: Box) {
+  const data = await evaluate(ctx, input.id, inBox);
+  const shape = boxShape(inBox);
+  const kept = input.dims.filter((d) => !node.over.includes(d));
+  const order = [...kept, ...input.dims.filter((d) => node.over.includes(d))];
+  const run = node.over.reduce((p, d) => p * shape[input.dims.indexOf(d)], 1);
+  const trailing = order.every((d, i) => d === input.dims[i]);
+  if (trailing) return { data, run };
+  const outShape = order.map((d) => shape[input.dims.indexOf(d)]);
+  const out = new Float64Array(data.length);
+  gather(data, 0, stridesFor(input.dims, shape, order), outShape, out);
+  return { data: out as NumberArray, run };
+}
+
+async function evaluateWindow(ctx: EvalContext, node: WindowNode, box: Box): Promise<NumberArray> {
+  const input = ctx.graph[node.input];
+  const inBox = windowInputBox(node, input, box);
+  const data = await evaluate(ctx, input.id, inBox);
+  const out = engineAllocate(node.dtype, boxSize(box));
+  windowKernel(node.kernel)({ node, input, inBox, data, box, out });
+  return out;
+}
+
+/** The input box a window op's output box reads: the union of the windows it covers. */
+export function windowInputBox(node: WindowNode, input: Node, box: Box): Box {
+  const start: number[] = [];
+  const stop: number[] = [];
+  input.dims.forEach((d, i) => {
+    const w = node.windows[d];
+    const k = node.dims.indexOf(w ? w.outDim : d);
+    if (!w) {
+      start.push(box.start[k]);
+      stop.push(box.stop[k]);
+      return;
+    }
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let j = box.start[k]; j < box.stop[k]; j++) {
+      if (w.stops[j] <= w.starts[j]) continue;
+      lo = Math.min(lo, w.starts[j]);
+      hi = Math.max(hi, w.stops[j]);
+    }
+    if (lo > hi) lo = hi = 0;
+    start.push(Math.max(0, lo));
+    stop.push(Math.min(input.shape[i], hi));
+  });
+  return { start, stop };
+}

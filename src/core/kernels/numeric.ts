@@ -1,0 +1,36 @@
+import { arrayClass, isBigInt, type DType, type NumberArray, type TypedArray } from "../../array/dtype.js";
+
+/**
+ * Inside the engine every block is a `NumberArray`: int64/uint64 are held as Float64Array
+ * (exact to 2^53), so that kernels never mix BigInt and number. They turn back into
+ * BigInt64Array only where they are written.
+ */
+export function engineAllocate(dtype: DType, length: number): NumberArray {
+  return (isBigInt(dtype) ? new Float64Array(length) : new (arrayClass(dtype))(length)) as NumberArray;
+}
+
+/** A block read from storage as the engine holds it (BigInt arrays become Float64Array). */
+export function toEngineArray(data: TypedArray): NumberArray {
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
+    const out = new Float64Array(data.length);
+    for (let i = 0; i < data.length; i++) out[i] = Number(data[i]);
+    return out;
+  }
+  return data;
+}
+
+/** An engine block converted to the typed array of `dtype` for writing. */
+export function toStorageArray(data: NumberArray, dtype: DType): TypedArray {
+  if (dtype === "int64" || dtype === "uint64") {
+    const out = dtype === "int64" ? new BigInt64Array(data.length) : new BigUint64Array(data.length);
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      out[i] = BigInt(Number.isFinite(v) ? Math.trunc(v) : 0);
+    }
+    return out;
+  }
+  if (data instanceof arrayClass(dtype)) return data;
+  const out = new (arrayClass(dtype))(data.length) as NumberArray;
+  out.set(data);
+  return out;
+}

@@ -1,0 +1,27 @@
+import type { Plan } from "../plan/plan.js";
+import type { TaskResult } from "./run-task.js";
+
+/**
+ * Runs tasks of a plan somewhere: in this thread, in a worker-thread pool, or on other
+ * machines. The coordinator decides what runs when; an executor only runs task `k`.
+ */
+export interface Executor {
+  readonly name: string;
+  /** How many tasks it runs at once. */
+  readonly concurrency: number;
+  /** Prepares to run tasks of `plan` (e.g. ships it to workers). */
+  start(plan: Plan): Promise<void>;
+  run(k: number): Promise<TaskResult>;
+  /** Releases workers and queues; called after success, failure and cancellation. */
+  close(): Promise<void>;
+}
+
+/** Progress of a run, as the CLI's bar and `--progress json` show it. */
+export interface Progress {
+  tasksDone: number;
+  tasksTotal: number;
+  bytesRead: number;
+  bytesWritten: number;
+  decodes: number;
+  elapsedSeconds: number;
+}

@@ -1,0 +1,145 @@
+import { ChunkCache } from "../array/chunk-cache.js";
+import type { ChunkedArray, WritableChunkedArray } from "../array/chunked-array.js";
+import { copyBox } from "../array/copy-box.js";
+import type { NumberArray } from "../array/dtype.js";
+import { boxShape, boxSize, type Box } from "../core/box.js";
+import { evaluate, foldReduce, reduceInputBox, type EvalContext } from "../core/evaluate.js";
+import { reducer, type Reducer } from "../core/kernels/reductions.js";
+import { canFoldTogether } from "../plan/planner.js";
+import { inputsOf, type Graph, type ReduceNode, type SourceNode } from "../core/graph.js";
+import { engineAllocate, toStorageArray } from "../core/kernels/numeric.js";
+import { blockBox, taskAt, type OutputTarget, type Plan } from "../plan/plan.js";
+
+/** What a worker needs besides the plan: how to open sources and output targets. */
+export interface TaskEnvironment {
+  openSource(node: SourceNode): Promise<ChunkedArray>;
+  openTarget(target: OutputTarget, output: number): Promise<WritableChunkedArray>;
+}
+
+/** What a task reports back. */
+export interface TaskResult {
+  task: number;
+  bytesRead: number;
+  bytesWritten: number;
+  decodes: number;
+  /** The block of each of the group's outputs that goes back to the caller (else undefined). */
+  data?: (NumberArray | undefined)[];
+  /** Partial reduction states per output, for a part of a split reduction. */
+  states?: Float64Array[][];
+}
+
+/**
+ * Runs task `k` of `plan`: evaluates its block of each output of its group (every node
+ * between an output and the sources, fused, in memory) and writes each output chunk of the
+ * block whole, once — or returns the block (in-memory outputs) or partial states (split
+ * reductions).
+ */
+export async function runTask(plan: Plan, k: number, env: TaskEnvironment): Promise<TaskResult> {
+  const task = taskAt(plan, k);
+  const group = plan.groups[task.group];
+  const box = blockBox(plan, task.group, task.block);
+  const ctx = evalContext(plan.graph, plan, env);
+  const result: TaskResult = { task: k, bytesRead: 0, bytesWritten: 0, decodes: 0 };
+  const roots = group.outputs.map((i) => plan.graph[plan.outputs[i].id]);
+  if (canFoldTogether(roots)) {
+    const input = plan.graph[roots[0].input];
+    const inBox = reduceInputBox(roots[0], input, box);
+    if (group.split && task.part !== undefined) {
+      const i = input.dims.indexOf(group.split.dim);
+      inBox.start[i] = task.part * group.split.partExtent;
+      inBox.stop[i] = Math.min(inBox.stop[i], inBox.start[i] + group.split.partExtent);
+    }
+    const states = await foldReduce(ctx, roots, box, inBox);
+    if (group.split) result.states = states;
+    else {
+      const blocks = roots.map((r, j) => finalizeState(r, states[j], boxSize(box)));
+      await deliver(plan, group.outputs, blocks, box, env, result);
+    }
+  } else {
+    const blocks: NumberArray[] = [];
+    for (const r of roots) blocks.push(await evaluate(ctx, r.id, box));
+    await deliver(plan, group.outputs, blocks, box, env, result);
+  }
+  result.bytesRead = ctx.stats.bytesRead;
+  result.decodes = ctx.cache.decodes;
+  return result;
+}
+
+/** The finished values of a reduction from its folded state. */
+export function finalizeState(node: ReduceNode, state: Float64Array[], size: number): NumberArray {
+  const out = engineAllocate(node.dtype, size);
+  (reducer(node.fn) as Reducer).finalize(state, out, node.params);
+  return out;
+}
+
+/** Writes each output's block to its target, or keeps it in `result.data` for the caller. */
+export async function deliver(
+  plan: Plan,
+  outputs: number[],
+  blocks: NumberArray[],
+  box: Box,
+  env: TaskEnvironment,
+  result: Pick<TaskResult, "data" | "bytesWritten">,
+): Promise<void> {
+  for (let j = 0; j < outputs.length; j++) {
+    const out = plan.outputs[outputs[j]];
+    if (out.target.kind === "memory") {
+      result.data ??= outputs.map(() => undefined);
+      result.data[j] = blocks[j];
+    } else result.bytesWritten += await writeBlock(await env.openTarget(out.target, outputs[j]), out.chunkShape, box, blocks[j]);
+  }
+}
+
+/** A fresh evaluation context for one task. */
+export function evalContext(graph: Graph, plan: Plan, env: TaskEnvironment): EvalContext {
+  const opened = new Map<string, Promise<ChunkedArray>>();
+  return {
+    graph,
+    openSource(node) {
+      let p = opened.get(node.id);
+      if (!p) opened.set(node.id, (p = env.openSource(node)));
+      return p;
+    },
+    cache: new ChunkCache(plan.memory.cacheBytes),
+    slabs: plan.slabs,
+    shared: sharedNodes(graph),
+    memo: new Map(),
+    stats: { bytesRead: 0 },
+  };
+}
+
+/** Nodes read by more than one consumer (identical sub-expressions): evaluated once per box. */
+function sharedNodes(graph: Graph): Set<string> {
+  const uses = new Map<string, number>();
+  for (const n of Object.values(graph)) for (const i of new Set(inputsOf(n))) uses.set(i, (uses.get(i) ?? 0) + 1);
+  return new Set([...uses].filter(([, c]) => c > 1).map(([id]) => id));
+}
+
+/** Writes every output chunk inside `box` from the block `data`; returns the bytes written. */
+export async function writeBlock(
+  target: WritableChunkedArray,
+  chunkShape: number[],
+  box: Box,
+  data: NumberArray,
+): Promise<number> {
+  const shape = boxShape(box);
+  const first = box.start.map((s, d) => Math.floor(s / chunkShape[d]));
+  const last = box.stop.map((s, d) => Math.ceil(s / chunkShape[d]));
+  const coords = [...first];
+  let bytes = 0;
+  for (;;) {
+    const chunk = target.chunks.chunkBox(coords);
+    const extent = chunk.stop.map((s, d) => s - chunk.start[d]);
+    const part = engineAllocate(target.dtype, boxSize(chunk));
+    copyBox(data, shape, chunk.start.map((s, d) => s - box.start[d]), part, extent, extent.map(() => 0), extent);
+    const stored = toStorageArray(part, target.dtype);
+    await target.writeChunk(coords, stored);
+    bytes += stored.byteLength;
+    let d = coords.length - 1;
+    for (; d >= 0; d--) {
+      if (++coords[d] < last[d]) break;
+      coords[d] = first[d];
+    }
+    if (d < 0) return bytes;
+  }
+}

@@ -1,0 +1,54 @@
+import os from "node:os";
+import { Piscina } from "piscina";
+import type { SourceNode } from "../core/graph.js";
+import { DaeError } from "../util/errors.js";
+import type { Plan } from "../plan/plan.js";
+import type { Executor } from "./executor.js";
+import type { TaskResult } from "./run-task.js";
+import { memorySnapshots, type MemorySnapshot } from "./sources.js";
+import type { ThreadReply, ThreadTask } from "./thread-worker.js";
+
+/** The worker script beside this file (`.js` when built, `.ts` under tsx). */
+const workerFile = new URL(`./thread-worker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
+
+/** Default worker count: one per core. */
+export function defaultWorkers(): number {
+  return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+}
+
+/**
+ * Runs tasks in a pool of worker threads (piscina), one per core by default. Tasks carry
+ * the plan as data; in-memory sources cross as shared snapshots.
+ */
+export class ThreadExecutor implements Executor {
+  readonly name = "threads";
+  private pool?: Piscina;
+  private plan?: Plan;
+  private snapshots: Record<string, MemorySnapshot> = {};
+
+  constructor(readonly concurrency = defaultWorkers()) {}
+
+  async start(plan: Plan): Promise<void> {
+    this.plan = plan;
+    const sources = Object.values(plan.graph).filter((n): n is SourceNode => n.op === "source");
+    this.snapshots = memorySnapshots(sources);
+    this.pool = new Piscina({
+      filename: workerFile.href,
+      minThreads: this.concurrency,
+      maxThreads: this.concurrency,
+      idleTimeout: 1000,
+    });
+  }
+
+  async run(k: number): Promise<TaskResult> {
+    const msg: ThreadTask = { plan: this.plan!, k, snapshots: this.snapshots };
+    const reply: ThreadReply = await this.pool!.run(msg);
+    if ("userError" in reply) throw new DaeError(reply.userError);
+    return reply;
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.destroy();
+    this.pool = undefined;
+  }
+}

@@ -1,0 +1,26 @@
+import type { Plan } from "../plan/plan.js";
+import { runTask, type TaskResult } from "./run-task.js";
+import { adoptSnapshots, openSource, type MemorySnapshot } from "./sources.js";
+import { openTarget } from "./targets.js";
+import { DaeError } from "../util/errors.js";
+
+/** What the pool sends a worker thread for one task: plain data only, never code. */
+export interface ThreadTask {
+  plan: Plan;
+  k: number;
+  snapshots: Record<string, MemorySnapshot>;
+}
+
+/** A task's result, or the message of a user-facing error (classes do not cross threads). */
+export type ThreadReply = TaskResult | { userError: string };
+
+/** Runs one task in a worker thread (piscina calls the default export). */
+export default async function runThreadTask(msg: ThreadTask): Promise<ThreadReply> {
+  adoptSnapshots(msg.snapshots);
+  try {
+    return await runTask(msg.plan, msg.k, { openSource, openTarget });
+  } catch (e) {
+    if (e instanceof DaeError) return { userError: e.message };
+    throw e;
+  }
+}

@@ -1,0 +1,80 @@
+import { registry as zarritaCodecs } from "zarrita";
+import { arrayClass } from "../../../array/dtype.js";
+import type { Json } from "../json.js";
+import { bloscCodec } from "./blosc.js";
+import type { Codec, CodecContext } from "./codec.js";
+import { crc32cCodec } from "./crc32c.js";
+import { fixedScaleOffsetCodec } from "./fixed-scale-offset.js";
+
+type Factory = (config: Json, ctx: CodecContext) => Codec | Promise<Codec>;
+
+/** A codec from zarrita's registry, built for the pipeline's current dtype and shape. */
+function zarrita(name: string, withMeta = true): Factory {
+  return async (config, ctx) => {
+    const entry = await zarritaCodecs.get(name)!();
+    const meta = { dataType: ctx.dtype, shape: ctx.shape, codecs: [], fillValue: null };
+    // zarrita's codecs take its own metadata type; our dtype names are the same strings
+    const fromConfig = entry.fromConfig as (config: unknown, meta?: unknown) => unknown;
+    return (withMeta ? fromConfig(config, meta) : fromConfig(config)) as Codec;
+  };
+}
+
+/** A numcodecs compressor (numcodecs' gzip/zlib can encode; zarrita's cannot). */
+function numcodecs(load: () => Promise<{ default: { fromConfig(c: Json & { id: string }): { encode: Codec["encode"]; decode: Codec["decode"] } } }>): Factory {
+  return async (config) => {
+    const codec = (await load()).default.fromConfig({ id: "", ...config });
+    return {
+      kind: "bytes_to_bytes",
+      encode: (b: Uint8Array) => codec.encode(b as never) as Uint8Array | Promise<Uint8Array>,
+      decode: (b: Uint8Array) => codec.decode(b as never) as Uint8Array | Promise<Uint8Array>,
+    };
+  };
+}
+
+const gzip = numcodecs(() => import("numcodecs/gzip"));
+const zlib = numcodecs(() => import("numcodecs/zlib"));
+const zstd = numcodecs(() => import("numcodecs/zstd"));
+const lz4 = numcodecs(() => import("numcodecs/lz4"));
+
+const delta: Factory = (config, ctx) => {
+  // zarrita's delta works in the array's own dtype; numcodecs' `astype` would change it
+  const astype = config.astype;
+  if (astype !== undefined && astype !== config.dtype) throw new Error(`delta with astype ${JSON.stringify(astype)} is not supported`);
+  return zarrita("numcodecs.delta")(config, ctx);
+};
+
+// numcodecs' shuffle takes its element size from `elementsize`, not from the dtype
+const shuffle: Factory = (config, ctx) =>
+  zarrita("numcodecs.shuffle", false)({ elementsize: arrayClass(ctx.dtype).BYTES_PER_ELEMENT, ...config }, ctx);
+
+/** Codecs by the name they have in v3 metadata (v2 filters and compressors as `numcodecs.<id>`). */
+const FACTORIES: Record<string, Factory> = {
+  bytes: zarrita("bytes"),
+  transpose: zarrita("transpose"),
+  crc32c: () => crc32cCodec(),
+  blosc: bloscCodec,
+  gzip,
+  zlib,
+  zstd,
+  lz4,
+  bitround: zarrita("bitround"),
+  "numcodecs.blosc": bloscCodec,
+  "numcodecs.gzip": gzip,
+  "numcodecs.zlib": zlib,
+  "numcodecs.zstd": zstd,
+  "numcodecs.lz4": lz4,
+  "numcodecs.delta": delta,
+  "numcodecs.shuffle": shuffle,
+  "numcodecs.bitround": zarrita("bitround"),
+  "numcodecs.fixedscaleoffset": fixedScaleOffsetCodec,
+};
+
+/** Whether we know the codec `name`. */
+export function isKnownCodec(name: string): boolean {
+  return Object.prototype.hasOwnProperty.call(FACTORIES, name);
+}
+
+/** Builds codec `name` for an input of `ctx` (the caller checks `isKnownCodec` first). */
+export function buildCodec(name: string, config: Json, ctx: CodecContext): Codec | Promise<Codec> {
+  return FACTORIES[name](config, ctx);
+}

@@ -1,0 +1,51 @@
+import type { Store } from "../../storage/store.js";
+import { FormatError } from "../../util/errors.js";
+
+/** A JSON object as read from metadata. */
+export type Json = Record<string, unknown>;
+
+/** Reads and parses the JSON object at `key`, or undefined when the key is absent. */
+export async function readJson(store: Store, key: string): Promise<Json | undefined> {
+  const bytes = await store.get(key);
+  if (!bytes) return undefined;
+  return parseJson(bytes, `${store.url}/${key}`);
+}
+
+/** Parses a JSON object, naming `where` when the bytes are not one (NaN/Infinity allowed, as Python writes them). */
+export function parseJson(bytes: Uint8Array, where: string): Json {
+  const text = new TextDecoder().decode(bytes);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    try {
+      // Python's json writes bare NaN/Infinity (in .zattrs, say): read them as numbers
+      value = JSON.parse(text.replace(/(?<=[:,[]\s*)(-?Infinity|NaN)(?=\s*[,\]}])/g, '"__$1__"'), (_k, v) =>
+        v === "__NaN__" ? NaN : v === "__Infinity__" ? Infinity : v === "__-Infinity__" ? -Infinity : v,
+      );
+    } catch (e) {
+      throw new FormatError(`${where}: not valid JSON (${(e as Error).message})`);
+    }
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new FormatError(`${where}: expected a JSON object`);
+  return value as Json;
+}
+
+/**
+ * Encodes metadata as JSON: non-finite numbers as the strings Zarr uses (`"NaN"`, `"Infinity"`),
+ * bigints as exact integer literals.
+ */
+export function encodeJson(value: unknown): Uint8Array {
+  const big: string[] = [];
+  const text = JSON.stringify(
+    value,
+    (_k, v) => {
+      if (typeof v === "bigint") return `\u0000big${big.push(v.toString()) - 1}`;
+      if (typeof v === "number" && !Number.isFinite(v)) return Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
+      return v;
+    },
+    2,
+  );
+  return new TextEncoder().encode(text.replace(/"\\u0000big(\d+)"/g, (_m, i) => big[Number(i)]));
+}

@@ -1,0 +1,63 @@
+import type { Attrs, ChunkedArray } from "../../array/chunked-array.js";
+import type { Store } from "../../storage/store.js";
+import { joinKey } from "../../storage/keys.js";
+import { InputError } from "../../util/errors.js";
+import type { RawDataset } from "../raw-dataset.js";
+import { listNodes, readNode, type ZarrNode } from "./hierarchy.js";
+import { parseV2Array, parseV3Array, UnsupportedDTypeError } from "./metadata.js";
+import { InnerChunkReader, ZarrArray } from "./zarr-array.js";
+
+/**
+ * Opens the Zarr group (or array) at `path` in `store`, v2 or v3. Every numeric array under
+ * the group is listed, recursively, keyed by its path (`a/b`); arrays of strings or objects
+ * are left out. Consolidated metadata is used when present. Sharded arrays are read inner
+ * chunk by inner chunk, so their grid is the inner chunk grid.
+ *
+ * @example
+ * ```ts
+ * const ds = await openZarr(new FsStore("era.zarr"));
+ * const z = ds.variables.get("z")!; // dims from _ARRAY_DIMENSIONS / dimension_names
+ * ```
+ */
+export async function openZarr(store: Store, path = ""): Promise<RawDataset> {
+  const key = joinKey(...path.split("/"));
+  const where = key ? `${store.url}/${key}` : store.url;
+  const node = await readNode(store, key);
+  if (!node) throw new InputError(`${where}: not a Zarr store (no zarr.json, .zgroup or .zarray)`);
+  const variables = new Map<string, ChunkedArray>();
+  const format = `zarr-v${node.zarrFormat}`;
+  if (node.kind === "array") {
+    const name = key.split("/").pop() || store.url.replace(/\/+$/, "").split("/").pop()!.replace(/\.zarr$/, "");
+    variables.set(name, openArray(store, key, node, false)!);
+    return { format, source: where, variables, attrs: {} };
+  }
+  for (const child of await listNodes(store, key, node, true)) {
+    if (child.kind !== "array") continue;
+    const array = openArray(store, joinKey(key, child.path), child, true);
+    if (array) variables.set(child.path, array);
+  }
+  const attrs = (node.zarrFormat === 3 ? node.docs["zarr.json"].attributes ?? {} : node.docs[".zattrs"]) as Attrs;
+  return { format, source: where, variables, attrs };
+}
+
+/** The array at `key`; undefined for a non-numeric array when `skipUnsupported`. */
+function openArray(store: Store, key: string, node: ZarrNode, skipUnsupported: boolean): ChunkedArray | undefined {
+  const where = `${store.url}:${key}`;
+  try {
+    const meta =
+      node.zarrFormat === 3
+        ? parseV3Array(node.docs["zarr.json"], where)
+        : parseV2Array(node.docs[".zarray"], node.docs[".zattrs"], where);
+    return meta.sharding ? new InnerChunkReader(store, key, meta) : new ZarrArray(store, key, meta);
+  } catch (e) {
+    if (skipUnsupported && e instanceof UnsupportedDTypeError) return undefined;
+    throw e;
+  }
+}
+
+/** Whether `path` in `store` holds a Zarr group or array (v2 or v3). */
+export async function isZarr(store: Store, path = ""): Promise<boolean> {
+  const key = joinKey(...path.split("/"));
+  const sizes = await Promise.all(["zarr.json", ".zgroup", ".zarray"].map((n) => store.size(joinKey(key, n))));
+  return sizes.some((s) => s !== undefined);
+}

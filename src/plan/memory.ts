@@ -1,0 +1,77 @@
+import { itemSize } from "../array/dtype.js";
+import { boxShape, boxSize, type Box } from "../core/box.js";
+import type { Graph, Node } from "../core/graph.js";
+import { isWhole, reducer } from "../core/kernels/reductions.js";
+import { inputBox } from "./propagate.js";
+
+/** Chunks decoded at once by one box read (see readBox's `concurrency`). */
+export const READ_CONCURRENCY = 4;
+
+/** Bytes a block of `n` elements of a node takes in the engine (int64 as float64). */
+export function blockBytes(node: Node, n: number): number {
+  return n * Math.max(itemSize(node.dtype), node.dtype.endsWith("64") ? 8 : 1);
+}
+
+/**
+ * Peak bytes to evaluate `id` over `box`, following the evaluator: the output block, the
+ * input blocks held while the kernel runs, broadcast/transpose copies, reduction states and
+ * the chunks being decoded. It over-counts rather than under-counts: it is a promise.
+ */
+export function peakBytes(graph: Graph, id: string, box: Box, slabs: Record<string, Record<string, number>>): number {
+  const node = graph[id];
+  const out = blockBytes(node, boxSize(box));
+  switch (node.op) {
+    case "source": {
+      const chunk = node.chunkShape.reduce((a, b) => a * b, 1) * blockBytes(node, 1);
+      const touched = box.start.reduce((n, s, d) => n * chunksOverlapped(node.chunkShape[d], s, box.stop[d]), 1);
+      // decoded chunks in flight, plus their compressed bytes (at most as large)
+      return out + Math.min(READ_CONCURRENCY, touched) * chunk * 2;
+    }
+    case "map": {
+      let held = 0;
+      let transient = 0;
+      for (const o of node.inputs) {
+        if (!("node" in o)) continue;
+        const b = inputBox(graph, node, o.node, box);
+        const input = graph[o.node];
+        const p = peakBytes(graph, o.node, b, slabs);
+        const kept = blockBytes(input, boxSize(b)) + (input.dims.length !== node.dims.length ? blockBytes(input, boxSize(box)) : 0);
+        transient = Math.max(transient, held + p);
+        held += kept;
+      }
+      return Math.max(transient, held + out);
+    }
+    case "view":
+    case "window": {
+      const b = inputBox(graph, node, node.input, box);
+      return out + peakBytes(graph, node.input, b, slabs);
+    }
+    case "reduce": {
+      const input = graph[node.input];
+      const r = reducer(node.fn);
+      const full = inputBox(graph, node, node.input, box);
+      const slab = slabBox(full, input.dims, slabs[node.id] ?? {});
+      const state = isWhole(r) ? 0 : r.slots * 8 * boxSize(box);
+      // a non-leading layout is transposed into a float64 copy
+      const copy = boxSize(slab) * 8;
+      return out + state + copy + peakBytes(graph, node.input, slab, slabs);
+    }
+  }
+}
+
+/**
+ * The most chunks of size `chunk` that a range as long as [a, b) can overlap, wherever it
+ * starts: estimates then hold for every block of a plan, not only the first.
+ */
+function chunksOverlapped(chunk: number, a: number, b: number): number {
+  return b <= a ? 0 : Math.ceil((b - a - 1) / chunk) + 1;
+}
+
+/** The first slab of `full`, with extents from `slab` (by dim name) where given. */
+export function slabBox(full: Box, dims: readonly string[], slab: Record<string, number>): Box {
+  const shape = boxShape(full);
+  return {
+    start: [...full.start],
+    stop: full.start.map((s, i) => s + Math.min(shape[i], slab[dims[i]] ?? shape[i])),
+  };
+}

@@ -1,0 +1,82 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { fromArray } from "../../src/api/open-dataset.js";
+import { plan } from "../../src/api/compute.js";
+import { ChunkGrid } from "../../src/array/chunk-grid.js";
+import type { WritableChunkedArray } from "../../src/array/chunked-array.js";
+import { fromTypedArray } from "../../src/array/memory-array.js";
+import { runPlan } from "../../src/exec/coordinator.js";
+import { InlineExecutor } from "../../src/exec/inline-executor.js";
+import { openSource } from "../../src/exec/sources.js";
+import { peakBytes } from "../../src/plan/memory.js";
+import { blockBox, taskAt, totalTasks } from "../../src/plan/plan.js";
+import { closeEnough, refBinary, refReduce, refReducers } from "./reference.js";
+
+/** A writable in-memory target that counts writes per chunk. */
+function countingTarget(shape: number[], dims: string[], chunks: number[]) {
+  const inner = fromTypedArray(new Float64Array(shape.reduce((a, b) => a * b, 1)), { shape, dims, chunks });
+  const writes = new Map<string, number>();
+  const target: WritableChunkedArray = {
+    ...inner,
+    readChunk: inner.readChunk,
+    async writeChunk(coords, data) {
+      writes.set(String(coords), (writes.get(String(coords)) ?? 0) + 1);
+      await inner.writeChunk(coords, data);
+    },
+  };
+  return { target, writes, inner };
+}
+
+test("plans under tight budgets stream, respect the budget per task, and write each output chunk once", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.record({
+        t: fc.integer({ min: 5, max: 40 }),
+        y: fc.integer({ min: 3, max: 24 }),
+        x: fc.integer({ min: 3, max: 24 }),
+        ca: fc.tuple(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 })),
+        cb: fc.tuple(fc.integer({ min: 1, max: 11 }), fc.integer({ min: 1, max: 11 })),
+        out: fc.tuple(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 10 })),
+        fn: fc.constantFrom("mean", "std", "max", "sum", "count"),
+        budgetKB: fc.integer({ min: 48, max: 400 }),
+        workers: fc.integer({ min: 1, max: 3 }),
+      }),
+      async ({ t, y, x, ca, cb, out, fn, budgetKB, workers }) => {
+        const aData = Float64Array.from({ length: t * y * x }, (_, i) => ((i * 7919) % 101) - 50 + (i % 13 === 0 ? NaN : 0));
+        const bData = Float64Array.from({ length: y * x }, (_, i) => i * 0.5);
+        const a = fromArray(aData, { shape: [t, y, x], dims: ["t", "y", "x"], chunks: ca });
+        const b = fromArray(bData, { shape: [y, x], dims: ["y", "x"], chunks: cb });
+        const expr = (a.sub(b) as unknown as Record<string, (d: string) => typeof a>)[fn].call(a.sub(b), "t");
+        const chunkShape = [Math.min(out[0], y), Math.min(out[1], x)];
+        const { target, writes, inner } = countingTarget([y, x], ["y", "x"], chunkShape);
+        const memory = budgetKB * 1024;
+        let p;
+        try {
+          p = plan([expr], [{ kind: "zarr", url: "memory", path: "out", zarrFormat: 3 }], { memory, workers, executor: workers > 1 ? "threads" : "inline" }, () => chunkShape);
+        } catch (e) {
+          // refusing is allowed only before running, with a message that says why
+          assert.match((e as Error).message, /over .* per task|budget/);
+          return;
+        }
+        // the promise: every task's projected peak, times the workers, fits the budget
+        for (let k = 0; k < totalTasks(p); k++) {
+          const task = taskAt(p, k);
+          const box = blockBox(p, task.group, task.block);
+          const peak = peakBytes(p.graph, p.outputs[0].id, box, p.slabs) + p.memory.cacheBytes;
+          assert.ok(peak * workers <= memory, `task ${k}: ${peak} × ${workers} > ${memory}`);
+        }
+        await runPlan(p, new InlineExecutor({ openSource, openTarget: async () => target }), { openSource, openTarget: async () => target });
+        const want = refReduce(refBinary({ dims: ["t", "y", "x"], shape: [t, y, x], data: aData }, { dims: ["y", "x"], shape: [y, x], data: bData }, (u, v) => u - v), ["t"], refReducers[fn]);
+        const got = new Float64Array(y * x);
+        const all = await (await import("../../src/array/read-box.js")).readBox(inner, [0, 0], [y, x]);
+        got.set(all as Float64Array);
+        assert.equal(closeEnough(got, want.data, 1e-9), undefined);
+        const grid = ChunkGrid.regular([y, x], chunkShape);
+        assert.equal(writes.size, grid.totalCount, "every output chunk written");
+        for (const [k, n] of writes) assert.equal(n, 1, `chunk ${k} written ${n} times`);
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
