@@ -4,8 +4,7 @@ import { readBox } from "../array/read-box.js";
 import { describeGrid, nodeId, type SourceNode } from "../core/graph.js";
 import { toEngineArray } from "../core/kernels/numeric.js";
 import type { Dataset, Variable } from "../dataset/dataset.js";
-import { open } from "../dataset/open.js";
-import { registerMemorySource } from "../exec/sources.js";
+import { openCachedDataset, registerMemorySource } from "../exec/sources.js";
 import type { ChunkedArray } from "../array/chunked-array.js";
 import type { Coord } from "./coords.js";
 import { LazyArray } from "./lazy-array.js";
@@ -36,7 +35,7 @@ export interface OpenOptions {
  */
 export async function openDataset(pathOrUrl: string, options: OpenOptions = {}): Promise<LazyDataset> {
   const decode = options.decode ?? true;
-  const dataset = await open(pathOrUrl, { decode });
+  const dataset = await openCachedDataset(pathOrUrl, decode);
   const coords: Record<string, Coord> = {};
   for (const v of dataset.variables.values()) {
     if (v.dims.length !== 1 || v.dims[0] !== v.name) continue;

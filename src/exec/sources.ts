@@ -77,6 +77,28 @@ export function allShareable(nodes: SourceNode[]): boolean {
 /** Datasets opened by this process, by url and decoding, so each task does not reopen them. */
 const datasets = new Map<string, Promise<Dataset>>();
 
+/**
+ * Opens a dataset once per process: the API's `openDataset` and every task of this
+ * process share it (and its open file handles, which stay open until `closeDatasets`).
+ */
+export function openCachedDataset(url: string, decode: boolean): Promise<Dataset> {
+  const key = `${decode}|${url}`;
+  let ds = datasets.get(key);
+  if (!ds) {
+    ds = open(url, { decode });
+    datasets.set(key, ds);
+    ds.catch(() => datasets.delete(key));
+  }
+  return ds;
+}
+
+/** Closes every dataset this process opened (at the end of a CLI command or a worker). */
+export async function closeDatasets(): Promise<void> {
+  const all = [...datasets.values()];
+  datasets.clear();
+  for (const ds of all) await ds.then((d) => d.close()).catch(() => undefined);
+}
+
 /** Opens the array behind a source node (datasets are opened once per process). */
 export async function openSource(node: SourceNode): Promise<ChunkedArray> {
   const ref = node.ref;
@@ -85,12 +107,5 @@ export async function openSource(node: SourceNode): Promise<ChunkedArray> {
     if (!e) throw new InputError(`${ref.key}: in-memory source not available in this process`);
     return e.array;
   }
-  const key = `${ref.decode}|${ref.url}`;
-  let ds = datasets.get(key);
-  if (!ds) {
-    ds = open(ref.url, { decode: ref.decode });
-    datasets.set(key, ds);
-    ds.catch(() => datasets.delete(key));
-  }
-  return getVariable(await ds, ref.variable).array;
+  return getVariable(await openCachedDataset(ref.url, ref.decode), ref.variable).array;
 }

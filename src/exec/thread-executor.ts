@@ -8,8 +8,8 @@ import type { TaskResult } from "./run-task.js";
 import { memorySnapshots, type MemorySnapshot } from "./sources.js";
 import type { ThreadReply, ThreadTask } from "./thread-worker.js";
 
-/** The worker script beside this file (`.js` when built, `.ts` under tsx). */
-const workerFile = new URL(`./thread-worker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
+/** The worker script beside this file (from TypeScript sources, a loader that registers tsx first). */
+const workerFile = new URL(import.meta.url.endsWith(".ts") ? "./thread-worker-dev.mjs" : "./thread-worker.js", import.meta.url);
 
 /** Default worker count: one per core. */
 export function defaultWorkers(): number {
@@ -37,6 +37,8 @@ export class ThreadExecutor implements Executor {
       minThreads: this.concurrency,
       maxThreads: this.concurrency,
       idleTimeout: 1000,
+      // geotiff's web-worker dependency reads workerData on import in any worker thread
+      workerData: {},
     });
   }
 
