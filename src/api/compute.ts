@@ -1,4 +1,5 @@
 import { freemem } from "node:os";
+import { join } from "node:path";
 import type { Attrs } from "../array/chunked-array.js";
 import type { NumberArray } from "../array/dtype.js";
 import type { Graph, SourceNode } from "../core/graph.js";
@@ -18,7 +19,9 @@ import type { Store } from "../storage/store.js";
 import { InputError } from "../util/errors.js";
 import { parseBytes } from "../util/format.js";
 import type { Coord } from "./coords.js";
-import type { LazyArray } from "./lazy-array.js";
+import { LazyArray } from "./lazy-array.js";
+import { openDataset } from "./open-dataset.js";
+import { intermediateChunks, removeWorkDir, workDir } from "./rechunk-stages.js";
 
 /** How to run: memory budget, workers, executor, progress. */
 export interface ComputeOptions {
@@ -50,6 +53,8 @@ export interface ToZarrOptions extends ComputeOptions {
   /** Replace an existing store (default: refuse). */
   overwrite?: boolean;
   compressor?: "zstd" | "blosc" | "gzip" | "zlib" | "lz4" | "none";
+  /** Let a costly rechunk go through an intermediate store (default true). */
+  intermediates?: boolean;
 }
 
 /** What a run did, for reports. */
@@ -149,6 +154,14 @@ export async function toZarr(arrays: LazyArray | LazyArray[], path: string, opti
   }
   const targets: OutputTarget[] = list.map((a) => ({ kind: "zarr", url: path, path: a.name, zarrFormat }));
   const p = plan(list, targets, options);
+  const staged = options.intermediates === false ? [] : intermediateChunks(list, p);
+  if (staged.some(Boolean)) {
+    await prepareZarrTarget(path, options.overwrite ?? false); // refuse an existing output before the first stage
+    const replaced = await Promise.all(list.map((a, i) => (staged[i] ? viaIntermediate(a, staged[i]!, path, i, options) : a)));
+    const report = await toZarr(replaced, path, { ...options, intermediates: false });
+    await removeWorkDir(path);
+    return report;
+  }
   const store = await prepareZarrTarget(path, options.overwrite ?? false);
   await writeCoords(store, list, zarrFormat, options);
   for (let i = 0; i < list.length; i++) {
@@ -177,6 +190,15 @@ export async function toZarr(arrays: LazyArray | LazyArray[], path: string, opti
   });
   await finishZarrStore(store, [...names, ...coordNames(list)], {}, zarrFormat);
   return { plan: p, progress: last ?? { tasksDone: 0, tasksTotal: 0, bytesRead: 0, bytesWritten: 0, decodes: 0, elapsedSeconds: 0 } };
+}
+
+/** `a` written to an intermediate store with `chunks`, and read back from there. */
+async function viaIntermediate(a: LazyArray, chunks: number[], path: string, i: number, options: ToZarrOptions): Promise<LazyArray> {
+  const work = join(workDir(path), `${i}.zarr`);
+  const hint = Object.fromEntries(a.dims.map((d, k) => [d, chunks[k]]));
+  await toZarr(a.rechunk(hint), work, { ...options, zarrFormat: 3, compressor: "zstd", overwrite: true, intermediates: false });
+  const { vars } = await openDataset(work, { decode: false });
+  return new LazyArray(vars[a.name].built, a.coords, a.attrs, a.name, a.chunkHint);
 }
 
 function coordNames(list: LazyArray[]): string[] {

@@ -1,0 +1,54 @@
+import { promises as fs } from "node:fs";
+import type { Plan } from "../plan/plan.js";
+import type { LazyArray } from "./lazy-array.js";
+
+/** Above this many decodes per source chunk, a rechunk goes through an intermediate store. */
+const AMPLIFICATION_LIMIT = 2;
+/** Intermediate chunks grow to about this size (rechunker avoids tiny intermediate chunks). */
+const INTERMEDIATE_CHUNK_BYTES = 8 << 20;
+
+/**
+ * A rechunk whose blocks would decode each source chunk many times (source chunks long in
+ * one dim, target chunks long in another) goes through an intermediate Zarr store, as
+ * rechunker does: the intermediate chunk is, per dim, the source chunk where the target
+ * gathers and the target chunk where it splits, grown toward INTERMEDIATE_CHUNK_BYTES. The
+ * first stage then writes whole intermediate chunks from few source chunks, the second reads
+ * each intermediate chunk about once.
+ *
+ * Returns, per output, the intermediate chunk shape, or undefined where none is needed.
+ */
+export function intermediateChunks(list: LazyArray[], plan: Plan): (number[] | undefined)[] {
+  return list.map((a, i) => {
+    const node = a.built.node;
+    if (node.op !== "source") return undefined;
+    const source = node.ref.kind === "dataset" ? `${node.ref.url}:${node.ref.variable}` : node.ref.key;
+    const d = plan.decodes.find((x) => x.source === source);
+    if (!d || d.decodes <= AMPLIFICATION_LIMIT * d.chunks) return undefined;
+    const target = plan.outputs[i].chunkShape;
+    const chunks = node.chunkShape.map((s, k) => Math.min(s, target[k]));
+    const item = node.dtype.endsWith("64") ? 8 : 4;
+    // a stage's task holds several intermediate chunks: keep one well inside a task's share
+    const maxBytes = Math.min(INTERMEDIATE_CHUNK_BYTES, plan.memory.budget / plan.memory.workers / 8);
+    // grow along dims where one side is much longer than the other, in turn, to the target size
+    for (let grown = true; grown; ) {
+      grown = false;
+      for (let k = 0; k < chunks.length; k++) {
+        const limit = Math.max(node.chunkShape[k], target[k]);
+        const bytes = chunks.reduce((p, c) => p * c, item);
+        if (chunks[k] * 2 > limit || bytes * 2 > maxBytes) continue;
+        chunks[k] *= 2;
+        grown = true;
+      }
+    }
+    return chunks.map((c, k) => Math.min(c, node.shape[k]));
+  });
+}
+
+/** The work directory of an output: a sibling folder, removed after success. */
+export function workDir(path: string): string {
+  return `${path.replace(/\/+$/, "")}.dae-work`;
+}
+
+export async function removeWorkDir(path: string): Promise<void> {
+  await fs.rm(workDir(path), { recursive: true, force: true });
+}

@@ -1,0 +1,47 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fromArray } from "../../src/api/open-dataset.js";
+import { plan, toZarr } from "../../src/api/compute.js";
+import { intermediateChunks, workDir } from "../../src/api/rechunk-stages.js";
+import { readBox } from "../../src/array/read-box.js";
+import { open } from "../../src/dataset/open.js";
+import { python, tempDir } from "../helpers.js";
+
+const shape = [40, 24, 30];
+const data = Float32Array.from({ length: 40 * 24 * 30 }, (_, i) => Math.sin(i * 0.01) * 100 + (i % 7));
+
+for (const executor of ["inline", "threads"] as const)
+  test(`a rechunk from time-short to time-long chunks goes through an intermediate store and keeps every value (${executor})`, async (t) => {
+    const dir = tempDir(t);
+    const out = path.join(dir, "re.zarr");
+    const a = fromArray(data, { shape, dims: ["time", "lat", "lon"], chunks: [2, 24, 30], name: "t" });
+    const target = a.rechunk({ time: 40, lat: 3, lon: 3 });
+    // the single-stage plan would decode each source chunk many times under this budget
+    const p = plan([target], [{ kind: "zarr", url: out, path: "t", zarrFormat: 2 }], { memory: "96KB", workers: 1, executor: "inline" });
+    const staged = intermediateChunks([target], p);
+    assert.ok(staged[0], `expected an intermediate stage; decodes ${JSON.stringify(p.decodes)}`);
+    await toZarr(target, out, { zarrFormat: 2, memory: executor === "threads" ? "192KB" : "96KB", executor, workers: executor === "threads" ? 2 : 1 });
+    assert.equal(existsSync(workDir(out)), false, "the work directory is removed after success");
+    const meta = JSON.parse(readFileSync(path.join(out, "t", ".zarray"), "utf8"));
+    assert.deepEqual(meta.chunks, [40, 3, 3]);
+    const ds = await open(out);
+    const got = await readBox(ds.variables.get("t")!.array, [0, 0, 0], shape);
+    assert.deepEqual(Array.from(got), Array.from(data));
+    // xarray + zarr 2 read the same values with the requested chunks
+    const r = python<{ chunks: number[]; sum: number }>(`
+ds = xr.open_zarr(${JSON.stringify(out)})
+print(json.dumps({"chunks": list(ds.t.encoding["chunks"]), "sum": float(ds.t.astype("float64").sum())}))`);
+    assert.deepEqual(r.chunks, [40, 3, 3]);
+    const want = data.reduce((s, v) => s + v, 0);
+    assert.ok(Math.abs(r.sum - want) <= 1e-6 * Math.abs(want));
+  });
+
+test("a rechunk that reads each source chunk about once needs no intermediate", async () => {
+  const a = fromArray(data, { shape, dims: ["time", "lat", "lon"], chunks: [10, 12, 15] });
+  const target = a.rechunk({ time: 20 });
+  const p = plan([target], [{ kind: "zarr", url: "x", path: "t", zarrFormat: 3 }], { memory: "64MB", workers: 1, executor: "inline" });
+  assert.deepEqual(intermediateChunks([target], p), [undefined]);
+});
+
