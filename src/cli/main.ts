@@ -1,6 +1,8 @@
 import { Command, CommanderError } from "commander";
 import { DaeError } from "../util/errors.js";
 import { commands } from "./commands/index.js";
+import { closeDatasets } from "../exec/sources.js";
+import { closeThreadPools } from "../exec/thread-executor.js";
 
 /**
  * Runs the `dae` command line with `argv` (as `process.argv`) and returns the exit code.
@@ -20,6 +22,9 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     return reportError(e, debug);
+  } finally {
+    await closeThreadPools();
+    await closeDatasets();
   }
 }
 

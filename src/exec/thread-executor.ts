@@ -17,6 +17,37 @@ export function defaultWorkers(): number {
 }
 
 /**
+ * Pools by size, kept between runs: a worker thread keeps its loaded codecs and opened
+ * datasets, so a second run in the same process starts at once. Idle threads exit after
+ * IDLE_MS; `closeThreadPools` ends them at once (the CLI calls it before exiting).
+ */
+const pools = new Map<number, Piscina>();
+const IDLE_MS = 3000;
+
+function poolOf(size: number): Piscina {
+  let pool = pools.get(size);
+  if (!pool) {
+    pool = new Piscina({
+      filename: workerFile.href,
+      minThreads: 0,
+      maxThreads: size,
+      idleTimeout: IDLE_MS,
+      // geotiff's web-worker dependency reads workerData on import in any worker thread
+      workerData: {},
+    });
+    pools.set(size, pool);
+  }
+  return pool;
+}
+
+/** Ends every worker thread of every pool. */
+export async function closeThreadPools(): Promise<void> {
+  const all = [...pools.values()];
+  pools.clear();
+  await Promise.all(all.map((p) => p.destroy()));
+}
+
+/**
  * Runs tasks in a pool of worker threads (piscina), one per core by default. Tasks carry
  * the plan as data; in-memory sources cross as shared snapshots.
  */
@@ -32,14 +63,7 @@ export class ThreadExecutor implements Executor {
     this.plan = plan;
     const sources = Object.values(plan.graph).filter((n): n is SourceNode => n.op === "source");
     this.snapshots = memorySnapshots(sources);
-    this.pool = new Piscina({
-      filename: workerFile.href,
-      minThreads: this.concurrency,
-      maxThreads: this.concurrency,
-      idleTimeout: 1000,
-      // geotiff's web-worker dependency reads workerData on import in any worker thread
-      workerData: {},
-    });
+    this.pool = poolOf(this.concurrency);
   }
 
   async run(k: number): Promise<TaskResult> {
@@ -50,7 +74,6 @@ export class ThreadExecutor implements Executor {
   }
 
   async close(): Promise<void> {
-    await this.pool?.destroy();
     this.pool = undefined;
   }
 }
