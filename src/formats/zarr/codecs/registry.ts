@@ -5,6 +5,8 @@ import { bloscCodec } from "./blosc.js";
 import type { Codec, CodecContext } from "./codec.js";
 import { crc32cCodec } from "./crc32c.js";
 import { fixedScaleOffsetCodec } from "./fixed-scale-offset.js";
+import { zlibCodec } from "./zlib.js";
+import { zstdCodec } from "./zstd.js";
 
 type Factory = (config: Json, ctx: CodecContext) => Codec | Promise<Codec>;
 
@@ -19,7 +21,7 @@ function zarrita(name: string, withMeta = true): Factory {
   };
 }
 
-/** A numcodecs compressor (numcodecs' gzip/zlib can encode; zarrita's cannot). */
+/** A numcodecs compressor (wasm). */
 function numcodecs(load: () => Promise<{ default: { fromConfig(c: Json & { id: string }): { encode: Codec["encode"]; decode: Codec["decode"] } } }>): Factory {
   return async (config) => {
     const codec = (await load()).default.fromConfig({ id: "", ...config });
@@ -31,9 +33,9 @@ function numcodecs(load: () => Promise<{ default: { fromConfig(c: Json & { id: s
   };
 }
 
-const gzip = numcodecs(() => import("numcodecs/gzip"));
-const zlib = numcodecs(() => import("numcodecs/zlib"));
-const zstd = numcodecs(() => import("numcodecs/zstd"));
+const gzip = zlibCodec("gzip");
+const zlib = zlibCodec("zlib");
+const zstd = zstdCodec;
 const lz4 = numcodecs(() => import("numcodecs/lz4"));
 
 const delta: Factory = (config, ctx) => {
