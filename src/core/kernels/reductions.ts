@@ -155,8 +155,115 @@ const extreme = (better: (a: number, b: number) => boolean, track: boolean) =>
     track,
   );
 
+/**
+ * sum and mean: state [sum, count] with direct loops — no call per element, so V8 keeps
+ * these tight (they are the hot path of most runs).
+ */
+function sumCount(dtype: (t: DType) => DType, finalize: (sum: number, count: number, p: Record<string, number>) => number): Reducer {
+  return {
+    slots: 2,
+    dtype,
+    init(s) {
+      s[0].fill(0);
+      s[1].fill(0);
+    },
+    foldPlanes(s, data, planes, _base, skipna) {
+      const sum = s[0];
+      const cnt = s[1];
+      const n = sum.length;
+      for (let p = 0; p < planes; p++) {
+        const off = p * n;
+        if (skipna)
+          for (let i = 0; i < n; i++) {
+            const x = data[off + i];
+            if (x === x) {
+              sum[i] += x;
+              cnt[i]++;
+            }
+          }
+        else
+          for (let i = 0; i < n; i++) {
+            sum[i] += data[off + i];
+            cnt[i]++;
+          }
+      }
+    },
+    foldRuns(s, data, run, _base, skipna) {
+      const sum = s[0];
+      const cnt = s[1];
+      for (let i = 0; i < sum.length; i++) {
+        const off = i * run;
+        let a = 0;
+        let c = 0;
+        for (let j = 0; j < run; j++) {
+          const x = data[off + j];
+          if (!skipna || x === x) {
+            a += x;
+            c++;
+          }
+        }
+        sum[i] += a;
+        cnt[i] += c;
+      }
+    },
+    combine(a, b) {
+      for (let i = 0; i < a[0].length; i++) {
+        a[0][i] += b[0][i];
+        a[1][i] += b[1][i];
+      }
+    },
+    finalize(s, out, p) {
+      for (let i = 0; i < out.length; i++) out[i] = finalize(s[0][i], s[1][i], p);
+    },
+  };
+}
+
+/** min/max: state [value (NaN until one is seen), saw a NaN]; direct loops like sumCount. */
+function minMax(isMin: boolean): Reducer {
+  const fold = (val: Float64Array, nan: Float64Array, i: number, x: number, skipna: boolean) => {
+    if (x !== x) {
+      if (!skipna) nan[i] = 1;
+      return;
+    }
+    const v = val[i];
+    if (v !== v || (isMin ? x < v : x > v)) val[i] = x;
+  };
+  return {
+    slots: 2,
+    dtype: (t) => t,
+    init(s) {
+      s[0].fill(NaN);
+      s[1].fill(0);
+    },
+    foldPlanes(s, data, planes, _base, skipna) {
+      const [val, nan] = s;
+      const n = val.length;
+      for (let p = 0; p < planes; p++) {
+        const off = p * n;
+        for (let i = 0; i < n; i++) fold(val, nan, i, data[off + i], skipna);
+      }
+    },
+    foldRuns(s, data, run, _base, skipna) {
+      const [val, nan] = s;
+      for (let i = 0; i < val.length; i++) {
+        const off = i * run;
+        for (let j = 0; j < run; j++) fold(val, nan, i, data[off + j], skipna);
+      }
+    },
+    combine(a, b) {
+      for (let i = 0; i < a[0].length; i++) {
+        if (b[1][i]) a[1][i] = 1;
+        fold(a[0], a[1], i, b[0][i], true);
+      }
+    },
+    finalize(s, out) {
+      for (let i = 0; i < out.length; i++) out[i] = s[1][i] ? NaN : s[0][i];
+    },
+  };
+}
+
 const reducers: Record<string, Reducer | WholeReducer> = {
-  sum: sumLike(0, (a, b) => a + b),
+  sum: sumCount(sumType, (sum, count, p) => (p.min_count && count < p.min_count ? NaN : sum)),
   prod: sumLike(1, (a, b) => a * b),
   count: fold(
     1,
@@ -170,11 +277,11 @@ const reducers: Record<string, Reducer | WholeReducer> = {
     },
     (s, i) => s[0][i],
   ),
-  mean: moments((n, m) => (n > 0 ? m : NaN), floatOf),
+  mean: sumCount(floatOf, (sum, count) => (count > 0 ? sum / count : NaN)),
   var: moments(variance, floatOf),
   std: moments((n, m, m2, p) => Math.sqrt(variance(n, m, m2, p)), floatOf),
-  min: extreme((a, b) => a < b, false),
-  max: extreme((a, b) => a > b, false),
+  min: minMax(true),
+  max: minMax(false),
   argmin: extreme((a, b) => a < b, true),
   argmax: extreme((a, b) => a > b, true),
   any: fold(
@@ -182,7 +289,7 @@ const reducers: Record<string, Reducer | WholeReducer> = {
     () => "bool",
     [0],
     (s, i, x) => {
-      if (x && !isNaN(x)) s[0][i] = 1;
+      if (x !== 0) s[0][i] = 1; // NaN is true, as numpy's any
     },
     (a, b, i) => {
       a[0][i] = a[0][i] || b[0][i];
@@ -194,7 +301,7 @@ const reducers: Record<string, Reducer | WholeReducer> = {
     () => "bool",
     [1],
     (s, i, x) => {
-      if (!x) s[0][i] = 0;
+      if (x === 0) s[0][i] = 0; // NaN is true, as numpy's all
     },
     (a, b, i) => {
       a[0][i] = a[0][i] && b[0][i];
@@ -203,7 +310,45 @@ const reducers: Record<string, Reducer | WholeReducer> = {
   ),
   median: quantileReducer(() => 0.5),
   quantile: quantileReducer((p) => p.q),
+  mode: modeReducer(),
 };
+
+/**
+ * The most frequent non-NaN value of each run (ties: the smallest, as scipy.stats.mode), for
+ * categorical data such as basin codes or land cover, where a mean would invent classes.
+ */
+function modeReducer(): WholeReducer {
+  return {
+    whole: true,
+    dtype: (t) => t,
+    reduceRuns(data, run, out, skipna) {
+      const buf = new Float64Array(run);
+      for (let i = 0; i < out.length; i++) {
+        let n = 0;
+        let sawNaN = false;
+        for (let j = 0; j < run; j++) {
+          const x = data[i * run + j];
+          if (isNaN(x)) sawNaN = true;
+          else buf[n++] = x;
+        }
+        if (n === 0 || (sawNaN && !skipna)) {
+          out[i] = NaN;
+          continue;
+        }
+        const v = buf.subarray(0, n).sort();
+        let best = v[0];
+        let bestCount = 0;
+        for (let a = 0; a < n; ) {
+          let b = a;
+          while (b < n && v[b] === v[a]) b++;
+          if (b - a > bestCount) [best, bestCount] = [v[a], b - a];
+          a = b;
+        }
+        out[i] = best;
+      }
+    },
+  };
+}
 
 /**
  * Quantiles by numpy's default "linear" method over the non-NaN values of each run
