@@ -32,9 +32,12 @@ export async function readBox(
       );
   const extent = stop.map((s, d) => s - start[d]);
   if (array.readRegion && !options.cache) return array.readRegion(start, stop);
-  const out = allocate(array.dtype, sizeOf(extent));
-  if (sizeOf(extent) === 0) return out;
+  if (sizeOf(extent) === 0) return allocate(array.dtype, 0);
   const ranges = array.chunks.dims.map((dc, d) => dc.overlapping(start[d], stop[d]));
+  // a box that is exactly one chunk is that chunk: no copy (callers never write into it)
+  const single = ranges.every(([a, b], d) => b - a === 1 && array.chunks.dims[d].start(a) === start[d] && array.chunks.dims[d].extent(a) === extent[d]);
+  if (single) return loadChunk(array, ranges.map((r) => r[0]), options.cache);
+  const out = allocate(array.dtype, sizeOf(extent));
   const all: number[][] = [];
   const coords = ranges.map((r) => r[0]);
   for (;;) {
@@ -51,14 +54,9 @@ export async function readBox(
   const worker = async () => {
     while (next < all.length) {
       const c = all[next++];
-      const load = () => array.readChunk(c);
-      const data = options.cache ? await options.cache.get(array, c, load) : await load();
+      const data = await loadChunk(array, c, options.cache);
       const box = array.chunks.chunkBox(c);
       const chunkShape = box.stop.map((s, d) => s - box.start[d]);
-      if (data.length !== sizeOf(chunkShape))
-        throw new FormatError(
-          `${array.source}: chunk [${c}] holds ${data.length} values, expected ${sizeOf(chunkShape)} ([${chunkShape}])`,
-        );
       const lo = box.start.map((s, d) => Math.max(s, start[d]));
       const hi = box.stop.map((s, d) => Math.min(s, stop[d]));
       copyBox(
@@ -74,4 +72,14 @@ export async function readBox(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, all.length) }, worker));
   return out;
+}
+
+/** Chunk `c` of `array` (through `cache` when given), checked to hold the chunk's extent. */
+async function loadChunk(array: ChunkedArray, c: number[], cache?: ChunkCache): Promise<TypedArray> {
+  const load = () => array.readChunk(c);
+  const data = cache ? await cache.get(array, c, load) : await load();
+  const expected = sizeOf(array.chunks.chunkExtent(c));
+  if (data.length !== expected)
+    throw new FormatError(`${array.source}: chunk [${c}] holds ${data.length} values, expected ${expected} ([${array.chunks.chunkExtent(c)}])`);
+  return data;
 }
