@@ -4,7 +4,14 @@ import type { ViewAxis } from "../core/graph.js";
 import { InputError } from "../util/errors.js";
 import { buildMap, buildReduce, buildView, type Built, type ReduceOptions } from "./build.js";
 import { sliceCoord, type Coord } from "./coords.js";
+import type { ComputeOptions } from "./compute.js";
+import { GroupBy, groupsByBins, groupsByKey, type BinOptions } from "./groupby.js";
+import { histogram, valueCounts, type HistogramOptions } from "./histogram.js";
+import { interp, type InterpOptions, type InterpTargets } from "./interp.js";
+import { Resample } from "./resample.js";
 import { resolveIndex, resolveLabel, type Resolved, type SelOptions, type Slice } from "./selection.js";
+import { mapBlocks, mapSlices, type KernelOptions } from "./user-kernels.js";
+import { Coarsen, Rolling, type CoarsenOptions, type RollingOptions } from "./windows.js";
 
 /** Something that can stand beside an array in arithmetic: another array or a number. */
 export type ArrayLike = LazyArray | number;
@@ -244,5 +251,55 @@ export class LazyArray {
   /** The same array under another name. */
   rename(name: string): LazyArray {
     return new LazyArray(this.built, this.coords, this.attrs, name, this.chunkHint);
+  }
+
+  /** Moving windows along dims, as xarray's `rolling`: `a.rolling({ time: 7 }).mean()`. */
+  rolling(windows: Record<string, number>, options?: RollingOptions): Rolling {
+    return new Rolling(this, windows, options);
+  }
+
+  /** Blocks of k along dims, as xarray's `coarsen`: `a.coarsen({ lat: 2, lon: 2 }).mean()`. */
+  coarsen(windows: Record<string, number>, options?: CoarsenOptions): Coarsen {
+    return new Coarsen(this, windows, options);
+  }
+
+  /** Groups by `"time.month"` (season, dayofyear, year, hour, dayofweek…) or a 1-D coordinate's name, as xarray's `groupby`. */
+  groupby(key: string): GroupBy {
+    return new GroupBy(this, groupsByKey(this, key));
+  }
+
+  /** Groups by bins of a 1-D coordinate, as xarray's `groupby_bins`. */
+  groupbyBins(key: string, bins: readonly number[], options?: BinOptions): GroupBy {
+    return new GroupBy(this, groupsByBins(this, key, bins, options));
+  }
+
+  /** Time bins, as xarray's `resample`: `t.resample({ time: "MS" }).mean()`. */
+  resample(frequency: Record<string, string>): Resample {
+    return new Resample(this, frequency);
+  }
+
+  /** Values at new coordinates (linear or nearest, NaN outside), as xarray's `interp`. */
+  interp(targets: Record<string, InterpTargets>, options?: InterpOptions): LazyArray {
+    return interp(this, targets, options);
+  }
+
+  /** Counts per bin over all dims or along some (numpy's rules), a `bin` dim last. */
+  histogram(options: HistogramOptions): LazyArray {
+    return histogram(this, options);
+  }
+
+  /** The distinct values of an integer or categorical array and their counts (computed now). */
+  valueCounts(options?: ComputeOptions): Promise<{ values: Float64Array; counts: Float64Array }> {
+    return valueCounts(this, options);
+  }
+
+  /** A kernel exported by a module file, run on each block (see `mapBlocks` in user-kernels.ts). */
+  mapBlocks(file: string, name: string, options?: Pick<KernelOptions, "dtype">): LazyArray {
+    return mapBlocks(this, file, name, options);
+  }
+
+  /** A kernel exported by a module file, run on whole slices along `options.dims` (see `mapSlices`). */
+  mapSlices(file: string, name: string, options: KernelOptions): LazyArray {
+    return mapSlices(this, file, name, options);
   }
 }

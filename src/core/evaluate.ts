@@ -5,11 +5,12 @@ import type { NumberArray } from "../array/dtype.js";
 import { readBox } from "../array/read-box.js";
 import { boxKey, boxShape, boxSize, type Box } from "./box.js";
 import { broadcastTo, gather, stridesFor } from "./gather.js";
-import type { Graph, MapNode, Node, ReduceNode, SourceNode, ViewNode, WindowNode } from "./graph.js";
+import { inputsOf, windowsOf, type Graph, type MapNode, type Node, type ReduceNode, type SourceNode, type ViewNode, type WindowNode } from "./graph.js";
 import { elementwise, type Arg } from "./kernels/elementwise.js";
 import { engineAllocate, toEngineArray } from "./kernels/numeric.js";
 import { isWhole, reducer, type Reducer } from "./kernels/reductions.js";
-import { windowKernel } from "./kernels/window-kernels.js";
+import { axisInputRange } from "./kernels/window-axis.js";
+import { windowKernel, type WindowBlock } from "./kernels/window-kernels.js";
 
 /** What evaluating blocks of a graph needs: the graph, its opened sources, a chunk cache. */
 export interface EvalContext {
@@ -211,36 +212,46 @@ async function runsLayout(ctx: EvalContext, node: ReduceNode, input: Node, inBox
 }
 
 async function evaluateWindow(ctx: EvalContext, node: WindowNode, box: Box): Promise<NumberArray> {
-  const input = ctx.graph[node.input];
-  const inBox = windowInputBox(node, input, box);
-  const data = await evaluate(ctx, input.id, inBox);
+  const kernel = windowKernel(node.kernel);
+  const read = (id: string, b: Box) => evaluate(ctx, id, b);
+  const blocks: WindowBlock[] = [];
+  for (const id of inputsOf(node)) {
+    const input = ctx.graph[id];
+    const inBox = windowInputBox(node, input, box);
+    // streaming kernels pull their input slab by slab themselves
+    const data = kernel.streams ? new Float64Array(0) : await read(id, inBox);
+    blocks.push({ input, inBox, data, windows: windowsOf(node, id) });
+  }
   const out = engineAllocate(node.dtype, boxSize(box));
-  windowKernel(node.kernel)({ node, input, inBox, data, box, out });
+  await kernel.run({ node, box, out, inputs: blocks, read });
   return out;
 }
 
 /** The input box a window op's output box reads: the union of the windows it covers. */
 export function windowInputBox(node: WindowNode, input: Node, box: Box): Box {
+  const windows = windowsOf(node, input.id);
   const start: number[] = [];
   const stop: number[] = [];
   input.dims.forEach((d, i) => {
-    const w = node.windows[d];
-    const k = node.dims.indexOf(w ? w.outDim : d);
+    const w = windows[d];
     if (!w) {
+      const k = node.dims.indexOf(d);
       start.push(box.start[k]);
       stop.push(box.stop[k]);
       return;
     }
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let j = box.start[k]; j < box.stop[k]; j++) {
-      if (w.stops[j] <= w.starts[j]) continue;
-      lo = Math.min(lo, w.starts[j]);
-      hi = Math.max(hi, w.stops[j]);
-    }
-    if (lo > hi) lo = hi = 0;
-    start.push(Math.max(0, lo));
-    stop.push(Math.min(input.shape[i], hi));
+    const k = w.outDim ? node.dims.indexOf(w.outDim) : -1;
+    const m = w.memberDim ? node.dims.indexOf(w.memberDim) : -1;
+    const [lo, hi] = axisInputRange(
+      w,
+      input.shape[i],
+      k < 0 ? 0 : box.start[k],
+      k < 0 ? 1 : box.stop[k],
+      m < 0 ? 0 : box.start[m],
+      m < 0 ? Infinity : box.stop[m],
+    );
+    start.push(lo);
+    stop.push(hi);
   });
   return { start, stop };
 }

@@ -77,16 +77,53 @@ export interface ReduceNode extends NodeBase {
 }
 
 /**
+ * How one input dim is read along output dim `outDim` (DESIGN.md §1): output index j has a
+ * window of positions [lo_j, hi_j) — regular (`lo_j = offset + step * j`, `size` long) or
+ * listed (`starts[j]`, `stops[j]`) — clipped to the positions there are. A position is an
+ * input index or, with `index`, an entry of that list (-1: no value, read as NaN): windows
+ * over scattered index sets (groups). Without `outDim` the window is the whole dim for every
+ * output element (a whole-slice kernel). With `memberDim` the window is not reduced but laid
+ * out along that output dim: member m of window j is position lo_j + m (a gather; groups are
+ * laid out so that a streamed reduction over the members can fold them slab by slab).
+ */
+export interface WindowAxis {
+  outDim?: string;
+  offset?: number;
+  step?: number;
+  size?: number;
+  starts?: number[];
+  stops?: number[];
+  index?: number[];
+  memberDim?: string;
+}
+
+/** One input of a window node with its windows (by input dim; other dims map one to one). */
+export interface WindowInput {
+  node: string;
+  windows: Record<string, WindowAxis>;
+}
+
+/**
  * The general form: per output dim, a window of input indices per output index (rolling,
- * coarsen, groups, interpolation). Kernels are named; see `src/core/kernels`.
+ * coarsen, groups, resampling, interpolation, user kernels). Kernels are named; see
+ * `src/core/kernels/window-kernels.ts`.
  */
 export interface WindowNode extends NodeBase {
   op: "window";
   kernel: string;
   input: string;
-  /** Per windowed input dim: window start and stop per output index along the output dim. */
-  windows: Record<string, { outDim: string; starts: number[]; stops: number[] }>;
+  windows: Record<string, WindowAxis>;
+  /** Further inputs (multi-input user kernels), each with its own windows. */
+  others?: WindowInput[];
   params: Record<string, unknown>;
+}
+
+/** The windows through which window node `node` reads its input `inputId`. */
+export function windowsOf(node: WindowNode, inputId: string): Record<string, WindowAxis> {
+  if (inputId === node.input) return node.windows;
+  const other = node.others?.find((o) => o.node === inputId);
+  if (!other) throw new Error(`window node ${node.id} does not read ${inputId}`);
+  return other.windows;
 }
 
 /** The nodes reachable from some roots, by id: what a plan carries. */
@@ -99,6 +136,8 @@ export function inputsOf(node: Node): string[] {
       return [];
     case "map":
       return node.inputs.flatMap((o) => ("node" in o ? [o.node] : []));
+    case "window":
+      return [node.input, ...(node.others ?? []).map((o) => o.node)];
     default:
       return [node.input];
   }

@@ -1,6 +1,8 @@
 import { itemSize } from "../array/dtype.js";
 import { boxShape, boxSize, type Box } from "../core/box.js";
-import type { Graph, Node } from "../core/graph.js";
+import { windowInputBox } from "../core/evaluate.js";
+import { inputsOf, windowsOf, type Graph, type Node, type WindowAxis, type WindowNode } from "../core/graph.js";
+import { histogramSlab } from "../core/kernels/histogram.js";
 import { isWhole, reducer } from "../core/kernels/reductions.js";
 import { inputBox } from "./propagate.js";
 
@@ -41,11 +43,12 @@ export function peakBytes(graph: Graph, id: string, box: Box, slabs: Record<stri
       }
       return Math.max(transient, held + out);
     }
-    case "view":
-    case "window": {
+    case "view": {
       const b = inputBox(graph, node, node.input, box);
       return out + peakBytes(graph, node.input, b, slabs);
     }
+    case "window":
+      return out + windowPeak(graph, node, box, slabs);
     case "reduce": {
       const input = graph[node.input];
       const r = reducer(node.fn);
@@ -74,4 +77,48 @@ export function slabBox(full: Box, dims: readonly string[], slab: Record<string,
     start: [...full.start],
     stop: full.start.map((s, i) => s + Math.min(shape[i], slab[dims[i]] ?? shape[i])),
   };
+}
+
+/**
+ * Bytes a window node holds besides its output block: its input blocks, the kernel's
+ * scratch, and what producing the inputs takes. Streaming kernels hold less than their
+ * input box: a histogram one slab, a gather only the runs of indices its block needs.
+ */
+function windowPeak(graph: Graph, node: WindowNode, box: Box, slabs: Record<string, Record<string, number>>): number {
+  let held = 0;
+  let transient = 0;
+  let scratch = 0;
+  for (const id of inputsOf(node)) {
+    const input = graph[id];
+    const b = windowInputBox(node, input, box);
+    const windows = windowsOf(node, id);
+    const read = node.kernel === "histogram" ? histogramSlabBox(b, input.dims, windows) : node.kernel === "gather" ? gatheredBox(node, input.dims, windows, b, box) : b;
+    transient = Math.max(transient, held + peakBytes(graph, id, read, slabs));
+    held += blockBytes(input, boxSize(read));
+    // sweeps over several dims carry float64 values and counts, twice; user slices get a float64 copy
+    if (node.kernel === "sweep" && Object.keys(windows).length > 1) scratch += 4 * 8 * boxSize(b);
+    if (node.kernel === "user") scratch += 8 * (boxSize(b) + 2 * boxSize(box));
+  }
+  return Math.max(transient, held + scratch);
+}
+
+function histogramSlabBox(b: Box, dims: readonly string[], windows: Record<string, unknown>): Box {
+  const extents = histogramSlab(b, dims.map((d) => d in windows));
+  return { start: [...b.start], stop: b.start.map((s, i) => s + extents[i]) };
+}
+
+/**
+ * What a gather holds of its input: along the dim it gathers through an index list, at most
+ * one input index per output position (group × member) of the block — wherever the block's
+ * members lie along the axis, so the bound holds for every slab of a streamed reduction.
+ */
+function gatheredBox(node: WindowNode, dims: readonly string[], windows: Record<string, WindowAxis>, b: Box, box: Box): Box {
+  const a = dims.findIndex((d) => windows[d]?.index);
+  if (a < 0) return b;
+  const w = windows[dims[a]];
+  const extent = (dim: string | undefined) => (dim ? box.stop[node.dims.indexOf(dim)] - box.start[node.dims.indexOf(dim)] : 1);
+  const positions = extent(w.outDim) * extent(w.memberDim);
+  const stop = [...b.stop];
+  stop[a] = b.start[a] + Math.min(b.stop[a] - b.start[a], positions);
+  return { start: [...b.start], stop };
 }

@@ -1,6 +1,7 @@
 import { boxSize, fullBox, type Box } from "../core/box.js";
 import type { Graph, Node, ReduceNode, SourceNode } from "../core/graph.js";
 import { isWhole, reducer } from "../core/kernels/reductions.js";
+import { windowChunk } from "../core/kernels/window-axis.js";
 import { MemoryBudgetError } from "../util/errors.js";
 import { blockBytes, peakBytes } from "./memory.js";
 import type { DecodeCount, OutputTarget, Plan, PlannedGroup, PlannedOutput } from "./plan.js";
@@ -136,8 +137,8 @@ function sourceChunk(graph: Graph, node: Node, dim: string): number | undefined 
     case "reduce":
       return sourceChunk(graph, graph[node.input], dim);
     case "window": {
-      const w = Object.entries(node.windows).find(([, v]) => v.outDim === dim);
-      return w ? undefined : sourceChunk(graph, graph[node.input], dim);
+      const input = graph[node.input];
+      return windowChunk(node, dim, (d) => extent(input, d), (d) => sourceChunk(graph, input, d));
     }
   }
 }
@@ -236,7 +237,17 @@ function fitSlabs(graph: Graph, rootIds: string[], box: Box, budget: number, sla
     visitBoxes(graph, rootId, box, (n) => {
       if (n.op === "reduce" && !isWhole(reducer(n.fn)) && !reduces.includes(n)) reduces.push(n);
     });
-  for (const r of reduces) delete slabs[r.id];
+  // slabs start one source chunk deep along each reduced dim: slab boxes then line up with
+  // source chunks (read without a copy) and stay small; they shrink further only to fit
+  for (const r of reduces) {
+    const input = graph[r.input];
+    const start: Record<string, number> = {};
+    for (const d of r.over) {
+      const c = sourceChunk(graph, input, d);
+      if (c && c < extent(input, d)) start[d] = c;
+    }
+    slabs[r.id] = start;
+  }
   const peakOf = () => rootIds.reduce((sum, id) => sum + peakBytes(graph, id, box, slabs), 0);
   let peak = peakOf();
   while (peak > budget) {
