@@ -6,6 +6,9 @@ need=()
 command -v gdal_translate >/dev/null || need+=(gdal-bin)
 command -v ncdump >/dev/null || need+=(netcdf-bin)
 command -v redis-server >/dev/null || need+=(redis-server)
+# the benchmark suite (bench/): GNU time measures whole processes, CDO is a peer
+[ -x /usr/bin/time ] || need+=(time)
+command -v cdo >/dev/null || need+=(cdo)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "missing Debian packages: ${need[*]} (run as root to install)" >&2; exit 1; fi
   apt-get update -qq

@@ -4,24 +4,27 @@ import type { Attrs } from "../array/chunked-array.js";
 import type { NumberArray } from "../array/dtype.js";
 import type { Graph, SourceNode } from "../core/graph.js";
 import { encodeTimeValue, timeCoding } from "../dataset/time-units.js";
-import { finishZarrStore, hideUnfinishedRoot, prepareZarrTarget } from "../dataset/zarr-target.js";
+import { finishZarrStore, hideUnfinishedRoot } from "../dataset/zarr-target.js";
 import { runPlan } from "../exec/coordinator.js";
+import type { DistributedOptions } from "../exec/distributed/distributed-executor.js";
 import type { Executor, Progress } from "../exec/executor.js";
 import { InlineExecutor } from "../exec/inline-executor.js";
+import { checkOutput, openOutputRun } from "../exec/resume.js";
 import type { TaskEnvironment } from "../exec/run-task.js";
 import { allShareable, openSource } from "../exec/sources.js";
 import { forgetTargets, openTarget } from "../exec/targets.js";
 import { defaultWorkers, ThreadExecutor } from "../exec/thread-executor.js";
 import { createZarrArray } from "../formats/zarr/index.js";
-import type { OutputTarget, Plan } from "../plan/plan.js";
+import { totalTasks, type OutputTarget, type Plan } from "../plan/plan.js";
 import { makePlan } from "../plan/planner.js";
 import type { Store } from "../storage/store.js";
 import { InputError } from "../util/errors.js";
 import { parseBytes } from "../util/format.js";
 import type { Coord } from "./coords.js";
 import { LazyArray } from "./lazy-array.js";
-import { openDataset } from "./open-dataset.js";
+import { fromArray, openDataset } from "./open-dataset.js";
 import { intermediateChunks, removeWorkDir, workDir } from "./rechunk-stages.js";
+import { precomputeShared } from "./shared-results.js";
 
 /** How to run: memory budget, workers, executor, progress. */
 export interface ComputeOptions {
@@ -29,8 +32,15 @@ export interface ComputeOptions {
   memory?: number | string;
   /** Worker threads (default: one per core). */
   workers?: number;
-  /** `threads` (default) or `inline` (this thread: tests, debugging, tiny arrays). */
-  executor?: "threads" | "inline";
+  /**
+   * `threads` (default), `inline` (this thread: tests, debugging, tiny arrays) or
+   * `distributed` (`dae worker` processes through Redis: give `redis`).
+   */
+  executor?: "threads" | "inline" | "distributed";
+  /** Redis URL of the distributed executor: `redis://[user:password@]host:port[/db]` or `rediss://`. */
+  redis?: string;
+  /** More settings of the distributed executor (queue name, jobs in flight, attempts, backoff). */
+  distributed?: Omit<DistributedOptions, "redis">;
   onProgress?: (p: Progress) => void;
   signal?: AbortSignal;
 }
@@ -55,12 +65,21 @@ export interface ToZarrOptions extends ComputeOptions {
   compressor?: "zstd" | "blosc" | "gzip" | "zlib" | "lz4" | "none";
   /** Let a costly rechunk go through an intermediate store (default true). */
   intermediates?: boolean;
+  /**
+   * Continue an unfinished output where it stopped (only unfinished tasks run; the bytes are
+   * those of an uninterrupted run). A missing output is started; a complete one is left as it is.
+   */
+  resume?: boolean;
+  /** Told about things worth knowing that are not errors (a stale lock taken over; default: stderr). */
+  onNote?: (message: string) => void;
 }
 
 /** What a run did, for reports. */
 export interface RunReport {
   plan: Plan;
   progress: Progress;
+  /** Tasks found done by an earlier run (resume) and not run again. */
+  tasksSkipped: number;
 }
 
 const MAX_DEFAULT_MEMORY = 8 * 1024 ** 3;
@@ -103,7 +122,15 @@ export function plan(arrays: LazyArray[], targets: OutputTarget[], options: Comp
   });
 }
 
-function executorFor(plan: Plan, options: ComputeOptions, env: TaskEnvironment): Executor {
+async function executorFor(plan: Plan, options: ComputeOptions, env: TaskEnvironment): Promise<Executor> {
+  if (options.executor === "distributed") {
+    if (!options.redis) throw new InputError("the distributed executor needs a Redis URL (redis option / --redis)");
+    // loaded only when used: bullmq and ioredis take a while to load
+    const { DistributedExecutor } = await import("../exec/distributed/distributed-executor.js");
+    const executor = new DistributedExecutor({ ...options.distributed, redis: options.redis });
+    await executor.connect(); // a wrong URL fails here, before anything is written
+    return executor;
+  }
   const sources = Object.values(plan.graph).filter((n): n is SourceNode => n.op === "source");
   if (options.executor === "inline" || !allShareable(sources)) return new InlineExecutor(env);
   return new ThreadExecutor(plan.memory.workers);
@@ -121,8 +148,12 @@ const environment: TaskEnvironment = { openSource, openTarget: (t) => openTarget
  * ```
  */
 export async function compute(arrays: LazyArray[], options: ComputeOptions = {}): Promise<LoadedArray[]> {
-  const p = plan(arrays, arrays.map(() => ({ kind: "memory" })), options);
-  const results = await runPlan(p, executorFor(p, options, environment), environment, options);
+  const targets: OutputTarget[] = arrays.map(() => ({ kind: "memory" }));
+  let p = plan(arrays, targets, options);
+  // distributed workers cannot read this process's memory: there, shared results are recomputed
+  const shared = options.executor === "distributed" ? undefined : await precomputeShared(arrays, p, (n) => inMemory(n, options));
+  if (shared) p = plan(shared, targets, options);
+  const results = await runPlan(p, await executorFor(p, options, environment), environment, options);
   return arrays.map((a, i) => ({
     name: a.name,
     dims: [...a.dims],
@@ -145,7 +176,7 @@ export async function load(array: LazyArray, options: ComputeOptions = {}): Prom
  * root metadata is written last, so an interrupted run never looks complete.
  */
 export async function toZarr(arrays: LazyArray | LazyArray[], path: string, options: ToZarrOptions = {}): Promise<RunReport> {
-  const list = Array.isArray(arrays) ? arrays : [arrays];
+  let list = Array.isArray(arrays) ? arrays : [arrays];
   const zarrFormat = options.zarrFormat ?? 3;
   const names = new Set<string>();
   for (const a of list) {
@@ -153,48 +184,97 @@ export async function toZarr(arrays: LazyArray | LazyArray[], path: string, opti
     names.add(a.name);
   }
   const targets: OutputTarget[] = list.map((a) => ({ kind: "zarr", url: path, path: a.name, zarrFormat }));
-  const p = plan(list, targets, options);
+  let p = plan(list, targets, options);
+  if (options.intermediates !== false) await checkOutput(path, options); // refuse an existing output before any stage
+  const shared = options.intermediates === false ? undefined : await precomputeShared(list, p, (n, k) => inWorkDir(n, path, `shared-${k}`, options));
+  if (shared) {
+    list = shared;
+    p = plan(list, targets, options);
+  }
   const staged = options.intermediates === false ? [] : intermediateChunks(list, p);
   if (staged.some(Boolean)) {
-    await prepareZarrTarget(path, options.overwrite ?? false); // refuse an existing output before the first stage
     const replaced = await Promise.all(list.map((a, i) => (staged[i] ? viaIntermediate(a, staged[i]!, path, i, options) : a)));
     const report = await toZarr(replaced, path, { ...options, intermediates: false });
     await removeWorkDir(path);
     return report;
   }
-  const store = await prepareZarrTarget(path, options.overwrite ?? false);
-  await writeCoords(store, list, zarrFormat, options);
-  for (let i = 0; i < list.length; i++) {
-    const a = list[i];
-    await createZarrArray(store, a.name, {
-      shape: [...a.shape],
-      dtype: a.dtype,
-      dims: [...a.dims],
-      chunks: p.outputs[i].chunkShape,
-      fillValue: a.dtype.startsWith("float") ? NaN : null,
-      attrs: a.attrs,
-      compressor: options.compressor,
-      zarrFormat,
-    });
+  const onNote = options.onNote ?? ((m: string) => process.stderr.write(`dae: note: ${m}\n`));
+  // the recorded plan of a resumed run has the same graph, so the same executor fits it
+  const executor = await executorFor(p, options, environment);
+  let out: Awaited<ReturnType<typeof openOutputRun>>;
+  try {
+    out = await openOutputRun(path, p, { resume: options.resume, overwrite: options.overwrite, identity: { compressor: options.compressor ?? "zstd" }, onNote });
+  } catch (e) {
+    await executor.close();
+    throw e;
   }
-  // until every chunk is written, the store has no root metadata: it cannot look complete
-  await hideUnfinishedRoot(store);
+  // on resume, the recorded plan: the same tasks as the run that started the output
+  const run = out.plan;
   let last: Progress | undefined;
-  forgetTargets();
-  await runPlan(p, executorFor(p, options, environment), environment, {
-    ...options,
-    onProgress: (pr) => {
-      last = pr;
-      options.onProgress?.(pr);
-    },
-  });
-  await finishZarrStore(store, [...names, ...coordNames(list)], {}, zarrFormat);
-  return { plan: p, progress: last ?? { tasksDone: 0, tasksTotal: 0, bytesRead: 0, bytesWritten: 0, decodes: 0, elapsedSeconds: 0 } };
+  let started = false;
+  try {
+    if (!out.alreadyComplete) {
+      // idempotent: a resumed run writes the same metadata again (a crash may have cut it short)
+      await writeCoords(out.store, list, zarrFormat, options);
+      for (let i = 0; i < list.length; i++) {
+        const a = list[i];
+        await createZarrArray(out.store, a.name, {
+          shape: [...a.shape],
+          dtype: a.dtype,
+          dims: [...a.dims],
+          chunks: run.outputs[i].chunkShape,
+          fillValue: a.dtype.startsWith("float") ? NaN : null,
+          attrs: a.attrs,
+          compressor: options.compressor,
+          zarrFormat,
+        });
+      }
+      // until every chunk is written, the store has no root metadata: it cannot look complete
+      await hideUnfinishedRoot(out.store);
+      forgetTargets();
+      started = true; // runPlan closes the executor
+      await runPlan(run, executor, environment, {
+        signal: options.signal ? AbortSignal.any([options.signal, out.signal]) : out.signal,
+        skip: out.skip,
+        onTaskDone: out.taskDone,
+        onProgress: (pr) => {
+          last = pr;
+          options.onProgress?.(pr);
+        },
+      });
+      await finishZarrStore(out.store, [...names, ...coordNames(list)], {}, zarrFormat);
+      await out.finish();
+    }
+  } finally {
+    if (!started) await executor.close();
+    await out.release();
+  }
+  if (shared) await removeWorkDir(path);
+  const total = totalTasks(run);
+  const progress = last ?? { tasksDone: total, tasksTotal: total, bytesRead: 0, bytesWritten: 0, decodes: 0, elapsedSeconds: 0 };
+  return { plan: run, progress, tasksSkipped: out.doneBefore };
+}
+
+/** A shared result computed into memory (shared with worker threads, not copied) and read from there. */
+async function inMemory(a: LazyArray, options: ComputeOptions): Promise<LazyArray> {
+  const r = await load(a, options);
+  const data = new (r.data.constructor as new (b: SharedArrayBuffer) => NumberArray)(new SharedArrayBuffer(r.data.byteLength));
+  data.set(r.data);
+  return fromArray(data, { shape: r.shape, dims: r.dims, chunks: r.shape.map((n, d) => (d === 0 ? 1 : n)), name: a.name });
+}
+
+/** A shared result written to `name` in the output's work directory and read from there. */
+async function inWorkDir(a: LazyArray, path: string, name: string, options: ToZarrOptions): Promise<LazyArray> {
+  const work = join(workDir(path), `${name}.zarr`);
+  await toZarr(a, work, { ...options, zarrFormat: 3, compressor: "zstd", overwrite: true, resume: false, intermediates: false });
+  const { vars } = await openDataset(work, { decode: false });
+  return vars[a.name];
 }
 
 /** `a` written to an intermediate store with `chunks`, and read back from there. */
 async function viaIntermediate(a: LazyArray, chunks: number[], path: string, i: number, options: ToZarrOptions): Promise<LazyArray> {
-  const work = join(workDir(path), `${i}.zarr`);
+  // named by what it holds, so a resumed run reuses a finished intermediate of the same expression only
+  const work = join(workDir(path), `${i}-${a.built.node.id}-${chunks.join("x")}.zarr`);
   const hint = Object.fromEntries(a.dims.map((d, k) => [d, chunks[k]]));
   await toZarr(a.rechunk(hint), work, { ...options, zarrFormat: 3, compressor: "zstd", overwrite: true, intermediates: false });
   const { vars } = await openDataset(work, { decode: false });

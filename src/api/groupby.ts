@@ -207,17 +207,17 @@ export class GroupBy extends WindowedReductions {
     return new LazyArray(built, coords, result.attrs, result.name);
   }
 
-  private arithmetic(method: "add" | "sub" | "mul" | "div", other: ArrayLike): LazyArray {
+  #arithmetic(method: "add" | "sub" | "mul" | "div", other: ArrayLike): LazyArray {
     const operand = typeof other !== "number" && other.dims.includes(this.groupDim) ? this.broadcast(other) : other;
     return this.array[method](operand);
   }
 
   /** The array plus a group result broadcast back along the grouped dim (or any array/number). */
-  add(other: ArrayLike): LazyArray { return this.arithmetic("add", other); }
+  add(other: ArrayLike): LazyArray { return this.#arithmetic("add", other); }
   /** The array minus a group result: `g.sub(g.mean())` is the anomaly. */
-  sub(other: ArrayLike): LazyArray { return this.arithmetic("sub", other); }
-  mul(other: ArrayLike): LazyArray { return this.arithmetic("mul", other); }
-  div(other: ArrayLike): LazyArray { return this.arithmetic("div", other); }
+  sub(other: ArrayLike): LazyArray { return this.#arithmetic("sub", other); }
+  mul(other: ArrayLike): LazyArray { return this.#arithmetic("mul", other); }
+  div(other: ArrayLike): LazyArray { return this.#arithmetic("div", other); }
 }
 
 /**

@@ -30,6 +30,7 @@ export function resolveIndex(dim: string, length: number, key: number | Slice): 
     if (i < 0 || i >= length) throw new InputError(`isel: index ${key} is out of range for dimension "${dim}" of length ${length}`);
     return { kind: "index", index: i };
   }
+  if (!isSlice(key)) throw new InputError(`isel: key on dimension "${dim}" must be an integer or a slice, got ${JSON.stringify(key)}`);
   const step = key.step ?? 1;
   if (!Number.isInteger(step) || step === 0) throw new InputError(`isel: step ${step} on dimension "${dim}" must be a non-zero integer`);
   for (const v of [key.start, key.stop])

@@ -6,6 +6,7 @@ import type { RawDataset } from "../formats/raw-dataset.js";
 import { isZarr, openZarr } from "../formats/zarr/index.js";
 import { FileSource, FsStore, ioError } from "../storage/fs-store.js";
 import { HttpSource, HttpStore } from "../storage/http-store.js";
+import { isS3Url, S3Store } from "../storage/s3-store.js";
 import type { ByteSource } from "../storage/store.js";
 import { InputError } from "../util/errors.js";
 import { datasetFromRaw, type Dataset, type DatasetOptions } from "./dataset.js";
@@ -33,6 +34,7 @@ export async function open(pathOrUrl: string, options: DatasetOptions = {}): Pro
 /** Opens a file or store with the reader its content calls for, without CF decoding or labels. */
 export async function openRaw(pathOrUrl: string): Promise<RawDataset> {
   if (/^https?:\/\//i.test(pathOrUrl)) return openUrl(pathOrUrl);
+  if (isS3Url(pathOrUrl)) return openS3(pathOrUrl);
   let isDirectory: boolean;
   try {
     isDirectory = (await fs.stat(pathOrUrl)).isDirectory();
@@ -79,6 +81,13 @@ async function openUrl(url: string): Promise<RawDataset> {
     default:
       throw notAnArrayFile(url);
   }
+}
+
+/** Zarr stores in S3 (`s3://bucket/prefix`; endpoint from `DAE_S3_ENDPOINT` / `AWS_ENDPOINT_URL`). */
+async function openS3(url: string): Promise<RawDataset> {
+  const store = new S3Store(url);
+  if (await isZarr(store)) return openZarr(store);
+  throw new InputError(`${url}: not a Zarr store (only Zarr is read from S3)`);
 }
 
 function notAnArrayFile(path: string): InputError {

@@ -104,7 +104,13 @@ export async function writeDatasetZarr(
   const store = await prepareZarrTarget(target, options.overwrite ?? false);
   const cache = new ChunkCache(options.cacheBytes ?? 64 << 20);
   const arrays: WritableChunkedArray[] = [];
-  for (const v of planned) arrays.push(await createZarrArray(store, v.name, v.options));
+  try {
+    for (const v of planned) arrays.push(await createZarrArray(store, v.name, v.options));
+  } catch (e) {
+    // creating arrays writes root group metadata: a store that failed here must not look complete
+    await hideUnfinishedRoot(store).catch(() => undefined);
+    throw e;
+  }
   await hideUnfinishedRoot(store);
   const chunksTotal = arrays.reduce((n, a) => n + a.chunks.totalCount, 0);
   const progress = { chunksDone: 0, chunksTotal, bytesWritten: 0 };

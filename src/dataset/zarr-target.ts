@@ -2,7 +2,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import type { Attrs } from "../array/chunked-array.js";
 import { consolidateMetadata, createZarrGroup, isZarr } from "../formats/zarr/index.js";
-import { FsStore } from "../storage/fs-store.js";
+import { FsStore, ioError } from "../storage/fs-store.js";
 import type { Store } from "../storage/store.js";
 import { InputError } from "../util/errors.js";
 
@@ -41,9 +41,13 @@ export async function prepareZarrTarget(
     const isDir = (await fs.stat(target)).isDirectory();
     if (!isDir || !(await looksLikeZarr(new FsStore(target))))
       throw new InputError(`${target}: exists and is not a Zarr store; refusing to replace it`);
-    await fs.rm(target, { recursive: true, force: true });
+    await fs.rm(target, { recursive: true, force: true }).catch((e) => {
+      throw ioError(e, target);
+    });
   }
-  await fs.mkdir(path.resolve(target), { recursive: true });
+  await fs.mkdir(path.resolve(target), { recursive: true }).catch((e) => {
+    throw ioError(e, target);
+  });
   return new FsStore(target, true);
 }
 

@@ -8,13 +8,23 @@ import { blockBox, taskAt, totalTasks, type Plan } from "../plan/plan.js";
 import type { Executor, Progress } from "./executor.js";
 import { deliver, finalizeState, type TaskEnvironment, type TaskResult } from "./run-task.js";
 
+/** A block of a split reduction in progress: its parts combined so far (in part order), and parts that came early. */
+interface SplitBlock {
+  states?: Float64Array[][];
+  next: number;
+  early: Map<number, Float64Array[][]>;
+}
+
 /** Options of `runPlan`. */
 export interface RunOptions {
   onProgress?: (p: Progress) => void;
   signal?: AbortSignal;
   /** Tasks already done (resume): they are not run again. */
   skip?: (k: number) => boolean;
-  /** Called when task `k` has written all it writes (to record it for resume). */
+  /**
+   * Called when task `k` has written all it writes (to record it for resume). The parts of a
+   * split reduction are reported together, when their combined block has been written.
+   */
   onTaskDone?: (k: number) => Promise<void>;
 }
 
@@ -34,13 +44,14 @@ export async function runPlan(
   const total = totalTasks(plan);
   const progress: Progress = { tasksDone: 0, tasksTotal: total, bytesRead: 0, bytesWritten: 0, decodes: 0, elapsedSeconds: 0 };
   const results = plan.outputs.map((o) => (o.target.kind === "memory" ? engineAllocate(plan.graph[o.id].dtype, boxSize({ start: plan.graph[o.id].shape.map(() => 0), stop: plan.graph[o.id].shape })) : undefined));
-  const partials = new Map<string, { states: Float64Array[][]; parts: number }>();
+  const partials = new Map<string, SplitBlock>();
   const report = () => {
     progress.elapsedSeconds = (performance.now() - started) / 1000;
     options.onProgress?.({ ...progress });
   };
 
-  const finish = async (r: TaskResult) => {
+  /** Combines and delivers a task's result; returns the tasks whose writes are now complete. */
+  const finish = async (r: TaskResult): Promise<number[]> => {
     const task = taskAt(plan, r.task);
     const group = plan.groups[task.group];
     const box = blockBox(plan, task.group, task.block);
@@ -49,15 +60,20 @@ export async function runPlan(
       // combine partial states of a split reduction; the last part finalises and delivers
       const key = `${task.group}|${task.block}`;
       const roots = group.outputs.map((i) => plan.graph[plan.outputs[i].id] as ReduceNode);
-      const acc = partials.get(key);
-      if (acc) roots.forEach((n, j) => (reducer(n.fn) as Reducer).combine(acc.states[j], r.states![j]));
-      const entry = acc ?? { states: r.states, parts: 0 };
-      entry.parts++;
+      const entry: SplitBlock = partials.get(key) ?? { next: 0, early: new Map() };
       partials.set(key, entry);
-      if (entry.parts < group.split!.parts) return;
+      // combine in part order, whatever order parts finish in, so the result's bits do not depend on timing
+      entry.early.set(task.part!, r.states);
+      for (let s = entry.early.get(entry.next); s; s = entry.early.get(entry.next)) {
+        const acc = entry.states;
+        if (acc) roots.forEach((n, j) => (reducer(n.fn) as Reducer).combine(acc[j], s![j]));
+        else entry.states = s;
+        entry.early.delete(entry.next++);
+      }
+      if (entry.next < group.split!.parts) return [];
       partials.delete(key);
       const delivered: Pick<TaskResult, "data" | "bytesWritten"> = { bytesWritten: 0 };
-      const blocks = roots.map((n, j) => finalizeState(n, entry.states[j], boxSize(box)));
+      const blocks = roots.map((n, j) => finalizeState(n, entry.states![j], boxSize(box)));
       await deliver(plan, group.outputs, blocks, box, env, delivered);
       progress.bytesWritten += delivered.bytesWritten;
       data = delivered.data;
@@ -69,6 +85,10 @@ export async function runPlan(
       const shape = plan.graph[plan.outputs[i].id].shape;
       copyBox(block, boxShape(box), box.start.map(() => 0), result, shape, box.start, boxShape(box));
     });
+    // parts are innermost in task order: the block's parts are the tasks just before and after this one
+    if (!r.states) return [r.task];
+    const first = r.task - task.part!;
+    return Array.from({ length: group.split!.parts }, (_, i) => first + i);
   };
 
   await executor.start(plan);
@@ -88,8 +108,7 @@ export async function runPlan(
           progress.bytesRead += r.bytesRead;
           progress.bytesWritten += r.bytesWritten;
           progress.decodes += r.decodes;
-          await finish(r);
-          await options.onTaskDone?.(k);
+          for (const done of await finish(r)) await options.onTaskDone?.(done);
           progress.tasksDone++;
           report();
         } catch (e) {

@@ -365,8 +365,8 @@ function splitReduction(graph: Graph, roots: Node[], workers: number, blocks: nu
   const n = extent(input, dim);
   const chunk = sourceChunk(graph, input, dim) ?? 1;
   const wanted = Math.ceil((2 * workers) / blocks);
-  let partExtent = Math.ceil(n / wanted);
-  if (partExtent > chunk) partExtent = Math.ceil(partExtent / chunk) * chunk;
+  // parts are whole source chunks, so no chunk is read by two parts
+  const partExtent = Math.max(1, Math.ceil(Math.ceil(n / wanted) / chunk)) * chunk;
   const parts = Math.ceil(n / partExtent);
   return parts > 1 ? { dim, parts, partExtent } : undefined;
 }

@@ -23,16 +23,20 @@ export class FsStore implements Store {
 
   private async resolve(key: string): Promise<string> {
     const file = path.join(this.root, safeKey(key, this.root));
-    // a symlink inside the store must not lead outside it
-    try {
-      const real = await fs.realpath(file);
-      this.realRoot ??= realpathSync(this.root);
-      if (real !== this.realRoot && !real.startsWith(this.realRoot + path.sep))
-        throw new InputError(`${this.root}: "${key}" is a link that leads out of the store; refused`);
-    } catch (e) {
-      if (e instanceof DaeError) throw e;
+    // a symlink inside the store must not lead outside it: check the file, or for a file that
+    // does not exist yet (a write), the nearest folder above it that does
+    for (let at = file; ; at = path.dirname(at)) {
+      try {
+        const real = await fs.realpath(at);
+        this.realRoot ??= realpathSync(this.root);
+        if (real !== this.realRoot && !real.startsWith(this.realRoot + path.sep))
+          throw new InputError(`${this.root}: "${key}" is a link that leads out of the store; refused`);
+        return file;
+      } catch (e) {
+        if (e instanceof DaeError) throw e;
+        if (!isMissing(e) || path.relative(this.root, at) === "") return file;
+      }
     }
-    return file;
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
@@ -66,11 +70,12 @@ export class FsStore implements Store {
   }
 
   async size(key: string): Promise<number | undefined> {
+    const file = await this.resolve(key);
     try {
-      return (await fs.stat(await this.resolve(key))).size;
+      return (await fs.stat(file)).size;
     } catch (e) {
       if (isMissing(e)) return undefined;
-      throw e;
+      throw ioError(e, file);
     }
   }
 
@@ -88,9 +93,30 @@ export class FsStore implements Store {
     }
   }
 
+  async setIfAbsent(key: string, bytes: Uint8Array): Promise<boolean> {
+    if (!this.writable) throw new InputError(`${this.root} is opened read-only`);
+    const file = await this.resolve(key);
+    const tmp = `${file}.${randomBytes(6).toString("hex")}.partial`;
+    try {
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.writeFile(tmp, bytes);
+      // link() fails when the name exists: exclusive, and the content is whole once visible
+      await fs.link(tmp, file);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+      throw ioError(e, file);
+    } finally {
+      await fs.rm(tmp, { force: true }).catch(() => undefined);
+    }
+  }
+
   async delete(key: string): Promise<void> {
     if (!this.writable) throw new InputError(`${this.root} is opened read-only`);
-    await fs.rm(await this.resolve(key), { force: true, recursive: true });
+    const file = await this.resolve(key);
+    await fs.rm(file, { force: true, recursive: true }).catch((e) => {
+      throw ioError(e, file);
+    });
   }
 
   async list(prefix: string): Promise<string[]> {

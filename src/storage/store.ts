@@ -16,7 +16,13 @@ export interface Store {
   readonly writable: boolean;
   /** Writes `key` atomically: readers see the old bytes or the new ones, never a part. */
   set(key: string, bytes: Uint8Array): Promise<void>;
+  /** Deletes `key` and every key under `key/` (a folder-like delete). */
   delete(key: string): Promise<void>;
+  /**
+   * Writes `key` only if it does not exist yet, atomically and exclusively (two writers:
+   * one wins); returns whether it wrote. Optional: stores that cannot do it leave it out.
+   */
+  setIfAbsent?(key: string, bytes: Uint8Array): Promise<boolean>;
   /** Keys directly under `prefix` (a folder-like listing: names, not full keys). */
   list(prefix: string): Promise<string[]>;
 }

@@ -1,14 +1,10 @@
-import cliProgress from "cli-progress";
 import type { Command } from "commander";
 import { dimensionSizes, getVariable, type Dataset, type Variable } from "../../dataset/dataset.js";
 import { open } from "../../dataset/open.js";
 import { checkDimSizes } from "../../dataset/output-chunks.js";
-import {
-  writeDatasetZarr,
-  type WriteProgress,
-  type WriteZarrOptions,
-} from "../../dataset/write-zarr.js";
+import { writeDatasetZarr, type WriteZarrOptions } from "../../dataset/write-zarr.js";
 import { InputError } from "../../util/errors.js";
+import { progressMode, progressReporter } from "../progress.js";
 import type { RegisterCommand } from "./index.js";
 
 const COMPRESSORS = ["zstd", "blosc", "gzip", "zlib", "lz4", "none"] as const;
@@ -22,6 +18,7 @@ interface ConvertOptions {
   overwrite?: boolean;
   raw?: boolean;
   quiet?: boolean;
+  progress?: string;
 }
 
 /** `dae convert SRC DST.zarr`: copy every variable into a new Zarr store, chunk by chunk. */
@@ -47,8 +44,10 @@ export const registerConvert: RegisterCommand = (program: Command) => {
     .option("--overwrite", "replace DST if it is a Zarr store")
     .option("--raw", "copy stored values and attributes as they are (no CF decoding)")
     .option("--quiet", "print nothing on success")
+    .option("--progress <format>", "progress as JSON lines on stderr (format: json)")
     .action(async (src: string, dst: string, options: ConvertOptions) => {
       const writeOptions = parseOptions(options);
+      const mode = progressMode(options);
       const ds = await open(src, { decode: !options.raw });
       try {
         const selected = selectVariables(ds, options.variables);
@@ -56,23 +55,32 @@ export const registerConvert: RegisterCommand = (program: Command) => {
         checkDimSizes("--chunks", writeOptions.chunks ?? {}, dims.keys());
         checkDimSizes("--shards", writeOptions.shards ?? {}, dims.keys());
         const started = Date.now();
-        const progress = options.quiet ? undefined : progressReporter();
+        const reporter = progressReporter(mode, "chunks");
         let summary;
         try {
           summary = await writeDatasetZarr({ variables: selected, attrs: ds.attrs }, dst, {
             ...writeOptions,
-            onProgress: progress?.update,
+            onProgress: (p) =>
+              reporter.update(
+                {
+                  done: p.chunksDone,
+                  total: p.chunksTotal,
+                  bytesWritten: p.bytesWritten,
+                  elapsedSeconds: (Date.now() - started) / 1000,
+                  detail: p.variable,
+                },
+                p,
+              ),
           });
-        } finally {
-          progress?.stop();
+        } catch (e) {
+          reporter.stop();
+          throw e;
         }
-        if (!options.quiet) {
-          const mb = (summary.bytes / 1e6).toFixed(1);
-          const seconds = ((Date.now() - started) / 1000).toFixed(1);
-          process.stderr.write(
-            `wrote ${dst} (Zarr v${writeOptions.zarrFormat}): ${summary.variables} variables, ${summary.chunks} chunks, ${mb} MB in ${seconds} s\n`,
-          );
-        }
+        const mb = (summary.bytes / 1e6).toFixed(1);
+        const seconds = ((Date.now() - started) / 1000).toFixed(1);
+        reporter.finish(
+          `wrote ${dst} (Zarr v${writeOptions.zarrFormat}): ${summary.variables} variables, ${summary.chunks} chunks, ${mb} MB in ${seconds} s`,
+        );
       } finally {
         await ds.close();
       }
@@ -127,29 +135,4 @@ function selectVariables(ds: Dataset, names: string | undefined): Map<string, Va
     if (wanted.includes(name) || (ds.coords.includes(name) && v.dims.every((d) => dims.has(d))))
       selected.set(name, v);
   return selected;
-}
-
-/** A progress bar on a terminal; nothing otherwise (the summary line follows at the end). */
-function progressReporter(): { update: (p: WriteProgress) => void; stop: () => void } | undefined {
-  if (!process.stderr.isTTY) return undefined;
-  const bar = new cliProgress.SingleBar(
-    {
-      format: "{bar} {percentage}% | {value}/{total} chunks | {variable}",
-      stream: process.stderr,
-      clearOnComplete: true,
-      hideCursor: true,
-    },
-    cliProgress.Presets.shades_classic,
-  );
-  let started = false;
-  return {
-    update: (p) => {
-      if (!started) bar.start(p.chunksTotal, 0, { variable: p.variable });
-      started = true;
-      bar.update(p.chunksDone, { variable: p.variable });
-    },
-    stop: () => {
-      if (started) bar.stop();
-    },
-  };
 }

@@ -1,5 +1,6 @@
 import { floatOf, isFloat, isInteger, promote, type DType, type NumberArray } from "../../array/dtype.js";
 import { InputError } from "../../util/errors.js";
+import { BoolBlock } from "./numeric.js";
 
 /** An operand of an elementwise kernel: an array of the block's length, or a scalar. */
 export type Arg = NumberArray | number;
@@ -26,7 +27,21 @@ export function resultDType(dtypes: DType[], scalars: boolean[], values: (number
   let t = arrays.reduce(promote);
   const floatScalar = dtypes.some((_, i) => scalars[i] && !Number.isInteger(values[i]));
   if (floatScalar && !isFloat(t)) t = "float64";
+  // a number is of a higher kind than bool: bool + 1 is int64 in numpy
+  else if (t === "bool" && scalars.some(Boolean)) t = "int64";
   return t;
+}
+
+/** numpy's truth of a number: NaN is true. */
+const truthy = (x: number) => x !== 0;
+
+/** `f` as it writes into `out`: a bool block stores the truth of each value, as numpy's cast to bool. */
+function storing1(out: NumberArray, f: (x: number) => number): (x: number) => number {
+  return out instanceof BoolBlock ? (x) => (truthy(f(x)) ? 1 : 0) : f;
+}
+
+function storing2(out: NumberArray, f: (x: number, y: number) => number): (x: number, y: number) => number {
+  return out instanceof BoolBlock ? (x, y) => (truthy(f(x, y)) ? 1 : 0) : f;
 }
 
 function unary(f: (x: number) => number, dtype: (t: DType) => DType): ElementwiseFn {
@@ -34,21 +49,35 @@ function unary(f: (x: number) => number, dtype: (t: DType) => DType): Elementwis
     arity: 1,
     dtype: (ts) => dtype(ts[0]),
     run(out, [a]) {
-      if (typeof a === "number") out.fill(f(a));
-      else for (let i = 0; i < out.length; i++) out[i] = f(a[i]);
+      const g = storing1(out, f);
+      if (typeof a === "number") out.fill(g(a));
+      else for (let i = 0; i < out.length; i++) out[i] = g(a[i]);
     },
   };
 }
 
-function binary(f: (x: number, y: number) => number, dtype = resultDType): ElementwiseFn {
+/**
+ * Whether a block holds an integer dtype of at most 32 bits (int64/uint64 blocks are
+ * Float64Array in the engine, exact to 2^53: they take the float formulas).
+ */
+function isInt32Block(out: NumberArray): boolean {
+  return !(out instanceof Float64Array || out instanceof Float32Array);
+}
+
+/**
+ * A binary function; `intF`, when given, computes it for integer blocks of at most 32 bits,
+ * where the float formula would lose the low bits that numpy's wrap-around keeps.
+ */
+function binary(f: (x: number, y: number) => number, dtype = resultDType, intF?: (x: number, y: number) => number): ElementwiseFn {
   return {
     arity: 2,
     dtype,
     run(out, [a, b]) {
+      const g = storing2(out, intF && isInt32Block(out) ? intF : f);
       const n = out.length;
-      if (typeof a !== "number" && typeof b !== "number") for (let i = 0; i < n; i++) out[i] = f(a[i], b[i]);
-      else if (typeof b === "number") for (let i = 0; i < n; i++) out[i] = f(at(a, i), b);
-      else for (let i = 0; i < n; i++) out[i] = f(a as number, b[i]);
+      if (typeof a !== "number" && typeof b !== "number") for (let i = 0; i < n; i++) out[i] = g(a[i], b[i]);
+      else if (typeof b === "number") for (let i = 0; i < n; i++) out[i] = g(at(a, i), b);
+      else for (let i = 0; i < n; i++) out[i] = g(a as number, b[i]);
     },
   };
 }
@@ -63,15 +92,37 @@ const toFloat = (t: DType) => floatOf(t);
 const toBool = () => "bool" as DType;
 const floatResult = (ts: DType[], s: boolean[], v: (number | undefined)[]) => floatOf(resultDType(ts, s, v));
 
-/** numpy's floor division: floor for floats, 0 when dividing an integer by 0. */
+/**
+ * numpy's floor division (its `npy_divmod`): from the exact remainder, so `1 // 0.1` is 9 as
+ * in Python, not floor(1 / 0.1) = 10. By zero: ±inf or NaN, which an integer block stores as 0,
+ * as numpy gives for integers.
+ */
 function floorDiv(x: number, y: number): number {
-  return Math.floor(x / y);
+  if (y === 0) return x / y;
+  const m = x % y;
+  let div = (x - m) / y;
+  if (m !== 0 && y < 0 !== m < 0) div -= 1;
+  if (div === 0) return x / y < 0 || Object.is(x / y, -0) ? -0 : 0;
+  const floor = Math.floor(div);
+  return div - floor > 0.5 ? floor + 1 : floor;
 }
 
-/** numpy's remainder: the sign of the divisor. */
+/** numpy's remainder: the sign of the divisor (a zero remainder too); NaN by zero (0 for integers). */
 function mod(x: number, y: number): number {
   const r = x % y;
+  if (r === 0 && y !== 0) return y < 0 ? -0 : 0;
   return r !== 0 && r < 0 !== y < 0 ? r + y : r;
+}
+
+/** Integer power by squaring with 32-bit wrap-around (numpy's integer `**`); negative powers truncate. */
+function intPow(x: number, y: number): number {
+  if (y < 0) return Math.trunc(Math.pow(x, y));
+  let result = 1;
+  for (let base = x | 0, e = y; e > 0; e = Math.floor(e / 2)) {
+    if (e % 2) result = Math.imul(result, base);
+    base = Math.imul(base, base);
+  }
+  return result;
 }
 
 /** numpy's round: half to even. */
@@ -83,11 +134,11 @@ function roundHalfEven(x: number): number {
 const functions: Record<string, ElementwiseFn> = {
   add: binary((x, y) => x + y),
   sub: binary((x, y) => x - y),
-  mul: binary((x, y) => x * y),
+  mul: binary((x, y) => x * y, resultDType, Math.imul),
   div: binary((x, y) => x / y, floatResult),
   floordiv: binary(floorDiv),
   mod: binary(mod),
-  pow: binary(Math.pow),
+  pow: binary(Math.pow, resultDType, intPow),
   minimum: binary((x, y) => (x < y || Number.isNaN(x) ? x : y)),
   maximum: binary((x, y) => (x > y || Number.isNaN(x) ? x : y)),
   neg: unary((x) => -x, same),
@@ -108,10 +159,10 @@ const functions: Record<string, ElementwiseFn> = {
   le: compare((x, y) => x <= y),
   eq: compare((x, y) => x === y),
   ne: compare((x, y) => x !== y),
-  and: binary((x, y) => (x && y ? 1 : 0), toBool),
-  or: binary((x, y) => (x || y ? 1 : 0), toBool),
-  xor: binary((x, y) => (!x !== !y ? 1 : 0), toBool),
-  not: unary((x) => (x ? 0 : 1), toBool),
+  and: binary((x, y) => (truthy(x) && truthy(y) ? 1 : 0), toBool),
+  or: binary((x, y) => (truthy(x) || truthy(y) ? 1 : 0), toBool),
+  xor: binary((x, y) => (truthy(x) !== truthy(y) ? 1 : 0), toBool),
+  not: unary((x) => (truthy(x) ? 0 : 1), toBool),
   isnull: unary((x) => (Number.isNaN(x) ? 1 : 0), toBool),
   notnull: unary((x) => (Number.isNaN(x) ? 0 : 1), toBool),
   /** astype: the output array's dtype does the conversion (truncation toward zero for ints). */

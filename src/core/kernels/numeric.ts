@@ -6,8 +6,15 @@ import { arrayClass, isBigInt, type DType, type NumberArray, type TypedArray } f
  * BigInt64Array only where they are written.
  */
 export function engineAllocate(dtype: DType, length: number): NumberArray {
+  if (dtype === "bool") return new BoolBlock(length);
   return (isBigInt(dtype) ? new Float64Array(length) : new (arrayClass(dtype))(length)) as NumberArray;
 }
+
+/**
+ * A block of dtype bool (0/1 bytes): its own class so that a kernel writing one can store
+ * numpy's truth of a value (2 → 1, 0.5 → 1, NaN → 1) where a Uint8Array would wrap or truncate.
+ */
+export class BoolBlock extends Uint8Array {}
 
 /** A block read from storage as the engine holds it (BigInt arrays become Float64Array). */
 export function toEngineArray(data: TypedArray): NumberArray {

@@ -36,6 +36,8 @@ export interface Nc3Header {
 const NC_DIMENSION = 0x0a;
 const NC_VARIABLE = 0x0b;
 const NC_ATTRIBUTE = 0x0c;
+/** NC_MAX_NAME of the netCDF library: no writer makes longer names. */
+const MAX_NAME = 256;
 /** NC_MAX_VAR_DIMS of the netCDF library. */
 const MAX_VAR_DIMS = 1024;
 const FIRST_READ = 64 << 10;
@@ -75,7 +77,8 @@ export async function readNetcdf3Header(source: ByteSource): Promise<Nc3Header> 
  */
 function parseNetcdf3Header(bytes: Uint8Array, fileSize: number, url: string): Nc3Header {
   const fail = (what: string): never => {
-    throw new FormatError(`${url}: ${what}`);
+    // names come from the file: a corrupt one may hold control characters (newlines)
+    throw new FormatError(`${url}: ${what.replace(/[\x00-\x1f\x7f]/g, "?")}`);
   };
   if (
     bytes.length < 4 ||
@@ -133,6 +136,7 @@ function parseNetcdf3Header(bytes: Uint8Array, fileSize: number, url: string): N
   const padded = (n: number) => n + ((4 - (n % 4)) % 4);
   const name = (what: string) => {
     const n = count(`bytes in the name of ${what}`, 1);
+    if (n > MAX_NAME) fail(`header: the name of ${what} is ${n} bytes long, more than NetCDF's ${MAX_NAME}: corrupt`);
     need(padded(n));
     const s = new TextDecoder().decode(bytes.subarray(pos, pos + n));
     pos += padded(n);

@@ -61,22 +61,32 @@ export async function listNodes(store: Store, path: string, group: ZarrNode, use
 
 async function readConsolidated(store: Store, path: string, group: ZarrNode): Promise<ChildNode[] | undefined> {
   if (group.zarrFormat === 3) {
-    const inline = (group.docs["zarr.json"].consolidated_metadata as Json | null | undefined)?.metadata as Json | undefined;
+    const where = `${store.url}/${joinKey(path, "zarr.json")}: consolidated_metadata`;
+    const inline = (group.docs["zarr.json"].consolidated_metadata as Json | null | undefined)?.metadata;
     if (!inline) return undefined;
-    return Object.entries(inline).map(([p, meta]) => {
-      const doc = meta as Json;
+    return Object.entries(jsonObject(inline, where)).map(([p, meta]) => {
+      const doc = jsonObject(meta, `${where} of "${p}"`);
       return { zarrFormat: 3, kind: doc.node_type === "array" ? "array" : "group", docs: { "zarr.json": doc }, path: p };
     });
   }
+  const where = `${store.url}/${joinKey(path, ".zmetadata")}`;
   const zmetadata = await readJson(store, joinKey(path, ".zmetadata"));
-  const docs = zmetadata?.metadata as Record<string, Json> | undefined;
-  if (!docs) return undefined;
+  if (!zmetadata?.metadata) return undefined;
+  const docs = jsonObject(zmetadata.metadata, where);
   const out: ChildNode[] = [];
   for (const key of Object.keys(docs)) {
     const m = /^(.+)\/\.(zarray|zgroup)$/.exec(key);
     if (!m) continue;
-    const attrs = docs[`${m[1]}/.zattrs`] ?? {};
-    out.push({ zarrFormat: 2, kind: m[2] === "zarray" ? "array" : "group", docs: { [`.${m[2]}`]: docs[key], ".zattrs": attrs }, path: m[1] });
+    const attrs = jsonObject(docs[`${m[1]}/.zattrs`] ?? {}, `${where}: "${m[1]}/.zattrs"`);
+    const doc = jsonObject(docs[key], `${where}: "${key}"`);
+    out.push({ zarrFormat: 2, kind: m[2] === "zarray" ? "array" : "group", docs: { [`.${m[2]}`]: doc, ".zattrs": attrs }, path: m[1] });
   }
   return out;
+}
+
+/** `value` as a JSON object, or a FormatError saying `where` holds something else. */
+function jsonObject(value: unknown, where: string): Json {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new FormatError(`${where} is ${JSON.stringify(value)?.slice(0, 40)}, not a JSON object`);
+  return value as Json;
 }

@@ -97,6 +97,7 @@ export function parseV3Array(meta: Json, where: string): ArrayMeta {
   const keyShape = intList((grid.configuration as Json | undefined)?.chunk_shape, "chunk_shape", where, 1);
   checkShapes(shape, keyShape, dtype, where);
   const codecs = codecList(meta.codecs, where);
+  checkTranspose(codecs, shape.length, where);
   const sharding = codecs.find((c) => c.name === "sharding_indexed");
   let shardSpec: ShardingSpec | undefined;
   if (sharding) {
@@ -130,9 +131,11 @@ function parseSharding(config: Json, shardShape: number[], dtype: DType, where: 
   if (perShard * 16 > MAX_CHUNK_BYTES) throw new FormatError(`${where}: a shard of ${perShard} inner chunks is too large`);
   const location = config.index_location ?? "end";
   if (location !== "start" && location !== "end") throw new FormatError(`${where}: bad index_location ${JSON.stringify(location)}`);
+  const codecs = codecList(config.codecs, where);
+  checkTranspose(codecs, chunkShape.length, where);
   return {
     chunkShape,
-    codecs: codecList(config.codecs, where),
+    codecs,
     indexCodecs: codecList(config.index_codecs ?? [{ name: "bytes", configuration: { endian: "little" } }, { name: "crc32c" }], where),
     indexLocation: location,
   };
@@ -146,6 +149,16 @@ function codecList(raw: unknown, where: string): CodecSpec[] {
       throw new FormatError(`${where}: codec ${JSON.stringify(c)} has no "name"`);
     return c as CodecSpec;
   });
+}
+
+/** A transpose codec's order must be a permutation of the dims (not "F", as early drafts had it). */
+function checkTranspose(codecs: CodecSpec[], ndim: number, where: string): void {
+  for (const c of codecs) {
+    if (c.name !== "transpose") continue;
+    const order = c.configuration?.order;
+    const ok = Array.isArray(order) && order.length === ndim && [...order].sort().every((axis, i) => axis === i);
+    if (!ok) throw new FormatError(`${where}: transpose order ${JSON.stringify(order)} is not a permutation of the ${ndim} dimensions`);
+  }
 }
 
 function keyEncoder(raw: unknown, where: string): (coords: readonly number[]) => string {

@@ -1,0 +1,550 @@
+import jsep from "jsep";
+import jsepObject from "@jsep-plugin/object";
+import { DaeError, InputError } from "../util/errors.js";
+import { buildMap } from "./build.js";
+import type { Coord } from "./coords.js";
+import { LazyArray } from "./lazy-array.js";
+import { isSlice, slice } from "./selection.js";
+
+jsep.plugins.register(jsepObject);
+// numpy's floor division, at the precedence of * and /
+jsep.addBinaryOp("//", 10);
+// `-a ** b` means -(a ** b) in Python but (-a) ** b to jsep: refuse it, as JavaScript does
+jsep.hooks.add("after-token", function (env) {
+  if (env.node?.type !== "UnaryExpression") return;
+  let i = this.index;
+  while (this.expr[i] === " ") i++;
+  if (this.expr.startsWith("**", i))
+    this.throwError(`ambiguous "${env.node.operator}" before "**": write (-a) ** b or -(a ** b)`);
+});
+
+/** A dataset in an expression's scope: its variables are reached as `NAME.var`. */
+export interface ScopeDataset {
+  vars: Record<string, LazyArray>;
+}
+
+/**
+ * Names an expression can use: arrays by name, and datasets (e.g. what `openDataset`
+ * returns) whose variables are reached as `name.var`. A getter that throws (a name two
+ * inputs share) is an error only when the expression uses that name.
+ */
+export type ExpressionScope = Record<string, LazyArray | ScopeDataset>;
+
+/** A value while interpreting: arrays, numbers, and the plain data method arguments take. */
+type Value =
+  | LazyArray
+  | number
+  | string
+  | boolean
+  | null
+  | Value[]
+  | { [key: string]: Value }
+  | DatasetValue
+  | object;
+
+class DatasetValue {
+  constructor(
+    readonly name: string,
+    readonly dataset: ScopeDataset,
+  ) {}
+}
+
+/**
+ * An error in an expression: one line (naming the position when known) and, when the
+ * position is known, a second line with a caret under it, aligned for the CLI's `dae: ` prefix.
+ */
+export class ExpressionError extends InputError {
+  override name = "ExpressionError";
+  constructor(
+    readonly description: string,
+    readonly expression: string,
+    /** 0-based index of the offending character, when known. */
+    readonly index?: number,
+  ) {
+    super(ExpressionError.format(description, expression, index));
+  }
+
+  private static format(
+    description: string,
+    expression: string,
+    index: number | undefined,
+  ): string {
+    if (index === undefined) return `expression: ${description}`;
+    const line = `expression: ${description} at character ${index + 1}: `;
+    return `${line}${expression}\n${" ".repeat("dae: ".length + line.length + index)}^`;
+  }
+}
+
+/** Constants usable by name (unless the scope has a variable of that name). */
+const CONSTANTS: Record<string, number> = { NaN: NaN, Infinity: Infinity, pi: Math.PI, e: Math.E };
+
+/** Binary operators and the LazyArray method each maps to. */
+const OPERATORS: Record<string, string> = {
+  "+": "add",
+  "-": "sub",
+  "*": "mul",
+  "/": "div",
+  "//": "floordiv",
+  "%": "mod",
+  "**": "pow",
+  "<": "lt",
+  "<=": "le",
+  ">": "gt",
+  ">=": "ge",
+  "==": "eq",
+  "!=": "ne",
+  "&&": "and",
+  "&": "and",
+  "||": "or",
+  "|": "or",
+  "^": "xor",
+};
+
+/** Binary elementwise methods, and how to compute them on two plain numbers (numpy's rules). */
+const SCALAR_BINARY: Record<string, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  floordiv: (a, b) => Math.floor(a / b),
+  mod: (a, b) => {
+    const r = a % b;
+    return r !== 0 && r < 0 !== b < 0 ? r + b : r;
+  },
+  pow: (a, b) => a ** b,
+  lt: (a, b) => Number(a < b),
+  le: (a, b) => Number(a <= b),
+  gt: (a, b) => Number(a > b),
+  ge: (a, b) => Number(a >= b),
+  eq: (a, b) => Number(a === b),
+  ne: (a, b) => Number(a !== b),
+  and: (a, b) => Number(Boolean(a) && Boolean(b)),
+  or: (a, b) => Number(Boolean(a) || Boolean(b)),
+  xor: (a, b) => Number(Boolean(a) !== Boolean(b)),
+  minimum: (a, b) => Math.min(a, b),
+  maximum: (a, b) => Math.max(a, b),
+};
+
+/** `number op array` as `array op' number`, where the operation allows it exactly. */
+const SWAPPED: Record<string, string> = {
+  add: "add",
+  mul: "mul",
+  eq: "eq",
+  ne: "ne",
+  and: "and",
+  or: "or",
+  xor: "xor",
+  minimum: "minimum",
+  maximum: "maximum",
+  lt: "gt",
+  gt: "lt",
+  le: "ge",
+  ge: "le",
+};
+
+const UNARY: Record<string, { method: string; scalar: (a: number) => number }> = {
+  "-": { method: "neg", scalar: (a) => -a },
+  "+": { method: "", scalar: (a) => a },
+  "!": { method: "not", scalar: (a) => Number(!a) },
+  "~": { method: "not", scalar: (a) => Number(!a) },
+};
+
+/**
+ * A public method of an API object (LazyArray, or what its methods return: Rolling, GroupBy…),
+ * looked up on its prototype chain at call time, so methods teammates add are callable
+ * without changes here. Names starting with `_` are private.
+ */
+function findMethod(
+  proto: object | null,
+  name: string,
+): ((...args: unknown[]) => unknown) | undefined {
+  if (name === "constructor" || name.startsWith("_")) return undefined;
+  for (let p = proto; p && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+    const d = Object.getOwnPropertyDescriptor(p, name);
+    if (d) return typeof d.value === "function" ? d.value : undefined;
+  }
+  return undefined;
+}
+
+function methodNames(target: object): string[] {
+  const names = new Set<string>();
+  for (
+    let p = Object.getPrototypeOf(target) as object | null;
+    p && p !== Object.prototype;
+    p = Object.getPrototypeOf(p) as object | null
+  )
+    for (const n of Object.getOwnPropertyNames(p)) if (findMethod(p, n)) names.add(n);
+  return [...names];
+}
+
+/** An instance of an API class (not plain data): its methods can be called. */
+function isHandle(v: unknown): v is object {
+  if (typeof v !== "object" || v === null || Array.isArray(v) || v instanceof DatasetValue)
+    return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto !== Object.prototype && proto !== null;
+}
+
+/** Up to three of `candidates` close to `name` (typos), as a " (did you mean …?)" suffix. */
+function suggest(name: string, candidates: string[]): string {
+  if (name.length < 3) return "";
+  const close = candidates
+    .filter(
+      (c) =>
+        editDistance(c.toLowerCase(), name.toLowerCase()) <=
+        Math.max(1, Math.floor(name.length / 3)),
+    )
+    .slice(0, 3);
+  return close.length ? ` (did you mean ${close.join(", ")}?)` : "";
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** Helper functions beyond the array methods. */
+const FUNCTIONS = ["slice", "where", ...Object.keys(SCALAR_BINARY)];
+
+/**
+ * Evaluates `expression`, a JavaScript expression over the LazyArray API, against `scope`,
+ * without eval: it is parsed with jsep and interpreted. Operators map to methods
+ * (`+` add, `**` pow, `//` floordiv, `<` lt, `&&`/`&` and, `!`/`~` not, unary `-` neg,
+ * `c ? x : y` where); `x.f(...)` calls any public method of x (LazyArray, and what its methods
+ * return: Rolling, GroupBy…) and `f(x, ...)` x's method `f`. Helpers: `slice(start, stop, step)`
+ * (as Python's: one argument is the stop) and `where(cond, x, y)` (as xarray's). Errors are
+ * `ExpressionError`s naming the position.
+ *
+ * @example
+ * ```ts
+ * const ds = await openDataset("eraint_uvz.nc");
+ * const anomaly = evaluateExpression('z - z.mean("longitude")', ds.vars);
+ * const speed = evaluateExpression("(a.u ** 2 + a.v ** 2) ** 0.5", { a: ds });
+ * ```
+ */
+export function evaluateExpression(expression: string, scope: ExpressionScope): LazyArray {
+  const result = new Interpreter(expression, scope).evaluate(parseExpression(expression));
+  if (!(result instanceof LazyArray))
+    throw new ExpressionError(`the result is ${describe(result)}, not an array`, expression);
+  return result;
+}
+
+/** Parses an expression with jsep; syntax errors become `ExpressionError`s with the position. */
+export function parseExpression(expression: string): jsep.Expression {
+  if (expression.trim() === "") throw new ExpressionError("empty expression", expression);
+  try {
+    return jsep(expression);
+  } catch (e) {
+    const err = e as Error & { index?: number; description?: string };
+    if (typeof err.index !== "number") throw e;
+    const description = (err.description ?? err.message).replace(/^./, (c) => c.toLowerCase());
+    throw new ExpressionError(description, expression, Math.min(err.index, expression.length));
+  }
+}
+
+function describe(v: Value): string {
+  if (v instanceof LazyArray) return `array ${v.name}`;
+  if (v instanceof DatasetValue) return `the dataset "${v.name}"`;
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (isSlice(v)) return "a slice";
+  if (isHandle(v)) return `a ${v.constructor.name}`;
+  if (typeof v === "object") return "an object";
+  return `the ${typeof v} ${JSON.stringify(v)}`;
+}
+
+class Interpreter {
+  constructor(
+    private readonly source: string,
+    private readonly scope: ExpressionScope,
+  ) {}
+
+  private fail(description: string, at?: string): never {
+    throw new ExpressionError(
+      description,
+      this.source,
+      at === undefined ? undefined : this.find(at),
+    );
+  }
+
+  /** Where `token` first occurs as a whole word (jsep nodes carry no positions). */
+  private find(token: string): number | undefined {
+    const escaped = token.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const m = new RegExp(`(?<![\\w$])${escaped}(?![\\w$])`).exec(this.source);
+    return m?.index;
+  }
+
+  evaluate(node: jsep.Expression): Value {
+    switch (node.type) {
+      case "Literal":
+        return (node as jsep.Literal).value as Value;
+      case "Identifier":
+        return this.identifier((node as jsep.Identifier).name);
+      case "ArrayExpression":
+        return (node as jsep.ArrayExpression).elements.map((e) =>
+          e ? this.evaluate(e) : this.fail("empty element in a list"),
+        );
+      case "ObjectExpression":
+        return this.object(node);
+      case "MemberExpression":
+        return this.member(node as jsep.MemberExpression);
+      case "CallExpression":
+        return this.call(node as jsep.CallExpression);
+      case "UnaryExpression":
+        return this.unary(node as jsep.UnaryExpression);
+      case "BinaryExpression": {
+        const b = node as jsep.BinaryExpression;
+        const method = OPERATORS[b.operator];
+        if (!method)
+          this.fail(
+            `operator "${b.operator}" is not supported (operators: ${Object.keys(OPERATORS).join(" ")} and unary - ! ~)`,
+            b.operator,
+          );
+        return this.binary(method, this.evaluate(b.left), this.evaluate(b.right), b.operator);
+      }
+      case "ConditionalExpression": {
+        const c = node as jsep.ConditionalExpression;
+        return this.where(
+          this.evaluate(c.test),
+          this.evaluate(c.consequent),
+          this.evaluate(c.alternate),
+        );
+      }
+      case "Compound":
+      case "SequenceExpression":
+        return this.fail("one expression only (no ; or , between expressions)");
+      default:
+        return this.fail(
+          `${node.type.replace(/Expression$/, "").toLowerCase() || node.type} expressions are not supported`,
+        );
+    }
+  }
+
+  private identifier(name: string): Value {
+    if (Object.prototype.hasOwnProperty.call(this.scope, name)) {
+      const v = this.scope[name];
+      return v instanceof LazyArray ? v : new DatasetValue(name, v);
+    }
+    if (name in CONSTANTS) return CONSTANTS[name];
+    if (FUNCTIONS.includes(name) || findMethod(LazyArray.prototype, name))
+      this.fail(`${name} is a function: call it, ${name}(...)`, name);
+    return this.fail(
+      `unknown name "${name}" (names: ${Object.keys(this.scope).join(", ") || "none"})${suggest(name, Object.keys(this.scope))}`,
+      name,
+    );
+  }
+
+  private object(node: jsep.Expression): Value {
+    const out: Record<string, Value> = {};
+    for (const p of node.properties as jsep.Expression[]) {
+      const key = p.key as jsep.Expression;
+      const name = p.computed
+        ? this.evaluate(key)
+        : key.type === "Identifier"
+          ? (key as jsep.Identifier).name
+          : (key as jsep.Literal).value;
+      if (typeof name !== "string" && typeof name !== "number")
+        this.fail(`object keys must be names or strings, got ${describe(name as Value)}`);
+      out[String(name)] = this.evaluate((p.value ?? key) as jsep.Expression);
+    }
+    return out;
+  }
+
+  private member(node: jsep.MemberExpression): Value {
+    const object = this.evaluate(node.object);
+    const key = node.computed
+      ? this.evaluate(node.property)
+      : (node.property as jsep.Identifier).name;
+    if (object instanceof DatasetValue) {
+      const vars = object.dataset.vars;
+      if (typeof key !== "string" || !Object.prototype.hasOwnProperty.call(vars, key))
+        this.fail(
+          `dataset "${object.name}" has no variable ${JSON.stringify(key)} (variables: ${Object.keys(vars).join(", ")})`,
+          typeof key === "string" ? key : undefined,
+        );
+      return vars[key];
+    }
+    if (isHandle(object)) {
+      if (typeof key !== "string")
+        return this.fail(
+          `${describe(object)} cannot be indexed by ${describe(key)}${object instanceof LazyArray ? ": use isel" : ""}`,
+        );
+      if (findMethod(Object.getPrototypeOf(object), key))
+        this.fail(`${key} is a method: call it, ${key}(...)`, key);
+      const value = key.startsWith("_") ? undefined : (object as Record<string, unknown>)[key];
+      if (!isPlainData(value)) this.fail(`${describe(object)} has no property "${key}"`, key);
+      return value as Value;
+    }
+    if (Array.isArray(object) && typeof key === "number") {
+      if (!(Number.isInteger(key) && key >= 0 && key < object.length))
+        this.fail(`index ${key} is out of range for a list of ${object.length}`);
+      return object[key];
+    }
+    if (
+      isRecord(object) &&
+      typeof key === "string" &&
+      Object.prototype.hasOwnProperty.call(object, key)
+    )
+      return object[key];
+    return this.fail(`${describe(object)} has no member ${JSON.stringify(key)}`);
+  }
+
+  private call(node: jsep.CallExpression): Value {
+    const args = node.arguments.map((a) => this.evaluate(a));
+    for (const a of args)
+      if (a instanceof DatasetValue)
+        this.fail(`the dataset "${a.name}" cannot be an argument: use ${a.name}.VARIABLE`, a.name);
+    const callee = node.callee;
+    if (callee.type === "MemberExpression") {
+      const m = callee as jsep.MemberExpression;
+      const target = this.evaluate(m.object);
+      const name = m.computed ? this.evaluate(m.property) : (m.property as jsep.Identifier).name;
+      if (!isHandle(target))
+        return this.fail(
+          `${describe(target)} has no methods`,
+          typeof name === "string" ? name : undefined,
+        );
+      if (typeof name !== "string" || !findMethod(Object.getPrototypeOf(target), name))
+        this.fail(
+          `${describe(target)} has no method ${JSON.stringify(name)}${typeof name === "string" ? suggest(name, methodNames(target)) : ""}`,
+          typeof name === "string" ? name : undefined,
+        );
+      return this.method(target, name, args);
+    }
+    if (callee.type !== "Identifier")
+      return this.fail("only functions and array methods can be called");
+    const name = (callee as jsep.Identifier).name;
+    if (name === "slice") {
+      if (
+        args.length > 3 ||
+        !args.every((a) => a === null || typeof a === "number" || typeof a === "string")
+      )
+        this.fail(
+          "slice takes up to three numbers, labels or null: slice(start, stop, step)",
+          name,
+        );
+      // one argument is the stop, as Python's slice(stop)
+      const bounds = (args.length === 1 ? [null, args[0]] : args) as (number | string | null)[];
+      return slice(...bounds) as unknown as Value;
+    }
+    if (name === "where") {
+      if (args.length !== 3)
+        this.fail(`where takes 3 arguments (cond, x, y), got ${args.length}`, name);
+      return this.where(args[0], args[1], args[2]);
+    }
+    if (SCALAR_BINARY[name] && args.length === 2) return this.binary(name, args[0], args[1], name);
+    if (findMethod(LazyArray.prototype, name)) {
+      if (!(args[0] instanceof LazyArray))
+        this.fail(
+          `${name}: the first argument must be an array, got ${args.length ? describe(args[0]) : "none"}`,
+          name,
+        );
+      return this.method(args[0], name, args.slice(1));
+    }
+    return this.fail(
+      `unknown function "${name}" (functions: ${FUNCTIONS.join(", ")}, or any array method as f(array, ...))`,
+      name,
+    );
+  }
+
+  /** Calls a method of an API object; errors other than ours mean its arguments were wrong. */
+  private method(target: object, name: string, args: Value[]): Value {
+    let result: unknown;
+    try {
+      result = findMethod(Object.getPrototypeOf(target), name)!.apply(target, args);
+    } catch (e) {
+      if (e instanceof DaeError) throw new InputError(`expression: ${e.message}`, { cause: e });
+      throw new ExpressionError(
+        `${name}: bad arguments (${args.map(describe).join(", ") || "none"}): ${(e as Error).message}`,
+        this.source,
+        this.find(name),
+      );
+    }
+    if (result instanceof Promise) {
+      result.catch(() => {}); // computed eagerly: not for expressions, and its failure is not ours to report
+      this.fail(`${name} computes at once and cannot be part of an expression`, name);
+    }
+    return (result as Value) ?? null;
+  }
+
+  private unary(node: jsep.UnaryExpression): Value {
+    const op = UNARY[node.operator];
+    if (!op) return this.fail(`operator "${node.operator}" is not supported`, node.operator);
+    const v = this.evaluate(node.argument);
+    if (typeof v === "number" || typeof v === "boolean") return op.scalar(Number(v));
+    if (!(v instanceof LazyArray))
+      return this.fail(`"${node.operator}" needs an array or a number, got ${describe(v)}`);
+    return op.method ? this.method(v, op.method, []) : v;
+  }
+
+  /** `a method b` for arrays and numbers on either side. */
+  private binary(method: string, a: Value, b: Value, shown: string): Value {
+    // API objects with the operation as a method (GroupBy's arithmetic) take it first
+    if (isHandle(a) && !(a instanceof LazyArray) && findMethod(Object.getPrototypeOf(a), method))
+      return this.method(a, method, [b]);
+    const operand = (v: Value) => {
+      if (typeof v === "boolean") return Number(v);
+      if (typeof v === "number" || v instanceof LazyArray) return v;
+      return this.fail(`"${shown}" needs arrays or numbers, got ${describe(v)}`, shown);
+    };
+    const x = operand(a);
+    const y = operand(b);
+    if (typeof x === "number" && typeof y === "number") return SCALAR_BINARY[method](x, y);
+    if (x instanceof LazyArray) return this.method(x, method, [y]);
+    const swapped = SWAPPED[method];
+    if (swapped) return this.method(y as LazyArray, swapped, [x]);
+    return this.elementwise(method, [x, y]);
+  }
+
+  /** xarray's `where(cond, x, y)`: x where cond holds, else y. */
+  private where(cond: Value, x: Value, y: Value): Value {
+    for (const v of [cond, x, y])
+      if (!(typeof v === "number" || typeof v === "boolean" || v instanceof LazyArray))
+        this.fail(`where needs arrays or numbers, got ${describe(v)}`, "where");
+    if (!(cond instanceof LazyArray)) return cond ? x : y;
+    if (x instanceof LazyArray)
+      return this.method(x, "where", [cond, typeof y === "boolean" ? Number(y) : y]);
+    return this.elementwise("where", [cond, Number(x), y instanceof LazyArray ? y : Number(y)]);
+  }
+
+  /**
+   * An elementwise function whose first operand is not an array (`2 / z`, `where(c, 0, y)`):
+   * no method has that form, so the node is built directly, with the arrays' coordinates.
+   */
+  private elementwise(fn: string, operands: (LazyArray | number)[]): LazyArray {
+    const arrays = operands.filter((o): o is LazyArray => o instanceof LazyArray);
+    const built = buildMap(
+      fn,
+      operands.map((o) => (typeof o === "number" ? o : o.built)),
+      operands.map((o) => (typeof o === "number" ? String(o) : o.name)),
+    );
+    const coords: Record<string, Coord> = {};
+    for (const a of [...arrays].reverse()) Object.assign(coords, a.coords);
+    for (const d of Object.keys(coords)) if (!built.node.dims.includes(d)) delete coords[d];
+    // named after the data operand: the last array (where's condition comes first)
+    const data = arrays[arrays.length - 1];
+    return new LazyArray(built, coords, {}, data.name, data.chunkHint);
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, Value> {
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    !Array.isArray(v) &&
+    !(v instanceof DatasetValue) &&
+    !isHandle(v)
+  );
+}
+
+/** Numbers, strings, booleans and lists of them: array facts like `shape` and `dims`. */
+function isPlainData(v: unknown): boolean {
+  if (typeof v === "number" || typeof v === "string" || typeof v === "boolean") return true;
+  return Array.isArray(v) && v.every(isPlainData);
+}

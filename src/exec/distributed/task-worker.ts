@@ -1,0 +1,195 @@
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { UnrecoverableError, Worker, type Job } from "bullmq";
+import type { Redis } from "ioredis";
+import { totalTasks, type Plan } from "../../plan/plan.js";
+import { DaeError, InputError } from "../../util/errors.js";
+import { getVariable, type Dataset } from "../../dataset/dataset.js";
+import { open } from "../../dataset/open.js";
+import { runTask, type TaskEnvironment } from "../run-task.js";
+import { targetOpener } from "../targets.js";
+import { DEFAULT_QUEUE, encodeResult, KEY_PREFIX, parseTaskJob, planKey, type TaskJob, type WireResult } from "./protocol.js";
+import { connectRedis } from "./redis.js";
+import { validatePlan, type PlanPolicy } from "./validate-plan.js";
+
+/** Options of `startTaskWorker` (`dae worker`). */
+export interface TaskWorkerOptions {
+  redis: string;
+  /** Queue name (default `dae-tasks`), as the coordinator's. */
+  queue?: string;
+  /** Tasks run at once (default 1). */
+  concurrency?: number;
+  /** Module files of user kernels, imported now; plans may use kernels from these only. */
+  kernels?: string[];
+  /** When given, sources and outputs must lie under these paths or URL prefixes. */
+  roots?: string[];
+  /** How long a running job's lock lasts unless renewed (default 30 s): a dead worker's job is taken back after about this long. */
+  lockDurationMs?: number;
+  /** Told about each task run (for logs). */
+  onTask?: (event: { runId: string; k: number; ms: number; error?: string }) => void;
+}
+
+/** A running worker. */
+export interface TaskWorker {
+  /** Stops taking jobs and waits for the running ones to finish (`force`: abandon them to be retried elsewhere). */
+  close(force?: boolean): Promise<void>;
+}
+
+/** A run as a worker knows it: its checked plan, where its tasks read and write, how many of its tasks run now. */
+interface KnownRun {
+  plan: Plan;
+  env: RunEnvironment;
+  running: number;
+}
+
+/** A task environment of one run: its inputs are opened afresh (an input rewritten between runs is read anew) and closed with it. */
+interface RunEnvironment extends TaskEnvironment {
+  close(): Promise<void>;
+}
+
+/** Plans kept per worker: a worker serves a few runs at a time, not hundreds. */
+const MAX_RUNS = 16;
+
+/**
+ * Takes tasks of any run from the queue and runs them: reads the run's plan from Redis
+ * (once per run), checks it and the job, runs the task, returns its result. A malformed
+ * job or plan, or a run whose coordinator is gone, fails the job without retries; any
+ * other error is retried by BullMQ with backoff.
+ *
+ * @example
+ * ```ts
+ * const worker = await startTaskWorker({ redis: "redis://127.0.0.1:6379", concurrency: 2 });
+ * process.once("SIGTERM", () => worker.close());
+ * ```
+ */
+export async function startTaskWorker(options: TaskWorkerOptions): Promise<TaskWorker> {
+  const concurrency = options.concurrency ?? 1;
+  if (!(Number.isSafeInteger(concurrency) && concurrency >= 1)) throw new InputError(`concurrency must be a positive integer, got ${concurrency}`);
+  const policy: PlanPolicy = { kernelModules: await loadKernels(options.kernels ?? []), roots: options.roots };
+  const redis = await connectRedis(options.redis);
+  redis.on("error", () => undefined); // ioredis reconnects; BullMQ resumes
+  const runs = new Map<string, Promise<KnownRun>>();
+
+  const knownRun = (runId: string): Promise<KnownRun> => {
+    let run = runs.get(runId);
+    if (!run) {
+      run = loadRun(redis, runId, policy);
+      runs.set(runId, run);
+      run.catch(() => runs.delete(runId));
+    }
+    return run;
+  };
+
+  /** Forgets (and closes the inputs of) the oldest runs with no task running, beyond MAX_RUNS. */
+  const forgetIdleRuns = async () => {
+    for (const [runId, p] of runs) {
+      if (runs.size <= MAX_RUNS) return;
+      const run = await p.catch(() => undefined);
+      if (run && run.running > 0) continue;
+      runs.delete(runId);
+      await run?.env.close();
+    }
+  };
+
+  const runJob = async (job: Job<TaskJob>): Promise<WireResult> => {
+    const started = performance.now();
+    let task: TaskJob | undefined;
+    try {
+      task = parseTaskJob(job.data);
+      // a run whose coordinator stopped (its plan expired or was removed) is not worked on
+      if (!(await redis.exists(planKey(task.runId)))) throw new InputError(`run ${task.runId} is gone (its coordinator stopped); task dropped`);
+      const run = await knownRun(task.runId);
+      if (task.k >= totalTasks(run.plan)) throw new InputError(`malformed job: task ${task.k} of a plan with ${totalTasks(run.plan)} tasks`);
+      run.running++;
+      let result: WireResult;
+      try {
+        result = encodeResult(await runTask(run.plan, task.k, run.env));
+      } finally {
+        run.running--;
+        void forgetIdleRuns();
+      }
+      options.onTask?.({ runId: task.runId, k: task.k, ms: performance.now() - started });
+      return result;
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      options.onTask?.({ runId: task?.runId ?? "?", k: task?.k ?? -1, ms: performance.now() - started, error: message });
+      // input faults do not get better by retrying; anything else (I/O, a lost connection) may
+      if (e instanceof InputError) throw new UnrecoverableError(message);
+      throw new Error(message);
+    }
+  };
+
+  const lockDuration = options.lockDurationMs ?? 30_000;
+  const worker = new Worker<TaskJob, WireResult>(options.queue ?? DEFAULT_QUEUE, runJob, {
+    connection: redis,
+    prefix: KEY_PREFIX,
+    concurrency,
+    lockDuration,
+    stalledInterval: lockDuration,
+    maxStalledCount: 2,
+    // results are read by the coordinator, which then removes the job
+    removeOnComplete: { age: 3600 },
+  });
+  worker.on("error", () => undefined);
+  await worker.waitUntilReady();
+  return {
+    async close(force = false) {
+      await worker.close(force);
+      redis.disconnect();
+      for (const run of runs.values()) await run.then((r) => r.env.close()).catch(() => undefined);
+      runs.clear();
+    },
+  };
+}
+
+/** Reads, parses and checks a run's plan. */
+async function loadRun(redis: Redis, runId: string, policy: PlanPolicy): Promise<KnownRun> {
+  const json = await redis.get(planKey(runId));
+  if (json === null) throw new InputError(`run ${runId} is gone (its coordinator stopped); task dropped`);
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new InputError(`malformed plan of run ${runId}: not JSON`);
+  }
+  const plan = validatePlan(value, policy);
+  return { plan, env: runEnvironment(), running: 0 };
+}
+
+function runEnvironment(): RunEnvironment {
+  const datasets = new Map<string, Promise<Dataset>>();
+  return {
+    async openSource(node) {
+      if (node.ref.kind !== "dataset") throw new InputError(`${node.ref.key}: in-memory arrays cannot reach a worker process`);
+      const { url, decode, variable } = node.ref;
+      const key = `${decode}|${url}`;
+      let ds = datasets.get(key);
+      if (!ds) {
+        ds = open(url, { decode });
+        datasets.set(key, ds);
+        ds.catch(() => datasets.delete(key));
+      }
+      return getVariable(await ds, variable).array;
+    },
+    openTarget: targetOpener(),
+    async close() {
+      for (const ds of datasets.values()) await ds.then((d) => d.close()).catch(() => undefined);
+      datasets.clear();
+    },
+  };
+}
+
+/** Imports the user kernel modules a worker may run, now, before any job; returns their absolute paths. */
+async function loadKernels(files: string[]): Promise<Set<string>> {
+  const loaded = new Set<string>();
+  for (const file of files) {
+    const abs = path.resolve(file);
+    try {
+      await import(pathToFileURL(abs).href);
+    } catch (e) {
+      throw new DaeError(`--kernels ${file}: cannot load: ${(e as Error).message}`, { cause: e });
+    }
+    loaded.add(abs);
+  }
+  return loaded;
+}

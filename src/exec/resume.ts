@@ -1,0 +1,234 @@
+import { createHash } from "node:crypto";
+import { prepareZarrTarget } from "../dataset/zarr-target.js";
+import { isZarr } from "../formats/zarr/index.js";
+import { totalTasks, type Plan } from "../plan/plan.js";
+import { isS3Url } from "../storage/s3-store.js";
+import type { Store } from "../storage/store.js";
+import { InputError } from "../util/errors.js";
+import { describeHolder, OutputLock, readLock, staleReason } from "./lock.js";
+import { outputStore } from "./targets.js";
+
+/**
+ * A run's records live in `.dae/` inside its output: `plan.json` (the plan and its
+ * fingerprint, written before any chunk), `done/<k>` (one empty marker per finished task,
+ * written after the task's chunks) and `lock`. The folder is removed when the output is
+ * complete, so a finished output is a plain Zarr store; a folder that is there means the
+ * output is unfinished. Readers of Zarr skip it (its name starts with a dot).
+ */
+const RUN_DIR = ".dae";
+const PLAN_KEY = `${RUN_DIR}/plan.json`;
+const DONE_DIR = `${RUN_DIR}/done`;
+
+/** What `.dae/plan.json` holds. */
+interface RunRecord {
+  version: 1;
+  fingerprint: string;
+  tasks: number;
+  started: string;
+  plan: Plan;
+}
+
+/** Options of `openOutputRun`. */
+export interface OutputRunOptions {
+  /** Continue an unfinished output (a missing or empty one is started; a complete one is left as it is). */
+  resume?: boolean;
+  /** Replace an existing output (complete or not). */
+  overwrite?: boolean;
+  /** Facts besides the plan that decide the output's bytes (format, compressor), for the fingerprint. */
+  identity?: unknown;
+  /** Told about stale locks taken over and outputs found complete. */
+  onNote?: (message: string) => void;
+  /** See `LockOptions.staleAfterMs`. */
+  staleAfterMs?: number;
+}
+
+/** An output being written by this run: its store, the plan to run, and what is done already. */
+export interface OutputRun {
+  store: Store;
+  /** The plan to run: on resume, the recorded one (same tasks as before), with this run's output path. */
+  plan: Plan;
+  /** Tasks done before this run started (resume). */
+  doneBefore: number;
+  /** The output was already complete: nothing to run. */
+  alreadyComplete: boolean;
+  /** Aborted when another run takes the output's lock away. */
+  signal: AbortSignal;
+  skip(k: number): boolean;
+  /** Records task `k` as done (call after its chunks are written). */
+  taskDone(k: number): Promise<void>;
+  /** Removes the run's records and its lock: call after the output is marked complete. */
+  finish(): Promise<void>;
+  /** Releases the lock, keeping the records (after a failure: the run can be resumed). */
+  release(): Promise<void>;
+}
+
+/** What an output location holds, as far as starting a run there is concerned. */
+interface OutputState {
+  store: Store;
+  /** A run's records are there: the output is unfinished. */
+  unfinished: boolean;
+  record?: RunRecord;
+  done: Set<number>;
+  /** A complete Zarr store (root metadata written). */
+  complete: boolean;
+}
+
+/**
+ * Looks at `path` and refuses what no run may do there: write an output another live run
+ * is writing, or replace an unfinished one without `resume` or `overwrite`.
+ */
+async function inspectOutput(path: string, options: OutputRunOptions): Promise<OutputState> {
+  const store = outputStore(path);
+  const unfinished = (await store.list(RUN_DIR)).length > 0;
+  if (!unfinished) return { store, unfinished, done: new Set(), complete: await isZarr(store) };
+  const holder = await readLock(store);
+  if (holder && !staleReason(holder, options.staleAfterMs)) throw new InputError(`${path}: ${describeHolder(holder)}; wait for it to finish or stop it`);
+  const record = await readRecord(store);
+  const done = await readDone(store);
+  if (!options.resume && !options.overwrite) {
+    const progress = record ? `${done.size} of ${record.tasks} tasks done` : "no task done";
+    throw new InputError(`${path}: exists and is unfinished (${progress}): continue it with --resume, or start again with --overwrite`);
+  }
+  return { store, unfinished, record, done, complete: false };
+}
+
+/**
+ * Refuses, before any work, an output location a run with these options could not write
+ * (for runs with stages before the output's own: they fail at once, not after a stage).
+ */
+export async function checkOutput(path: string, options: Pick<OutputRunOptions, "resume" | "overwrite" | "staleAfterMs">): Promise<void> {
+  const state = await inspectOutput(path, options);
+  if (state.unfinished || options.overwrite || (options.resume && state.complete)) return;
+  if ((await state.store.list("")).length > 0) throw new InputError(`${path}: already exists (overwrite it with --overwrite)`);
+}
+
+/**
+ * Opens `path` for writing the outputs of `plan`: refuses an output another live run is
+ * writing, refuses an unfinished output unless `resume` (continue it) or `overwrite` (start
+ * again), refuses a resume whose plan differs from the recorded one, takes the lock, and
+ * records the plan before anything else is written.
+ */
+export async function openOutputRun(path: string, plan: Plan, options: OutputRunOptions = {}): Promise<OutputRun> {
+  const fingerprint = planFingerprint(plan, options.identity);
+  const state = await inspectOutput(path, options);
+  let { store, record, done } = state;
+  if (state.unfinished) {
+    if (record && options.resume && record.fingerprint !== fingerprint)
+      throw new InputError(
+        `${path}: cannot resume: it was started with another plan (expression, inputs or chunks differ); run the same command again with --resume, or start again with --overwrite`,
+      );
+    if (!record || !options.resume) {
+      // nothing recorded to continue, or asked to start again: the unfinished output is ours to clear
+      await store.delete(RUN_DIR);
+      record = undefined;
+    }
+  } else if (options.resume && state.complete) {
+    options.onNote?.(`${path}: already complete; nothing to resume`);
+    return completeRun(store, plan);
+  }
+  if (!record) store = await prepareZarrTarget(isS3Url(path) ? store : path, options.overwrite ?? false);
+  const lost = new AbortController();
+  const lock = await OutputLock.acquire(store, {
+    staleAfterMs: options.staleAfterMs,
+    onNote: options.onNote,
+    onLost: (message) => lost.abort(new InputError(message)),
+  });
+  try {
+    if (record) {
+      // reread under the lock: a run that held it before may have recorded more
+      done = await readDone(store);
+    } else {
+      done = new Set();
+      record = { version: 1, fingerprint, tasks: totalTasks(plan), started: new Date().toISOString(), plan };
+      await store.set(PLAN_KEY, new TextEncoder().encode(JSON.stringify(record)));
+    }
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
+  const doneBefore = done.size;
+  return {
+    store,
+    plan: withOutputPath(record.plan, path),
+    doneBefore,
+    alreadyComplete: false,
+    signal: lost.signal,
+    skip: (k) => done.has(k),
+    taskDone: (k) => store.set(`${DONE_DIR}/${k}`, new Uint8Array(0)),
+    async finish() {
+      // the plan goes last: records without it would read as "nothing to resume"
+      await store.delete(DONE_DIR);
+      await lock.release();
+      await store.delete(PLAN_KEY);
+      await store.delete(RUN_DIR);
+    },
+    release: () => lock.release(),
+  };
+}
+
+/** An output found complete when asked to resume it. */
+function completeRun(store: Store, plan: Plan): OutputRun {
+  return {
+    store,
+    plan,
+    doneBefore: totalTasks(plan),
+    alreadyComplete: true,
+    signal: new AbortController().signal,
+    skip: () => true,
+    taskDone: async () => undefined,
+    finish: async () => undefined,
+    release: async () => undefined,
+  };
+}
+
+/**
+ * What decides which tasks a plan has and what they write: the graph (expression and
+ * inputs), each output's node, name, chunks and Zarr path, and `identity`. Not the output's
+ * location (a resume may spell it differently) nor the memory budget (a resume runs the
+ * recorded blocks, whatever memory it is given).
+ */
+export function planFingerprint(plan: Plan, identity: unknown = null): string {
+  const outputs = plan.outputs.map((o) => ({
+    id: o.id,
+    name: o.name,
+    chunkShape: o.chunkShape,
+    target: o.target.kind === "zarr" ? { path: o.target.path, zarrFormat: o.target.zarrFormat } : o.target,
+  }));
+  return createHash("sha256").update(canonicalJson({ graph: plan.graph, outputs, identity })).digest("hex");
+}
+
+/** JSON with object keys sorted, so equal values give equal text whatever built them. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v) =>
+    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
+  );
+}
+
+/** The recorded plan with its Zarr targets at `path` (where this run writes). */
+function withOutputPath(plan: Plan, path: string): Plan {
+  return { ...plan, outputs: plan.outputs.map((o) => (o.target.kind === "zarr" ? { ...o, target: { ...o.target, url: path } } : o)) };
+}
+
+async function readRecord(store: Store): Promise<RunRecord | undefined> {
+  const bytes = await store.get(PLAN_KEY);
+  if (!bytes) return undefined;
+  try {
+    const r = JSON.parse(new TextDecoder().decode(bytes)) as RunRecord;
+    return r.version === 1 && typeof r.fingerprint === "string" && r.plan ? r : undefined;
+  } catch {
+    return undefined; // torn by a crash before it was renamed into place cannot happen; a foreign file can
+  }
+}
+
+async function readDone(store: Store): Promise<Set<number>> {
+  const names = await store.list(DONE_DIR);
+  return new Set(names.filter((n) => /^\d+$/.test(n)).map(Number));
+}
+
+/** How many tasks the records of an unfinished output say are done, and of how many (for tests and reports). */
+export async function recordedProgress(path: string): Promise<{ done: number; tasks: number } | undefined> {
+  const store = outputStore(path);
+  const record = await readRecord(store);
+  if (!record) return undefined;
+  return { done: (await readDone(store)).size, tasks: record.tasks };
+}

@@ -1,0 +1,130 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import path from "node:path";
+import { toZarr, type ToZarrOptions } from "../../src/api/compute.js";
+import type { LazyArray } from "../../src/api/lazy-array.js";
+import { openDataset } from "../../src/api/open-dataset.js";
+import { OutputLock } from "../../src/exec/lock.js";
+import { recordedProgress } from "../../src/exec/resume.js";
+import { FsStore } from "../../src/storage/fs-store.js";
+import { tempDir } from "../helpers.js";
+import { assertSameStores, storeFiles, writeInput } from "./data.js";
+import { expression } from "./run-child.js";
+
+const small: ToZarrOptions = { executor: "inline", memory: 1 << 20 };
+
+/** An input, the expected output of `expr` over it, and a helper to leave an output unfinished. */
+async function setup(t: import("node:test").TestContext) {
+  const dir = tempDir(t);
+  const { vars } = await openDataset(await writeInput(dir));
+  const want = path.join(dir, "want.zarr");
+  await toZarr(expression(vars.a, "anomaly"), want, small);
+  /** Runs `a` into `out` and stops it (as Ctrl-C would) after `tasks` tasks. */
+  const interrupted = async (a: LazyArray, out: string, tasks: number) => {
+    const stop = new AbortController();
+    const outcome = await toZarr(a, out, { ...small, signal: stop.signal, onProgress: (p) => p.tasksDone >= tasks && stop.abort() }).then(
+      () => "finished",
+      (e: Error) => e.message,
+    );
+    assert.notEqual(outcome, "finished");
+  };
+  return { dir, vars, want, interrupted };
+}
+
+function writeLock(out: string, info: { pid: number; hostname: string; heartbeat: number }) {
+  writeFileSync(path.join(out, ".dae", "lock"), JSON.stringify({ token: "f00", started: info.heartbeat, ...info }));
+}
+
+/** The pid of a process that has exited. */
+function deadPid(): number {
+  return Number(spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout);
+}
+
+test("an interrupted output is never complete; a plain re-run says how far it got; --resume finishes it with the same bytes", async (t) => {
+  const { dir, vars, want, interrupted } = await setup(t);
+  const out = path.join(dir, "out.zarr");
+  await interrupted(expression(vars.a, "anomaly"), out, 5);
+  assert.ok(!existsSync(path.join(out, "zarr.json")), "no root metadata before every task is done");
+  const records = await recordedProgress(out);
+  assert.equal(records?.done, 5);
+  await assert.rejects(toZarr(expression(vars.a, "anomaly"), out, small), /exists and is unfinished \(5 of 24 tasks done\): continue it with --resume, or start again with --overwrite/);
+  const report = await toZarr(expression(vars.a, "anomaly"), out, { ...small, resume: true });
+  assert.equal(report.tasksSkipped, 5);
+  assertSameStores(storeFiles(out), storeFiles(want));
+  // resuming a complete output does nothing
+  const notes: string[] = [];
+  const again = await toZarr(expression(vars.a, "anomaly"), out, { ...small, resume: true, onNote: (m) => notes.push(m) });
+  assert.equal(again.tasksSkipped, 24);
+  assert.match(notes.join(), /already complete; nothing to resume/);
+});
+
+test("a resume runs the recorded plan even with another memory budget or executor, and refuses another expression", async (t) => {
+  const { dir, vars, want, interrupted } = await setup(t);
+  const out = path.join(dir, "out.zarr");
+  await interrupted(expression(vars.a, "anomaly"), out, 3);
+  await assert.rejects(toZarr(expression(vars.a, "rolling"), out, { ...small, resume: true }), /cannot resume: it was started with another plan/);
+  await assert.rejects(toZarr(expression(vars.a, "anomaly").rechunk({ t: 8 }), out, { ...small, resume: true }), /cannot resume: it was started with another plan/);
+  const report = await toZarr(expression(vars.a, "anomaly"), out, { executor: "threads", workers: 2, memory: 256 << 20, resume: true });
+  assert.equal(report.tasksSkipped, 3);
+  assert.equal(report.progress.tasksTotal, 24, "the recorded blocks, not those of the new budget");
+  assertSameStores(storeFiles(out), storeFiles(want));
+});
+
+test("--overwrite starts an unfinished output again", async (t) => {
+  const { dir, vars, want, interrupted } = await setup(t);
+  const out = path.join(dir, "out.zarr");
+  await interrupted(expression(vars.a, "rolling"), out, 2);
+  const report = await toZarr(expression(vars.a, "anomaly"), out, { ...small, overwrite: true });
+  assert.equal(report.tasksSkipped, 0);
+  assertSameStores(storeFiles(out), storeFiles(want));
+});
+
+test("two runs on one output: the second is refused and names the first", async (t) => {
+  const { dir, vars, interrupted } = await setup(t);
+  const out = path.join(dir, "out.zarr");
+  await interrupted(expression(vars.a, "anomaly"), out, 1);
+  const lock = await OutputLock.acquire(new FsStore(out, true));
+  t.after(() => lock.release());
+  const holder = new RegExp(`is being written by another run \\(pid ${process.pid} on ${hostname()}, started .*, heartbeat \\d+ s ago\\); wait for it to finish or stop it`);
+  for (const options of [{}, { resume: true }, { overwrite: true }])
+    await assert.rejects(toZarr(expression(vars.a, "anomaly"), out, { ...small, ...options }), holder);
+  await assert.rejects(OutputLock.acquire(new FsStore(out, true)), holder);
+});
+
+test("a stale lock (its process gone, or no heartbeat) is taken over with a note; a live one from another host is not", async (t) => {
+  const { dir, vars, want, interrupted } = await setup(t);
+  const cases = [
+    { holder: { pid: deadPid(), hostname: hostname(), heartbeat: Date.now() }, why: /is gone/ },
+    { holder: { pid: 1, hostname: "elsewhere.example", heartbeat: Date.now() - 10 * 60_000 }, why: /sent no heartbeat for \d+ s/ },
+  ];
+  for (const [i, c] of cases.entries()) {
+    const out = path.join(dir, `out${i}.zarr`);
+    await interrupted(expression(vars.a, "anomaly"), out, 4);
+    writeLock(out, c.holder);
+    const notes: string[] = [];
+    const report = await toZarr(expression(vars.a, "anomaly"), out, { ...small, resume: true, onNote: (m) => notes.push(m) });
+    assert.match(notes.join(), /taking over a stale lock/);
+    assert.match(notes.join(), c.why);
+    assert.equal(report.tasksSkipped, 4);
+    assertSameStores(storeFiles(out), storeFiles(want));
+  }
+  const out = path.join(dir, "live.zarr");
+  await interrupted(expression(vars.a, "anomaly"), out, 1);
+  writeLock(out, { pid: 1, hostname: "elsewhere.example", heartbeat: Date.now() });
+  await assert.rejects(toZarr(expression(vars.a, "anomaly"), out, { ...small, resume: true }), /is being written by another run \(pid 1 on elsewhere\.example/);
+});
+
+test("a run whose lock is taken by another run stops", async (t) => {
+  const dir = tempDir(t);
+  const store = new FsStore(dir, true);
+  let lost = "";
+  const lock = await OutputLock.acquire(store, { staleAfterMs: 400, onLost: (m) => (lost = m) });
+  writeLock(dir, { pid: 1, hostname: "elsewhere.example", heartbeat: Date.now() });
+  await new Promise((r) => setTimeout(r, 300));
+  assert.match(lost, /the output's lock was taken by pid 1 on elsewhere\.example; stopping/);
+  await lock.release();
+  assert.ok(existsSync(path.join(dir, ".dae", "lock")), "release leaves another run's lock alone");
+});

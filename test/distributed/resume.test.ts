@@ -1,0 +1,88 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, rmSync } from "node:fs";
+import path from "node:path";
+import { toZarr } from "../../src/api/compute.js";
+import { openDataset } from "../../src/api/open-dataset.js";
+import { recordedProgress } from "../../src/exec/resume.js";
+import { tempDir } from "../helpers.js";
+import { assertSameStores, storeFiles, writeInput } from "./data.js";
+import { expression, type ChildRun } from "./run-child.js";
+import { nodeArgs, spawnNode, type Child } from "./servers.js";
+
+/** A small deterministic generator, so a failing chaos run can be replayed from its seed (DAE_CHAOS_SEED). */
+function random(seed: number): () => number {
+  return () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+}
+
+/** Kills `child` at a random moment: after a random share of its tasks finished, or a random time after its start (setup included). */
+async function killSomewhen(child: Child, rand: () => number, byProgress: boolean): Promise<void> {
+  const progress = (line: string) => line.split(" ").slice(1).map(Number);
+  const moment = byProgress
+    ? child
+        .waitFor(/^progress /)
+        .then((first) => {
+          const target = Math.ceil(rand() * progress(first)[1] * 0.8);
+          return child.waitFor((l) => l.startsWith("progress ") && progress(l)[0] >= target);
+        })
+        .catch(() => undefined)
+    : new Promise((r) => setTimeout(r, 200 + rand() * 1500));
+  await Promise.race([moment, child.exited]);
+  child.process.kill("SIGKILL");
+  await child.exited;
+}
+
+for (const executor of ["threads", "inline"] as const) {
+  test(`${executor}: runs killed (kill -9) at random moments, then resumed, end with the bytes of an uninterrupted run`, async (t) => {
+    const dir = tempDir(t);
+    const input = await writeInput(dir);
+    const want = path.join(dir, "want.zarr");
+    const { vars } = await openDataset(input);
+    await toZarr(expression(vars.a, "anomaly"), want, { executor: "inline" });
+
+    const output = path.join(dir, "out.zarr");
+    const seed = Number(process.env.DAE_CHAOS_SEED ?? Date.now() % 100000);
+    const rand = random(seed);
+    let injected = 0;
+    let survived = 0;
+    for (let round = 0; round < 2; round++) {
+      rmSync(output, { recursive: true, force: true });
+      // small tasks: many of them (24 on 4 threads or inline)
+      const run: ChildRun = { input, output, expr: "anomaly", executor, resume: true, workers: 4, memory: (executor === "inline" ? 1 : 4) << 20 };
+      let faults = 0;
+      let done = 0;
+      for (let f = 0; f < 3; f++) {
+        const child = spawnNode(t, nodeArgs("run-child", [JSON.stringify(run)]));
+        await killSomewhen(child, rand, f % 2 === round % 2);
+        if (child.lines.some((l) => l.startsWith("done"))) break; // finished before the kill: no fault
+        faults++;
+        const records = await recordedProgress(output);
+        assert.ok((records?.done ?? 0) >= done, "records only grow");
+        done = records?.done ?? 0;
+      }
+      if (faults === 0) continue;
+      const records = await recordedProgress(output);
+      if (records) {
+        // a plain run over what was left says it is unfinished and how to go on
+        const plain = await toZarr(expression(vars.a, "anomaly"), output, { executor: "inline" }).then(
+          () => "",
+          (e: Error) => e.message,
+        );
+        assert.ok(plain.includes(`exists and is unfinished (${records.done} of ${records.tasks} tasks done): continue it with --resume, or start again with --overwrite`), plain);
+      }
+      const resumed = spawnNode(t, nodeArgs("run-child", [JSON.stringify(run)]));
+      const [skipped, total] = (await resumed.waitFor(/^done /, 180_000)).split(" ").slice(1).map(Number);
+      assert.equal(await resumed.exited, 0, resumed.stderr.join(""));
+      // killed after the output was complete (records removed), the run finds nothing to do
+      const complete = !records && existsSync(path.join(output, "zarr.json"));
+      assert.equal(skipped, records ? records.done : complete ? total : 0, "a resumed run skips exactly the tasks recorded done");
+      assert.ok(!existsSync(path.join(output, ".dae")), "the records are removed once the output is complete");
+      assertSameStores(storeFiles(output), storeFiles(want));
+      t.diagnostic(`round ${round}: ${faults} kills, ${records?.done ?? 0} of ${total} tasks recorded done before the last run`);
+      injected += faults;
+      survived += faults;
+    }
+    t.diagnostic(`seed ${seed}: ${injected} faults injected, ${survived} survived, ${injected - survived} lost`);
+    assert.ok(injected >= 2, `only ${injected} kills hit a running run`);
+  });
+}

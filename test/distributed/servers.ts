@@ -1,0 +1,166 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import type { TestContext } from "node:test";
+import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
+import { serveS3 } from "./s3-server.js";
+
+/** A free loopback TCP port (bound, read, released). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A redis-server of the test's own, on loopback, without persistence. */
+export interface TestRedis {
+  url: string;
+  port: number;
+  /** Stops it (and, with `restart`, starts it again on the same port, empty). */
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+/** Starts redis-server on a free port; `password` sets requirepass, `user` adds an ACL user with it. */
+export async function startRedis(t: TestContext, options: { password?: string; user?: string } = {}): Promise<TestRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), "dae-redis-"));
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir];
+  if (options.password && !options.user) args.push("--requirepass", options.password);
+  if (options.user) args.push("--user", "default", "off", "--user", options.user, "on", `>${options.password}`, "~*", "&*", "+@all");
+  let child: ChildProcess | undefined;
+  const auth = options.user ? `${options.user}:${options.password}@` : options.password ? `:${options.password}@` : "";
+  const url = `redis://${auth}127.0.0.1:${port}`;
+  const start = async () => {
+    child = spawn("redis-server", args, { stdio: "ignore" });
+    await waitForRedis(url);
+  };
+  const stop = async () => {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      c.once("exit", () => resolve());
+      c.kill("SIGKILL");
+    });
+  };
+  await start();
+  t.after(async () => {
+    await stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { url, port, stop, restart: async () => (await stop(), await start()) };
+}
+
+async function waitForRedis(url: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    r.on("error", () => undefined);
+    try {
+      await r.connect();
+      await r.ping();
+      r.disconnect();
+      return;
+    } catch {
+      r.disconnect();
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  }
+  throw new Error(`redis at ${url} did not start`);
+}
+
+/** An S3-compatible server (in this process) with one bucket; sets DAE_S3_ENDPOINT and test credentials. */
+export async function startS3(t: TestContext, bucket = "dae-test"): Promise<{ endpoint: string; bucket: string }> {
+  const server = await serveS3([bucket]);
+  const env = { DAE_S3_ENDPOINT: server.endpoint, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_REGION: "us-east-1" };
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  t.after(async () => {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+    await server.close();
+  });
+  return { endpoint: server.endpoint, bucket };
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const fromSource = import.meta.url.endsWith(".ts");
+const root = path.resolve(here, fromSource ? "../.." : "../../..");
+
+/**
+ * Node arguments that run `file` (a module of this folder, without extension) from the
+ * TypeScript sources under tsx, or from dist/ when the tests are built.
+ */
+export function nodeArgs(file: string, args: string[]): string[] {
+  return fromSource ? ["--import", "tsx", path.join(here, `${file}.ts`), ...args] : [path.join(here, `${file}.js`), ...args];
+}
+
+/** Node arguments that run the `dae` CLI with `args`, from sources or from dist/. */
+export function daeArgs(args: string[]): string[] {
+  if (!fromSource) return [path.join(root, "bin", "dae.js"), ...args];
+  const main = path.join(root, "src", "cli", "main.ts");
+  const script = `import { main } from ${JSON.stringify(main)}; main(["node", "dae", ...process.argv.slice(1)]).then((c) => { process.exitCode = c; });`;
+  return ["--import", "tsx", "--input-type=module", "-e", script, "--", ...args];
+}
+
+/** A running child process with its output gathered line by line. */
+export interface Child {
+  process: ChildProcess;
+  lines: string[];
+  stderr: string[];
+  /** Resolves when a stdout line matches `pattern` (or rejects when the process ends first). */
+  waitFor(pattern: RegExp | ((line: string) => boolean), timeoutMs?: number): Promise<string>;
+  exited: Promise<number | null>;
+}
+
+/** Spawns node with `args`, gathering stdout lines; killed (SIGKILL) when the test ends. */
+export function spawnNode(t: TestContext, args: string[], env: NodeJS.ProcessEnv = {}): Child {
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const lines: string[] = [];
+  const stderr: string[] = [];
+  const waiters: { test: (line: string) => boolean; resolve: (l: string) => void }[] = [];
+  let buffered = "";
+  child.stdout!.on("data", (d: Buffer) => {
+    buffered += d.toString();
+    const parts = buffered.split("\n");
+    buffered = parts.pop()!;
+    for (const line of parts) {
+      lines.push(line);
+      for (const w of [...waiters]) if (w.test(line)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(line));
+    }
+  });
+  child.stderr!.on("data", (d: Buffer) => stderr.push(d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  });
+  return {
+    process: child,
+    lines,
+    stderr,
+    exited,
+    waitFor(pattern, timeoutMs = 60_000) {
+      const test = typeof pattern === "function" ? pattern : (l: string) => pattern.test(l);
+      const seen = lines.find(test);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} in ${timeoutMs} ms; stderr: ${stderr.join("")}`)), timeoutMs);
+        waiters.push({ test, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+        void exited.then((code) => reject(new Error(`process exited (${code}) before a line matching ${pattern}; stderr: ${stderr.join("")}`)));
+      });
+    },
+  };
+}
+
+/** Starts `n` `dae worker` processes on `redis` (printing a line per task). */
+export function startWorkers(t: TestContext, n: number, redis: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Child[] {
+  return Array.from({ length: n }, () => spawnNode(t, daeArgs(["worker", "--redis", redis, "--verbose", ...extra]), env));
+}
