@@ -54,11 +54,16 @@ if (isMainThread) {
   const workers = Number(workersArg ?? os.availableParallelism());
   const store = path.resolve(data, "a.zarr");
   const file = new URL(import.meta.url);
+  // from TypeScript sources worker threads do not inherit tsx's loader: register it first
+  const start = (job: Job) =>
+    file.pathname.endsWith(".ts")
+      ? new Worker(`import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((m) => { m.register(); return import(${JSON.stringify(file.href)}); });`, { eval: true, workerData: job })
+      : new Worker(file, { workerData: job });
   const shares = await Promise.all(
     Array.from({ length: workers }, (_, worker) => {
       const job: Job = { store, worker, workers };
       return new Promise<{ chunks: number; decodedBytes: number }>((resolve, reject) => {
-        const w = new Worker(file, { workerData: job });
+        const w = start(job);
         w.once("message", resolve);
         w.once("error", reject);
       });

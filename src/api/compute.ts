@@ -9,7 +9,7 @@ import { runPlan } from "../exec/coordinator.js";
 import type { DistributedOptions } from "../exec/distributed/distributed-executor.js";
 import type { Executor, Progress } from "../exec/executor.js";
 import { InlineExecutor } from "../exec/inline-executor.js";
-import { checkOutput, openOutputRun } from "../exec/resume.js";
+import { checkOutput, openOutputRun, planFingerprint } from "../exec/resume.js";
 import type { TaskEnvironment } from "../exec/run-task.js";
 import { allShareable, openSource } from "../exec/sources.js";
 import { forgetTargets, openTarget } from "../exec/targets.js";
@@ -176,7 +176,15 @@ export async function load(array: LazyArray, options: ComputeOptions = {}): Prom
  * root metadata is written last, so an interrupted run never looks complete.
  */
 export async function toZarr(arrays: LazyArray | LazyArray[], path: string, options: ToZarrOptions = {}): Promise<RunReport> {
-  let list = Array.isArray(arrays) ? arrays : [arrays];
+  return writeOutputs(Array.isArray(arrays) ? arrays : [arrays], path, options);
+}
+
+/**
+ * `toZarr`, with `intent`: the fingerprint of what the caller asked for, kept through the
+ * rewrites below (shared results and rechunk stages depend on the memory budget, so a
+ * resume with another budget must still recognise its output).
+ */
+async function writeOutputs(list: LazyArray[], path: string, options: ToZarrOptions, intent?: string): Promise<RunReport> {
   const zarrFormat = options.zarrFormat ?? 3;
   const names = new Set<string>();
   for (const a of list) {
@@ -185,6 +193,8 @@ export async function toZarr(arrays: LazyArray | LazyArray[], path: string, opti
   }
   const targets: OutputTarget[] = list.map((a) => ({ kind: "zarr", url: path, path: a.name, zarrFormat }));
   let p = plan(list, targets, options);
+  const identity = { compressor: options.compressor ?? "zstd" };
+  const fingerprint = intent ?? planFingerprint(p, identity);
   if (options.intermediates !== false) await checkOutput(path, options); // refuse an existing output before any stage
   const shared = options.intermediates === false ? undefined : await precomputeShared(list, p, (n, k) => inWorkDir(n, path, `shared-${k}`, options));
   if (shared) {
@@ -194,7 +204,7 @@ export async function toZarr(arrays: LazyArray | LazyArray[], path: string, opti
   const staged = options.intermediates === false ? [] : intermediateChunks(list, p);
   if (staged.some(Boolean)) {
     const replaced = await Promise.all(list.map((a, i) => (staged[i] ? viaIntermediate(a, staged[i]!, path, i, options) : a)));
-    const report = await toZarr(replaced, path, { ...options, intermediates: false });
+    const report = await writeOutputs(replaced, path, { ...options, intermediates: false }, fingerprint);
     await removeWorkDir(path);
     return report;
   }
@@ -203,7 +213,7 @@ export async function toZarr(arrays: LazyArray | LazyArray[], path: string, opti
   const executor = await executorFor(p, options, environment);
   let out: Awaited<ReturnType<typeof openOutputRun>>;
   try {
-    out = await openOutputRun(path, p, { resume: options.resume, overwrite: options.overwrite, identity: { compressor: options.compressor ?? "zstd" }, onNote });
+    out = await openOutputRun(path, p, { resume: options.resume, overwrite: options.overwrite, fingerprint, onNote });
   } catch (e) {
     await executor.close();
     throw e;
@@ -260,7 +270,9 @@ async function inMemory(a: LazyArray, options: ComputeOptions): Promise<LazyArra
   const r = await load(a, options);
   const data = new (r.data.constructor as new (b: SharedArrayBuffer) => NumberArray)(new SharedArrayBuffer(r.data.byteLength));
   data.set(r.data);
-  return fromArray(data, { shape: r.shape, dims: r.dims, chunks: r.shape.map((n, d) => (d === 0 ? 1 : n)), name: a.name });
+  // int64 results are held as float64 in the engine; other dtypes (bool too) keep theirs
+  const dtype = a.dtype === "int64" || a.dtype === "uint64" ? "float64" : a.dtype;
+  return fromArray(data, { shape: r.shape, dims: r.dims, chunks: r.shape.map((n, d) => (d === 0 ? 1 : n)), name: a.name, dtype });
 }
 
 /** A shared result written to `name` in the output's work directory and read from there. */

@@ -59,7 +59,7 @@ export class LazyArray {
   /** Length of `dim`, or an error naming the dims there are. */
   sizeOf(dim: string): number {
     const i = this.dims.indexOf(dim);
-    if (i < 0) throw new InputError(`${this.name}: no dimension "${dim}" (dimensions: ${this.dims.join(", ") || "none"})`);
+    if (i < 0) throw new InputError(`${this.name}: no dimension ${JSON.stringify(dim)} (dimensions: ${this.dims.join(", ") || "none"})`);
     return this.shape[i];
   }
 
@@ -199,7 +199,11 @@ export class LazyArray {
   /** Repeats the array along new dims (given with their lengths), placed first. */
   expandDims(newDims: Record<string, number>): LazyArray {
     const added = Object.keys(newDims);
-    for (const d of added) if (this.dims.includes(d)) throw new InputError(`expandDims: "${d}" is already a dimension`);
+    for (const d of added) {
+      if (this.dims.includes(d)) throw new InputError(`expandDims: "${d}" is already a dimension`);
+      const n = newDims[d];
+      if (!(Number.isSafeInteger(n) && n >= 0)) throw new InputError(`expandDims: length ${n} of "${d}" must be a non-negative integer`);
+    }
     const dims = [...added, ...this.dims];
     const shape = [...added.map((d) => newDims[d]), ...this.shape];
     const axes = dims.map((d) => (added.includes(d) ? undefined : { inDim: d, start: 0, step: 1 }));

@@ -1,5 +1,4 @@
 import { promises as fs } from "node:fs";
-import { openGeotiff } from "../formats/geotiff/index.js";
 import { openHdf5 } from "../formats/hdf5/index.js";
 import { openNetcdf3 } from "../formats/netcdf3/index.js";
 import type { RawDataset } from "../formats/raw-dataset.js";
@@ -10,6 +9,11 @@ import { isS3Url, S3Store } from "../storage/s3-store.js";
 import type { ByteSource } from "../storage/store.js";
 import { InputError } from "../util/errors.js";
 import { datasetFromRaw, type Dataset, type DatasetOptions } from "./dataset.js";
+
+/** geotiff.js takes most of a second to load: only commands that open a TIFF pay for it. */
+async function openGeotiff(source: ByteSource): Promise<RawDataset> {
+  return (await import("../formats/geotiff/index.js")).openGeotiff(source);
+}
 
 /** The formats `open` recognises in a file's first bytes. */
 export type FileKind = "netcdf3" | "hdf5" | "geotiff";

@@ -34,8 +34,11 @@ export interface OutputRunOptions {
   resume?: boolean;
   /** Replace an existing output (complete or not). */
   overwrite?: boolean;
-  /** Facts besides the plan that decide the output's bytes (format, compressor), for the fingerprint. */
-  identity?: unknown;
+  /**
+   * What the run was asked to compute (see `planFingerprint`): a resume must match the
+   * recorded one. Default: the fingerprint of `plan`.
+   */
+  fingerprint?: string;
   /** Told about stale locks taken over and outputs found complete. */
   onNote?: (message: string) => void;
   /** See `LockOptions.staleAfterMs`. */
@@ -109,7 +112,7 @@ export async function checkOutput(path: string, options: Pick<OutputRunOptions, 
  * records the plan before anything else is written.
  */
 export async function openOutputRun(path: string, plan: Plan, options: OutputRunOptions = {}): Promise<OutputRun> {
-  const fingerprint = planFingerprint(plan, options.identity);
+  const fingerprint = options.fingerprint ?? planFingerprint(plan);
   const state = await inspectOutput(path, options);
   let { store, record, done } = state;
   if (state.unfinished) {
@@ -182,10 +185,10 @@ function completeRun(store: Store, plan: Plan): OutputRun {
 }
 
 /**
- * What decides which tasks a plan has and what they write: the graph (expression and
- * inputs), each output's node, name, chunks and Zarr path, and `identity`. Not the output's
- * location (a resume may spell it differently) nor the memory budget (a resume runs the
- * recorded blocks, whatever memory it is given).
+ * What decides what a plan writes: the graph (expression and inputs), each output's node,
+ * name, chunks and Zarr path, and `identity` (facts besides the plan, like the compressor).
+ * Not the output's location (a resume may spell it differently) nor the memory budget (a
+ * resume runs the recorded blocks, whatever memory it is given).
  */
 export function planFingerprint(plan: Plan, identity: unknown = null): string {
   const outputs = plan.outputs.map((o) => ({

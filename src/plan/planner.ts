@@ -5,7 +5,7 @@ import { windowChunk } from "../core/kernels/window-axis.js";
 import { MemoryBudgetError } from "../util/errors.js";
 import { blockBytes, peakBytes } from "./memory.js";
 import type { DecodeCount, OutputTarget, Plan, PlannedGroup, PlannedOutput } from "./plan.js";
-import { visitBoxes } from "./propagate.js";
+import { inputBox, visitBoxes } from "./propagate.js";
 import { formatBytes } from "../util/format.js";
 
 /** What to plan: the outputs (roots of the graph) and the resources. */
@@ -343,7 +343,8 @@ function countDecodes(graph: Graph, outputs: PlannedOutput[], groups: PlannedGro
   for (const g of groups) {
     // a group's outputs fold the same input slabs: count a shared input once per group
     const seen = new Set<string>();
-    for (const d of g.outputs.flatMap((i) => perSourceDecodes(graph, graph[outputs[i].id], g.blockShape))) {
+    const counts = g.split ? splitDecodes(graph, graph[outputs[g.outputs[0]].id] as ReduceNode, g) : g.outputs.flatMap((i) => perSourceDecodes(graph, graph[outputs[i].id], g.blockShape));
+    for (const d of counts) {
       if (seen.has(d.source.id)) continue;
       seen.add(d.source.id);
       const name = d.source.ref.kind === "dataset" ? `${d.source.ref.url}:${d.source.ref.variable}` : d.source.ref.key;
@@ -354,6 +355,35 @@ function countDecodes(graph: Graph, outputs: PlannedOutput[], groups: PlannedGro
     }
   }
   return [...bySource.values()];
+}
+
+/**
+ * Decodes of a split reduction, counted task by task (split plans have few blocks): each part
+ * reads the chunks its range of the split dim overlaps.
+ */
+function splitDecodes(graph: Graph, node: ReduceNode, g: PlannedGroup): { source: SourceNode; decodes: number }[] {
+  const split = g.split!;
+  const input = graph[node.input];
+  const i = input.dims.indexOf(split.dim);
+  const found = new Map<string, { source: SourceNode; decodes: number }>();
+  const counts = g.blockCounts;
+  const blocks = counts.reduce((a, b) => a * b, 1);
+  for (let b = 0; b < blocks; b++) {
+    const start = counts.map((_, d) => (Math.floor(b / counts.slice(d + 1).reduce((x, y) => x * y, 1)) % counts[d]) * g.blockShape[d]);
+    const box: Box = { start, stop: start.map((s, d) => Math.min(node.shape[d], s + g.blockShape[d])) };
+    for (let part = 0; part < split.parts; part++) {
+      const inBox = inputBox(graph, node, node.input, box);
+      inBox.start[i] = part * split.partExtent;
+      inBox.stop[i] = Math.min(inBox.stop[i], inBox.start[i] + split.partExtent);
+      visitBoxes(graph, input.id, inBox, (n, bx) => {
+        if (n.op !== "source") return;
+        const e = found.get(n.id) ?? { source: n, decodes: 0 };
+        e.decodes += n.dims.reduce((p, _, j) => p * overlap(n, j, bx.start[j], bx.stop[j]), 1);
+        found.set(n.id, e);
+      });
+    }
+  }
+  return [...found.values()];
 }
 
 /** A split of a root reduction into partial tasks when blocks are fewer than workers. */

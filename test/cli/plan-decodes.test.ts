@@ -48,13 +48,6 @@ test("dae plan's decode counts are the decodes the run makes (blocks across non-
 
 test(
   "dae plan's decode counts include the parts of a split reduction",
-  {
-    todo:
-      "planner bug (src/plan/planner.ts countDecodes/perSourceDecodes): decodes are counted per block of " +
-      "group.blockShape, ignoring group.split, so a reduction split into parts along a dim reports the decodes " +
-      "of one unsplit pass (54 here) while the run decodes every chunk a part overlaps (162); splitReduction " +
-      "also picks parts narrower than the source chunk (60 of 100 and 240) without aligning them to chunk edges",
-  },
   (t) => {
     if (!fixture(t, "eraint_uvz.zarr")) return;
     const { projected, counted } = planned(

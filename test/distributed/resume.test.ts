@@ -62,6 +62,8 @@ for (const executor of ["threads", "inline"] as const) {
       }
       if (faults === 0) continue;
       const records = await recordedProgress(output);
+      // killed after the output was complete (records removed), the next run finds nothing to do
+      const complete = !records && existsSync(path.join(output, "zarr.json"));
       if (records) {
         // a plain run over what was left says it is unfinished and how to go on
         const plain = await toZarr(expression(vars.a, "anomaly"), output, { executor: "inline" }).then(
@@ -73,8 +75,6 @@ for (const executor of ["threads", "inline"] as const) {
       const resumed = spawnNode(t, nodeArgs("run-child", [JSON.stringify(run)]));
       const [skipped, total] = (await resumed.waitFor(/^done /, 180_000)).split(" ").slice(1).map(Number);
       assert.equal(await resumed.exited, 0, resumed.stderr.join(""));
-      // killed after the output was complete (records removed), the run finds nothing to do
-      const complete = !records && existsSync(path.join(output, "zarr.json"));
       assert.equal(skipped, records ? records.done : complete ? total : 0, "a resumed run skips exactly the tasks recorded done");
       assert.ok(!existsSync(path.join(output, ".dae")), "the records are removed once the output is complete");
       assertSameStores(storeFiles(output), storeFiles(want));

@@ -43,6 +43,7 @@ const UFUNC: Record<string, string> = {
   xor: "logical_xor",
   not: "logical_not",
   isnull: "isnan",
+  astype_bool: "lambda a: a.astype(bool)",
 };
 
 const arr = (dtype: DType, values: number[]) => ({ dtype, values });
@@ -210,6 +211,23 @@ const MAP_CASES: MapCase[] = [
     args: [arr("int16", [7, -7, 0]), arr("int16", [2, 0, 0])],
   },
   { what: "isnull on floats", op: "isnull", args: [arr("float32", [NaN, 0, Infinity])] },
+  {
+    what: "bool + bool is a logical or",
+    op: "add",
+    args: [arr("bool", [1, 1, 0, 0]), arr("bool", [1, 0, 1, 0])],
+  },
+  {
+    what: "bool * bool is a logical and",
+    op: "mul",
+    args: [arr("bool", [1, 1, 0, 0]), arr("bool", [1, 0, 1, 0])],
+  },
+  { what: "bool + 1 is int64", op: "add", args: [arr("bool", [1, 0]), 1] },
+  {
+    what: "astype(bool) of floats: nonzero and NaN are true",
+    op: "astype_bool",
+    args: [arr("float64", [0.5, 2, NaN, 0, -0, 256, -1e-300, Infinity])],
+  },
+  { what: "astype(bool) of ints", op: "astype_bool", args: [arr("int16", [256, 0, -1, 512])] },
 ];
 
 function typed(dtype: DType, values: number[]) {
@@ -232,6 +250,7 @@ function lazy(o: Operand, name: string): LazyArray | number {
 
 function applyMap(c: MapCase): LazyArray {
   const [first, ...rest] = c.args.map((a, i) => lazy(a, `a${i}`));
+  if (c.op === "astype_bool") return (first as LazyArray).astype("bool");
   const method = (first as unknown as Record<string, (...a: unknown[]) => LazyArray>)[c.op];
   return method.apply(first, rest);
 }
@@ -425,7 +444,8 @@ map_cases = json.loads(${JSON.stringify(JSON.stringify(MAP_CASES.map((c) => ({ o
 map_out = []
 for c in map_cases:
     args = [a if not isinstance(a, dict) else dec(a["values"], a["dtype"]) for a in c["args"]]
-    r = np.asarray(getattr(np, c["op"])(*args))
+    f = getattr(np, c["op"]) if hasattr(np, c["op"]) else eval(c["op"])
+    r = np.asarray(f(*args))
     map_out.append({"dtype": r.dtype.name, "values": enc(r)})
 reduce_cases = json.loads(${JSON.stringify(JSON.stringify(REDUCE_CASES.map((c) => ({ ...c, values: encodeNumbers(c.values) }))))})
 reduce_out = []
