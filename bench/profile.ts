@@ -2,7 +2,7 @@
  * Sums `node --cpu-prof` profiles (one per thread) by function and by category, to see where
  * a workload's time goes: `node dist/bench/profile.js PROFILE_DIR [TOP]`.
  *
- * Categories come from the function's name and file: zstd/codec code (decode), copy-box/
+ * Categories come from the function's name and file: zstd and other codecs, copy-box/
  * read-box (copy), kernels (compute), piscina/worker messaging, node's fs, GC, module loading;
  * idle time and piscina workers waiting for a task are left out of "busy".
  */
@@ -24,7 +24,7 @@ const CATEGORIES: [string, RegExp][] = [
   ["idle", /^\(idle\)/],
   ["waiting for a task (piscina atomics wait)", /^atomicsWaitLoop /],
   ["gc", /^\(garbage collector\)/],
-  ["decode (zstd wasm, codecs)", /numcodecs|zstd|codec|wasm|zarrita/i],
+  ["codecs (zstd decode and encode)", /numcodecs|zstd|codec|wasm|zarrita/i],
   ["copy (read-box, copy-box, gather)", /copy-box|read-box|gather|chunk-cache/],
   ["kernel (reductions, elementwise, windows)", /kernels\//],
   ["thread messaging (piscina, structured clone)", /piscina|worker_threads|internal\/worker|MessagePort|postMessage/i],

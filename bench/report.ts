@@ -62,14 +62,15 @@ function cells(r: Row): string[] {
   ];
 }
 
-const HEADER = ["", "workload", "tool", "wall s", "user s", "sys s", "peak RSS MB", "ours ÷ tool", "check", "note"];
+const HEADER = ["id", "workload", "tool", "wall s", "user s", "sys s", "peak RSS MB", "ours ÷ tool", "check", "note"];
 
 /** The report as a markdown table with a line about the machine and data (for the README). */
 export function markdown(rep: Report): string {
   const lines = [
     `Size ${rep.size}: float32 ${rep.shape.join(" × ")} (${rep.rawGB.toFixed(2)} GB raw), chunks ${rep.chunks.join(" × ")}, ` +
       `Zarr v2 zstd level 1 (${Object.entries(rep.inputsMB).map(([k, v]) => `${k} ${v.toFixed(0)} MB`).join(", ")}). ` +
-      `Medians of ${rep.runs} run(s), warm page cache, whole processes timed with GNU time; our memory budget ${rep.memory}.`,
+      `Medians of ${rep.runs} run(s), warm page cache, whole processes timed with GNU time; our memory budget ${rep.memory}. ` +
+      "`ours ÷ tool` below 1: we are faster; `check` is the root mean square of each result, equal when the tools agree.",
     "",
     `Machine: ${rep.machine.cpu}, ${rep.machine.cores} cores, ${rep.machine.memoryGB.toFixed(0)} GB, Node ${rep.machine.node}, ${rep.machine.platform}; ` +
       `load average ${rep.machine.loadAverage.map((l) => l.toFixed(1)).join(" → ")}; ${rep.date}.`,

@@ -196,7 +196,7 @@ async function writeOutputs(list: LazyArray[], path: string, options: ToZarrOpti
   const identity = { compressor: options.compressor ?? "zstd" };
   const fingerprint = intent ?? planFingerprint(p, identity);
   if (options.intermediates !== false) await checkOutput(path, options); // refuse an existing output before any stage
-  const shared = options.intermediates === false ? undefined : await precomputeShared(list, p, (n, k) => inWorkDir(n, path, `shared-${k}`, options));
+  const shared = options.intermediates === false ? undefined : await precomputeShared(list, p, (n) => inWorkDir(n, path, `shared-${n.built.node.id}`, options));
   if (shared) {
     list = shared;
     p = plan(list, targets, options);
@@ -278,7 +278,8 @@ async function inMemory(a: LazyArray, options: ComputeOptions): Promise<LazyArra
 /** A shared result written to `name` in the output's work directory and read from there. */
 async function inWorkDir(a: LazyArray, path: string, name: string, options: ToZarrOptions): Promise<LazyArray> {
   const work = join(workDir(path), `${name}.zarr`);
-  await toZarr(a, work, { ...options, zarrFormat: 3, compressor: "zstd", overwrite: true, resume: false, intermediates: false });
+  // resumed with the output (named by what it holds, a finished one is what this run would write)
+  await toZarr(a, work, { ...options, zarrFormat: 3, compressor: "zstd", overwrite: true, intermediates: false });
   const { vars } = await openDataset(work, { decode: false });
   return vars[a.name];
 }

@@ -18,6 +18,8 @@ export interface ComputationOptions {
   zarrFormat: string;
   name?: string;
   overwrite?: boolean;
+  resume?: boolean;
+  redis?: string;
   quiet?: boolean;
   progress?: string;
 }
@@ -53,7 +55,7 @@ export function addComputationOptions(command: Command): Command {
     .option("--workers <n>", "worker threads (default: one per core)")
     .option(
       "--executor <name>",
-      "where tasks run: threads (a worker pool) or inline (this thread)",
+      "where tasks run: threads (a worker pool), inline (this thread) or distributed (dae worker processes, with --redis)",
       "threads",
     )
     .option("--zarr-format <2|3>", "Zarr format of the output", "3")
@@ -62,6 +64,8 @@ export function addComputationOptions(command: Command): Command {
       "name of the result (default: the first input variable in the expression)",
     )
     .option("--overwrite", "replace the output store if it exists")
+    .option("--resume", "continue an unfinished output where it stopped (the same command, run again)")
+    .option("--redis <url>", "Redis of the distributed executor: redis://[user:password@]host:port[/db] or rediss://")
     .option("--quiet", "print nothing but the result")
     .option("--progress <format>", "progress as JSON lines on stderr (format: json)");
 }
@@ -97,13 +101,14 @@ export async function prepareComputation(
   }
 }
 
-const EXECUTORS = ["threads", "inline"] as const;
+const EXECUTORS = ["threads", "inline", "distributed"] as const;
 
 function computeOptions(o: ComputationOptions): ToZarrOptions {
   const executor = EXECUTORS.find((e) => e === o.executor);
   if (!executor)
-    throw new InputError(`--executor: must be ${EXECUTORS.join(" or ")}, got "${o.executor}"`);
-  const options: ToZarrOptions = { executor, overwrite: o.overwrite ?? false };
+    throw new InputError(`--executor: must be threads, inline or distributed, got "${o.executor}"`);
+  if (executor === "distributed" && !o.redis) throw new InputError("--executor distributed needs --redis URL (where dae worker processes take tasks)");
+  const options: ToZarrOptions = { executor, overwrite: o.overwrite ?? false, resume: o.resume ?? false, redis: o.redis };
   if (o.memory !== undefined) {
     const bytes = parseBytes(o.memory);
     if (bytes === undefined || bytes <= 0)

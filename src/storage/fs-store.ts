@@ -42,7 +42,9 @@ export class FsStore implements Store {
   async get(key: string): Promise<Uint8Array | undefined> {
     const file = await this.resolve(key);
     try {
-      return new Uint8Array(await fs.readFile(file));
+      // a view of the Buffer readFile allocated for this file (its own memory, offset 0): no copy
+      const b = await fs.readFile(file);
+      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
     } catch (e) {
       if (isMissing(e)) return undefined;
       throw ioError(e, file);

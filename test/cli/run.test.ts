@@ -231,7 +231,7 @@ test("dae run refuses bad expressions, inputs and options in one line, exit 1, n
     [["-e", "z", "--print", "--zarr-format", "4"], /^dae: --zarr-format: must be 2 or 3, got "4"$/],
     [
       ["-e", "z", "--print", "--executor", "gpu"],
-      /^dae: --executor: must be threads or inline, got "gpu"$/,
+      /^dae: --executor: must be threads, inline or distributed, got "gpu"$/,
     ],
     [["-e", "z"], /^dae: where should the result go\? give -o OUT\.zarr or --print$/],
     [

@@ -11,7 +11,7 @@ import { DEFAULT_QUEUE, KEY_PREFIX } from "../../src/exec/distributed/protocol.j
 import { tempDir } from "../helpers.js";
 import { assertSameStores, storeFiles, writeInput } from "./data.js";
 import { expression, type ChildRun, type Expr } from "./run-child.js";
-import { nodeArgs, spawnNode, startRedis, startWorkers, type Child } from "./servers.js";
+import { daeArgs, nodeArgs, spawnNode, startRedis, startWorkers, type Child } from "./servers.js";
 
 /** Small tasks, so runs have tens of them. */
 const plan = { memory: 4 << 20, workers: 4 };
@@ -162,4 +162,26 @@ test("Ctrl-C on the coordinator removes the run's jobs and plan from Redis; the 
   await second.waitFor(/^done /, 120_000);
   assertSameStores(storeFiles(output), want);
   assert.ok(doneTasks(workers).length > 0);
+});
+
+test("dae run --executor distributed --redis URL, killed and run again with --resume, equals dae run --executor threads", async (t) => {
+  const { dir, input, redis, workers } = await setup(t, 2);
+  const args = (out: string, ...more: string[]) => ["run", "-i", input, "-e", "a.rolling({t: 5}).mean().rechunk({y: 16, x: 16})", "-o", out, "--memory", "4MB", "--workers", "4", "--quiet", ...more];
+  const want = path.join(dir, "want.zarr");
+  assert.equal(await spawnNode(t, daeArgs(args(want, "--executor", "threads"))).exited, 0);
+  const out = path.join(dir, "out.zarr");
+  const distributed = ["--executor", "distributed", "--redis", redis.url];
+  const first = spawnNode(t, daeArgs(args(out, ...distributed)));
+  await workers[0].waitFor(/^task .* done/);
+  first.process.kill("SIGKILL");
+  await first.exited;
+  const plain = spawnNode(t, daeArgs(args(out, ...distributed)));
+  assert.equal(await plain.exited, 1);
+  assert.match(plain.stderr.join(""), /^dae: .*out\.zarr: exists and is unfinished \(\d+ of \d+ tasks done\): continue it with --resume, or start again with --overwrite\n$/);
+  const resumed = spawnNode(t, daeArgs(args(out, ...distributed, "--resume")));
+  assert.equal(await resumed.exited, 0, resumed.stderr.join(""));
+  assertSameStores(storeFiles(out), storeFiles(want));
+  const missing = spawnNode(t, daeArgs(args(path.join(dir, "x.zarr"), "--executor", "distributed")));
+  assert.equal(await missing.exited, 1);
+  assert.match(missing.stderr.join(""), /--executor distributed needs --redis URL/);
 });

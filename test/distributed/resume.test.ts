@@ -36,9 +36,12 @@ for (const executor of ["threads", "inline"] as const) {
   test(`${executor}: runs killed (kill -9) at random moments, then resumed, end with the bytes of an uninterrupted run`, async (t) => {
     const dir = tempDir(t);
     const input = await writeInput(dir);
+    // small tasks: many of them (24 on 4 threads or inline)
+    const config = { executor, workers: 4, memory: (executor === "inline" ? 1 : 4) << 20 } as const;
+    // the reference: the same command, uninterrupted
     const want = path.join(dir, "want.zarr");
     const { vars } = await openDataset(input);
-    await toZarr(expression(vars.a, "anomaly"), want, { executor: "inline" });
+    await toZarr(expression(vars.a, "anomaly"), want, config);
 
     const output = path.join(dir, "out.zarr");
     const seed = Number(process.env.DAE_CHAOS_SEED ?? Date.now() % 100000);
@@ -47,8 +50,7 @@ for (const executor of ["threads", "inline"] as const) {
     let survived = 0;
     for (let round = 0; round < 2; round++) {
       rmSync(output, { recursive: true, force: true });
-      // small tasks: many of them (24 on 4 threads or inline)
-      const run: ChildRun = { input, output, expr: "anomaly", executor, resume: true, workers: 4, memory: (executor === "inline" ? 1 : 4) << 20 };
+      const run: ChildRun = { input, output, expr: "anomaly", resume: true, ...config };
       let faults = 0;
       let done = 0;
       for (let f = 0; f < 3; f++) {

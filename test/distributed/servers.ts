@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -24,24 +24,36 @@ export async function freePort(): Promise<number> {
 export interface TestRedis {
   url: string;
   port: number;
+  /** With `tls`: the server's self-signed certificate (give it to clients as NODE_EXTRA_CA_CERTS). */
+  caFile?: string;
   /** Stops it (and, with `restart`, starts it again on the same port, empty). */
   stop(): Promise<void>;
   restart(): Promise<void>;
 }
 
-/** Starts redis-server on a free port; `password` sets requirepass, `user` adds an ACL user with it. */
-export async function startRedis(t: TestContext, options: { password?: string; user?: string } = {}): Promise<TestRedis> {
+/**
+ * Starts redis-server on a free port; `password` sets requirepass, `user` adds an ACL user
+ * with it, `tls` serves TLS only (rediss://) with a self-signed certificate made by openssl.
+ */
+export async function startRedis(t: TestContext, options: { password?: string; user?: string; tls?: boolean } = {}): Promise<TestRedis> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), "dae-redis-"));
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir];
+  const args = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir];
+  let caFile: string | undefined;
+  if (options.tls) {
+    caFile = path.join(dir, "cert.pem");
+    const key = path.join(dir, "key.pem");
+    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", caFile, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
+    args.push("--port", "0", "--tls-port", String(port), "--tls-cert-file", caFile, "--tls-key-file", key, "--tls-ca-cert-file", caFile, "--tls-auth-clients", "no");
+  } else args.push("--port", String(port));
   if (options.password && !options.user) args.push("--requirepass", options.password);
   if (options.user) args.push("--user", "default", "off", "--user", options.user, "on", `>${options.password}`, "~*", "&*", "+@all");
   let child: ChildProcess | undefined;
   const auth = options.user ? `${options.user}:${options.password}@` : options.password ? `:${options.password}@` : "";
-  const url = `redis://${auth}127.0.0.1:${port}`;
+  const url = `${options.tls ? "rediss" : "redis"}://${auth}127.0.0.1:${port}`;
   const start = async () => {
     child = spawn("redis-server", args, { stdio: "ignore" });
-    await waitForRedis(url);
+    await waitForRedis(url, caFile);
   };
   const stop = async () => {
     const c = child;
@@ -57,12 +69,13 @@ export async function startRedis(t: TestContext, options: { password?: string; u
     await stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { url, port, stop, restart: async () => (await stop(), await start()) };
+  return { url, port, caFile, stop, restart: async () => (await stop(), await start()) };
 }
 
-async function waitForRedis(url: string): Promise<void> {
+async function waitForRedis(url: string, caFile?: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
-    const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const tls = caFile ? { tls: { ca: readFileSync(caFile) } } : {};
+    const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...tls });
     r.on("error", () => undefined);
     try {
       await r.connect();

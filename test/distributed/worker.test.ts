@@ -11,8 +11,8 @@ import { validatePlan } from "../../src/exec/distributed/validate-plan.js";
 import type { Plan } from "../../src/plan/plan.js";
 import { tempDir } from "../helpers.js";
 import { assertSameStores, storeFiles, writeInput } from "./data.js";
-import { expression } from "./run-child.js";
-import { startRedis, startWorkers, type Child } from "./servers.js";
+import { expression, type ChildRun } from "./run-child.js";
+import { nodeArgs, spawnNode, startRedis, startWorkers, type Child } from "./servers.js";
 
 const small = { memory: 4 << 20, workers: 4 };
 
@@ -144,4 +144,24 @@ test("SIGTERM: a worker finishes the task it is running and exits; another worke
   assertSameStores(storeFiles(out), storeFiles(want));
   assert.ok(first.lines.every((l) => / done /.test(l)), "the first worker's tasks all finished");
   assert.ok(second.lines.length > 0);
+});
+
+test("rediss:// (TLS) URLs work, for workers and coordinator", async (t) => {
+  const dir = tempDir(t);
+  const input = await writeInput(dir);
+  const { vars } = await openDataset(input);
+  const want = path.join(dir, "want.zarr");
+  await toZarr(expression(vars.a, "mean"), want, { ...small, executor: "threads" });
+  const redis = await startRedis(t, { tls: true });
+  assert.match(redis.url, /^rediss:\/\//);
+  // the test's self-signed certificate is trusted through Node's own setting, as a user's private CA would be
+  const env = { NODE_EXTRA_CA_CERTS: redis.caFile };
+  const [worker] = startWorkers(t, 1, redis.url, [], env);
+  await started(worker);
+  const output = path.join(dir, "out.zarr");
+  const run: ChildRun = { input, output, expr: "mean", executor: "distributed", redis: redis.url, ...small };
+  const coordinator = spawnNode(t, nodeArgs("run-child", [JSON.stringify(run)]), env);
+  assert.equal(await coordinator.exited, 0, coordinator.stderr.join(""));
+  assertSameStores(storeFiles(output), storeFiles(want));
+  assert.ok(worker.lines.some((l) => / done /.test(l)));
 });
