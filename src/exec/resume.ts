@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { promises as fs } from "node:fs";
+import { join } from "node:path";
 import { prepareZarrTarget } from "../dataset/zarr-target.js";
 import { isZarr } from "../formats/zarr/index.js";
 import { totalTasks, type Plan } from "../plan/plan.js";
@@ -140,6 +142,7 @@ export async function openOutputRun(path: string, plan: Plan, options: OutputRun
     if (record) {
       // reread under the lock: a run that held it before may have recorded more
       done = await readDone(store);
+      if (!isS3Url(path)) await removePartials(path);
     } else {
       done = new Set();
       record = { version: 1, fingerprint, tasks: totalTasks(plan), started: new Date().toISOString(), plan };
@@ -221,6 +224,15 @@ async function readRecord(store: Store): Promise<RunRecord | undefined> {
   } catch {
     return undefined; // torn by a crash before it was renamed into place cannot happen; a foreign file can
   }
+}
+
+/**
+ * Removes the temporary files of chunk writes a crash cut short (`FsStore` writes
+ * `<key>.<random>.partial`, then renames it; S3 puts leave nothing behind).
+ */
+async function removePartials(dir: string): Promise<void> {
+  const names = await fs.readdir(dir, { recursive: true });
+  for (const name of names) if (name.endsWith(".partial")) await fs.rm(join(dir, name), { force: true });
 }
 
 async function readDone(store: Store): Promise<Set<number>> {

@@ -4,7 +4,7 @@ import { writeFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { toZarr, type ToZarrOptions } from "../../src/api/compute.js";
+import { load, toZarr, type ToZarrOptions } from "../../src/api/compute.js";
 import { openDataset } from "../../src/api/open-dataset.js";
 import { recordedProgress } from "../../src/exec/resume.js";
 import { DEFAULT_QUEUE, KEY_PREFIX } from "../../src/exec/distributed/protocol.js";
@@ -57,6 +57,12 @@ test("distributed runs on 3 dae workers equal the thread executor's, chunk file 
     const chunks = assertSameStores(storeFiles(out), want);
     t.diagnostic(`${expr}: ${report.progress.tasksTotal} tasks, ${chunks} chunk files identical`);
   }
+  // results that come back in memory: split reductions' partial states and blocks, as job return values
+  const [gotLoad, wantLoad] = [
+    await load(vars.a.std("t"), { ...plan, executor: "distributed", redis: redis.url }),
+    await load(vars.a.std("t"), { ...plan, executor: "threads" }),
+  ];
+  assert.deepEqual(Buffer.from(gotLoad.data.buffer), Buffer.from(wantLoad.data.buffer));
   const perWorker = workers.map((w) => doneTasks([w]).length);
   t.diagnostic(`tasks per worker: ${perWorker.join(", ")}`);
   assert.ok(perWorker.filter((n) => n > 0).length >= 2, "the tasks were shared among workers");

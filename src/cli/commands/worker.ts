@@ -6,8 +6,8 @@ interface WorkerOptions {
   redis: string;
   queue?: string;
   concurrency: string;
-  kernels: string[];
-  allow: string[];
+  kernels?: string[];
+  allow?: string[];
   lockDuration?: string;
   verbose?: boolean;
 }
@@ -23,8 +23,8 @@ export const registerWorker: RegisterCommand = (program: Command) => {
     .description("run tasks of distributed runs from a Redis queue (BullMQ) until stopped")
     .requiredOption("--redis <url>", "Redis URL: redis://[user:password@]host:port[/db], or rediss:// for TLS")
     .option("--concurrency <n>", "tasks run at once", "1")
-    .option("--kernels <file>", "module file of user kernels to load at start; repeat for more (plans may use these only)", collect, [])
-    .option("--allow <path-or-url>", "only read and write under this path or URL prefix; repeat for more (default: anywhere)", collect, [])
+    .option("--kernels <file>", "module file of user kernels to load at start; repeat for more (plans may use these only)", collect)
+    .option("--allow <path-or-url>", "only read and write under this path or URL prefix; repeat for more (default: anywhere)", collect)
     .option("--queue <name>", "queue name, as the coordinator's (default dae-tasks)")
     .option("--lock-duration <ms>", "a running task's lock, renewed while alive: a dead worker's tasks are retried after about this long", "30000")
     .option("--verbose", "print a line per task")
@@ -37,8 +37,8 @@ export const registerWorker: RegisterCommand = (program: Command) => {
         redis: o.redis,
         queue: o.queue,
         concurrency,
-        kernels: o.kernels,
-        roots: o.allow.length ? o.allow : undefined,
+        kernels: o.kernels ?? [],
+        roots: o.allow,
         lockDurationMs,
         onTask: o.verbose
           ? ({ runId, k, ms, error }) => process.stdout.write(`task ${runId}.${k} ${error ? `failed: ${error}` : "done"} (${ms.toFixed(0)} ms)\n`)
@@ -70,6 +70,6 @@ function positive(option: string, value: string): number {
   return n;
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }

@@ -97,7 +97,8 @@ const varianceLine =
       }
       const d = v - mean;
       mean -= d / n;
-      m2 = Math.max(0, m2 - d * (v - mean));
+      // one value left has no spread: removal's rounding must not leave a residue (std 1e-8, not 0)
+      m2 = n === 1 ? 0 : Math.max(0, m2 - d * (v - mean));
     };
     for (let j = 0; j < los.length; j++) {
       for (; lo < los[j]; lo++) if (lo < hi) drop(x[lo]);

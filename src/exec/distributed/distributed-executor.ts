@@ -22,7 +22,7 @@ export interface DistributedOptions {
   backoffMs?: number;
 }
 
-/** A task we wait for: how to settle it, and since when nothing was heard of it. */
+/** A task whose result we wait for. */
 interface Pending {
   k: number;
   resolve(r: TaskResult): void;
@@ -83,7 +83,7 @@ export class DistributedExecutor implements Executor {
     this.events = new QueueEvents(queueName, { connection: this.eventsRedis, prefix: KEY_PREFIX });
     this.events.on("error", () => undefined);
     this.events.on("completed", ({ jobId: id, returnvalue }) => this.settle(id, (p) => p.resolve(decodeResult(returnvalue, p.k))));
-    this.events.on("failed", ({ jobId: id, failedReason }) => this.fail(id, failedReason));
+    this.events.on("failed", ({ jobId: id, failedReason }) => void this.fail(id, failedReason));
     await Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
     const refresh = setInterval(() => void this.storePlan().catch(() => undefined), (PLAN_TTL_SECONDS * 1000) / 3);
     const watch = setInterval(() => void this.watch().catch(() => undefined), WATCH_MS);
@@ -95,6 +95,8 @@ export class DistributedExecutor implements Executor {
     if (this.interrupted) throw this.interrupted;
     const id = jobId(this.runId, k);
     const done = new Promise<TaskResult>((resolve, reject) => this.pending.set(id, { k, resolve, reject }));
+    // it may be rejected (Ctrl-C) while the job is still being added: not an unhandled rejection
+    done.catch(() => undefined);
     try {
       await this.enqueue(k);
     } catch (e) {
@@ -112,8 +114,8 @@ export class DistributedExecutor implements Executor {
         jobId: jobId(this.runId, k),
         attempts: this.options.attempts ?? 3,
         backoff: { type: "exponential", delay: this.options.backoffMs ?? 1000 },
-        // results are taken (and the job removed) by the coordinator; failures kept a day for inspection
-        removeOnComplete: false,
+        // the coordinator takes each result and removes its job; what a dead coordinator leaves expires
+        removeOnComplete: { age: 3600 },
         removeOnFail: { age: 24 * 3600 },
       },
     );
@@ -136,8 +138,10 @@ export class DistributedExecutor implements Executor {
     void this.queue?.remove(id).catch(() => undefined);
   }
 
-  private fail(id: string, reason: string): void {
-    this.settle(id, (p) => p.reject(new DaeError(`task ${p.k} failed after ${this.options.attempts ?? 3} attempt(s): ${reason}`)));
+  private async fail(id: string, reason: string): Promise<void> {
+    const attempts = (await this.queue?.getJob(id).catch(() => undefined))?.attemptsMade;
+    const after = attempts ? ` after ${attempts} attempt(s)` : "";
+    this.settle(id, (p) => p.reject(new DaeError(`task ${p.k} failed${after}: ${reason}`)));
   }
 
   /**
@@ -153,7 +157,7 @@ export class DistributedExecutor implements Executor {
         if (job) this.settle(id, (q) => q.resolve(decodeResult(job.returnvalue, q.k)));
       } else if (state === "failed") {
         const job = await this.queue!.getJob(id);
-        if (job) this.fail(id, job.failedReason);
+        if (job) await this.fail(id, job.failedReason);
       } else if (state === "unknown" && this.pending.has(id)) {
         await this.storePlan();
         await this.enqueue(p.k);

@@ -79,6 +79,13 @@ function decodeArray(w: unknown): NumberArray {
   return out;
 }
 
+/** A partial reduction state: always float64. */
+function decodeState(w: unknown): Float64Array {
+  const a = decodeArray(w);
+  if (!(a instanceof Float64Array)) throw new InputError("malformed task result: a reduction state must be a Float64Array");
+  return a;
+}
+
 /** A task's result for the trip back through Redis. */
 export function encodeResult(r: TaskResult): WireResult {
   return {
@@ -102,6 +109,6 @@ export function decodeResult(value: unknown, k: number): TaskResult {
     bytesWritten: count(w.bytesWritten),
     decodes: count(w.decodes),
     ...(w.data ? { data: w.data.map((a) => (a === null ? undefined : decodeArray(a))) } : {}),
-    ...(w.states ? { states: w.states.map((s) => s.map((a) => decodeArray(a) as Float64Array)) } : {}),
+    ...(w.states ? { states: w.states.map((s) => s.map(decodeState)) } : {}),
   };
 }

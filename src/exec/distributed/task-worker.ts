@@ -126,9 +126,8 @@ export async function startTaskWorker(options: TaskWorkerOptions): Promise<TaskW
     concurrency,
     lockDuration,
     stalledInterval: lockDuration,
+    // a job whose worker died twice fails (the run then fails with that message)
     maxStalledCount: 2,
-    // results are read by the coordinator, which then removes the job
-    removeOnComplete: { age: 3600 },
   });
   worker.on("error", () => undefined);
   await worker.waitUntilReady();
