@@ -12,6 +12,7 @@ import path from "node:path";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { openZarr } from "../src/formats/zarr/index.js";
 import { FsStore } from "../src/storage/fs-store.js";
+import { tuneMalloc } from "../src/util/malloc-tuning.js";
 
 interface Job {
   store: string;
@@ -35,6 +36,7 @@ function* chunkCoords(counts: number[]): Generator<number[]> {
 
 /** Reads this worker's share of chunks (every `workers`-th), one at a time, as a task would. */
 async function readShare({ store, worker, workers }: Job): Promise<{ chunks: number; decodedBytes: number }> {
+  tuneMalloc();
   const ds = await openZarr(new FsStore(store));
   const tas = ds.variables.get("tas");
   if (!tas) throw new Error(`${store}: no variable tas`);

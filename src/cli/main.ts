@@ -3,6 +3,7 @@ import { DaeError } from "../util/errors.js";
 import { commands } from "./commands/index.js";
 import { closeDatasets } from "../exec/sources.js";
 import { closeThreadPools } from "../exec/thread-executor.js";
+import { tuneMalloc } from "../util/malloc-tuning.js";
 
 /**
  * Runs the `dae` command line with `argv` (as `process.argv`) and returns the exit code.
@@ -10,6 +11,7 @@ import { closeThreadPools } from "../exec/thread-executor.js";
  * so, with the stack only under `--debug`.
  */
 export async function main(argv: string[]): Promise<number> {
+  tuneMalloc();
   const debug = argv.includes("--debug");
   const program = new Command("dae")
     .description("diskarray-engine: compute over chunked n-dimensional arrays larger than memory")

@@ -14,6 +14,7 @@ import type { TimeAxis } from "./cf-decode.js";
 import { checkDimSizes, outputChunkShape } from "./output-chunks.js";
 import { encodeTimeValue, timeCoding, type TimeCoding } from "./time-units.js";
 import { finishZarrStore, hideUnfinishedRoot, prepareZarrTarget } from "./zarr-target.js";
+import { tuneMalloc } from "../util/malloc-tuning.js";
 
 /** What `writeDatasetZarr` needs of a variable (a `Variable` of an opened dataset has it all). */
 export interface WritableVariable {
@@ -99,6 +100,7 @@ export async function writeDatasetZarr(
   target: Store | string,
   options: WriteZarrOptions = {},
 ): Promise<WriteSummary> {
+  tuneMalloc();
   const zarrFormat = options.zarrFormat ?? 3;
   const planned = planVariables(dataset, options, zarrFormat);
   const store = await prepareZarrTarget(target, options.overwrite ?? false);

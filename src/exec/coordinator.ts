@@ -7,6 +7,7 @@ import { reducer, type Reducer } from "../core/kernels/reductions.js";
 import { blockBox, taskAt, totalTasks, type Plan } from "../plan/plan.js";
 import type { Executor, Progress } from "./executor.js";
 import { deliver, finalizeState, type TaskEnvironment, type TaskResult } from "./run-task.js";
+import { tuneMalloc } from "../util/malloc-tuning.js";
 
 /** A block of a split reduction in progress: its parts combined so far (in part order), and parts that came early. */
 interface SplitBlock {
@@ -40,6 +41,7 @@ export async function runPlan(
   env: TaskEnvironment,
   options: RunOptions = {},
 ): Promise<(NumberArray | undefined)[]> {
+  tuneMalloc();
   const started = performance.now();
   const total = totalTasks(plan);
   const progress: Progress = { tasksDone: 0, tasksTotal: total, bytesRead: 0, bytesWritten: 0, decodes: 0, elapsedSeconds: 0 };

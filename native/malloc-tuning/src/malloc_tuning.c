@@ -1,0 +1,39 @@
+// mallopt() for Node: glibc returns every freed block above its mmap threshold to the
+// kernel, so each new multi-megabyte buffer (a file read, a decoded chunk, a block) is
+// faulted in page by page again. Raising the threshold and the trim threshold keeps freed
+// memory in the heap for the next buffer of that size.
+#include <node_api.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+// tune(mmapThreshold, trimThreshold, topPad) -> true where applied (glibc), false elsewhere
+static napi_value Tune(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  bool ok = false;
+#ifdef __GLIBC__
+  if (argc == 3) {
+    int64_t mmap_threshold = 0, trim_threshold = 0, top_pad = 0;
+    napi_get_value_int64(env, argv[0], &mmap_threshold);
+    napi_get_value_int64(env, argv[1], &trim_threshold);
+    napi_get_value_int64(env, argv[2], &top_pad);
+    ok = mallopt(M_MMAP_THRESHOLD, (int)mmap_threshold) == 1 &&
+         mallopt(M_TRIM_THRESHOLD, (int)trim_threshold) == 1 &&
+         mallopt(M_TOP_PAD, (int)top_pad) == 1;
+  }
+#endif
+  napi_value result;
+  napi_get_boolean(env, ok, &result);
+  return result;
+}
+
+static napi_value Init(napi_env env, napi_value exports) {
+  napi_value fn;
+  napi_create_function(env, "tune", NAPI_AUTO_LENGTH, Tune, NULL, &fn);
+  napi_set_named_property(env, exports, "tune", fn);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
