@@ -1,5 +1,5 @@
 import { boxSize, fullBox, type Box } from "../core/box.js";
-import type { Graph, Node, ReduceNode, SourceNode } from "../core/graph.js";
+import type { Graph, Node, ReduceNode, SourceNode, WindowNode } from "../core/graph.js";
 import { isWhole, reducer } from "../core/kernels/reductions.js";
 import { windowChunk } from "../core/kernels/window-axis.js";
 import { MemoryBudgetError } from "../util/errors.js";
@@ -21,6 +21,12 @@ export interface PlanRequest {
 const MAX_CACHE = 64 << 20;
 /** What a task costs beyond its decodes (scheduling, opening, writing), in decode-bytes. */
 const TASK_OVERHEAD = 1 << 20;
+/**
+ * Tasks with more memory than this cost more per byte: their buffers exceed the allocator's
+ * reuse threshold (see util/malloc-tuning), so each is mapped and faulted in afresh, which
+ * costs about as much as decoding it. Larger blocks must save that many decodes.
+ */
+const LARGE_TASK = 96 << 20;
 /** Default output chunks aim at about this many bytes. */
 const TARGET_CHUNK = 4 << 20;
 
@@ -175,7 +181,7 @@ function chooseBlocks(
     const counts = node.shape.map((n, d) => Math.max(1, Math.ceil(n / blockShape[d])));
     const tasks = counts.reduce((a, b) => a * b, 1);
     const decodeBytes = roots.reduce((sum, r) => sum + decodeCost(graph, r, blockShape), 0);
-    const cost = (decodeBytes + tasks * TASK_OVERHEAD) / Math.min(workers, tasks);
+    const cost = ((decodeBytes + tasks * TASK_OVERHEAD) / Math.min(workers, tasks)) * Math.max(1, peak / LARGE_TASK);
     return { blockShape, peak, cost };
   };
   const mult = chunkShape.map(() => 1);
@@ -396,9 +402,36 @@ function splitReduction(graph: Graph, roots: Node[], workers: number, blocks: nu
   const chunk = sourceChunk(graph, input, dim) ?? 1;
   const wanted = Math.ceil((2 * workers) / blocks);
   // parts are whole source chunks, so no chunk is read by two parts
-  const partExtent = Math.max(1, Math.ceil(Math.ceil(n / wanted) / chunk)) * chunk;
+  const partExtent = (input.op === "window" && memberPartExtent(graph, input, dim, wanted, workers, blocks)) || Math.max(1, Math.ceil(Math.ceil(n / wanted) / chunk)) * chunk;
   const parts = Math.ceil(n / partExtent);
   return parts > 1 ? { dim, parts, partExtent } : undefined;
+}
+
+/**
+ * Parts along the member dim of a group gather (`groupby`): members of one part are days of
+ * every group (every month), so a part's reads depend on how member ranges fall on source
+ * chunks along the grouped dim. Counts those reads for each number of parts up to `2 *
+ * wanted` and takes the cheapest per worker busy — for months in years, whole years.
+ */
+function memberPartExtent(graph: Graph, input: WindowNode, dim: string, wanted: number, workers: number, blocks: number): number | undefined {
+  const entry = Object.entries(input.windows).find(([, w]) => w.memberDim === dim && w.index);
+  if (!entry) return undefined;
+  const [inDim, w] = entry;
+  const chunk = sourceChunk(graph, graph[input.input], inDim);
+  const members = extent(input, dim);
+  if (!chunk || !w.index) return undefined;
+  let best: { extent: number; cost: number } | undefined;
+  for (let parts = 2; parts <= Math.max(2, 2 * wanted); parts++) {
+    const partExtent = Math.ceil(members / parts);
+    if (Math.ceil(members / partExtent) !== parts) continue;
+    const reads = new Set<number>();
+    w.index.forEach((t, k) => {
+      if (t >= 0) reads.add(Math.floor((k % members) / partExtent) * 2 ** 26 + Math.floor(t / chunk));
+    });
+    const cost = reads.size / Math.min(workers, parts * blocks);
+    if (!best || cost < best.cost) best = { extent: partExtent, cost };
+  }
+  return best?.extent;
 }
 
 /**

@@ -65,15 +65,36 @@ function isInt32Block(out: NumberArray): boolean {
 }
 
 /**
- * A binary function; `intF`, when given, computes it for integer blocks of at most 32 bits,
- * where the float formula would lose the low bits that numpy's wrap-around keeps.
+ * Loops of one arithmetic operator written out, for the hot float path: a loop that calls
+ * `f` through the shared `binary` closure is megamorphic (every operator shares its feedback)
+ * and costs a call per element; these inline the operator (W4's a + b: 1.7 s → see README).
  */
-function binary(f: (x: number, y: number) => number, dtype = resultDType, intF?: (x: number, y: number) => number): ElementwiseFn {
+interface Loops {
+  both(out: NumberArray, a: NumberArray, b: NumberArray): void;
+  right(out: NumberArray, a: NumberArray, y: number): void;
+  left(out: NumberArray, x: number, b: NumberArray): void;
+}
+
+/**
+ * A binary function; `intF`, when given, computes it for integer blocks of at most 32 bits,
+ * where the float formula would lose the low bits that numpy's wrap-around keeps; `loops`,
+ * when given, are `f` written out for blocks that store numbers (not bools, not `intF`'s).
+ */
+function binary(f: (x: number, y: number) => number, dtype = resultDType, intF?: (x: number, y: number) => number, loops?: Loops): ElementwiseFn {
   return {
     arity: 2,
     dtype,
     run(out, [a, b]) {
-      const g = storing2(out, intF && isInt32Block(out) ? intF : f);
+      const useInt = intF !== undefined && isInt32Block(out);
+      if (loops && !useInt && !(out instanceof BoolBlock)) {
+        if (typeof a !== "number" && typeof b !== "number") loops.both(out, a, b);
+        else if (typeof b === "number") {
+          if (typeof a === "number") out.fill(f(a, b));
+          else loops.right(out, a, b);
+        } else loops.left(out, a as number, b);
+        return;
+      }
+      const g = storing2(out, useInt ? intF : f);
       const n = out.length;
       if (typeof a !== "number" && typeof b !== "number") for (let i = 0; i < n; i++) out[i] = g(a[i], b[i]);
       else if (typeof b === "number") for (let i = 0; i < n; i++) out[i] = g(at(a, i), b);
@@ -132,10 +153,26 @@ function roundHalfEven(x: number): number {
 }
 
 const functions: Record<string, ElementwiseFn> = {
-  add: binary((x, y) => x + y),
-  sub: binary((x, y) => x - y),
-  mul: binary((x, y) => x * y, resultDType, Math.imul),
-  div: binary((x, y) => x / y, floatResult),
+  add: binary((x, y) => x + y, resultDType, undefined, {
+    both: (o, a, b) => { for (let i = 0; i < o.length; i++) o[i] = a[i] + b[i]; },
+    right: (o, a, y) => { for (let i = 0; i < o.length; i++) o[i] = a[i] + y; },
+    left: (o, x, b) => { for (let i = 0; i < o.length; i++) o[i] = x + b[i]; },
+  }),
+  sub: binary((x, y) => x - y, resultDType, undefined, {
+    both: (o, a, b) => { for (let i = 0; i < o.length; i++) o[i] = a[i] - b[i]; },
+    right: (o, a, y) => { for (let i = 0; i < o.length; i++) o[i] = a[i] - y; },
+    left: (o, x, b) => { for (let i = 0; i < o.length; i++) o[i] = x - b[i]; },
+  }),
+  mul: binary((x, y) => x * y, resultDType, Math.imul, {
+    both: (o, a, b) => { for (let i = 0; i < o.length; i++) o[i] = a[i] * b[i]; },
+    right: (o, a, y) => { for (let i = 0; i < o.length; i++) o[i] = a[i] * y; },
+    left: (o, x, b) => { for (let i = 0; i < o.length; i++) o[i] = x * b[i]; },
+  }),
+  div: binary((x, y) => x / y, floatResult, undefined, {
+    both: (o, a, b) => { for (let i = 0; i < o.length; i++) o[i] = a[i] / b[i]; },
+    right: (o, a, y) => { for (let i = 0; i < o.length; i++) o[i] = a[i] / y; },
+    left: (o, x, b) => { for (let i = 0; i < o.length; i++) o[i] = x / b[i]; },
+  }),
   floordiv: binary(floorDiv),
   mod: binary(mod),
   pow: binary(Math.pow, resultDType, intPow),

@@ -28,7 +28,8 @@ export interface ZarrArrayOptions {
 
 /** Compressor settings as v2 `compressor` objects and v3 codecs. */
 const COMPRESSORS = {
-  zstd: { v2: { id: "zstd", level: 3 }, v3: { name: "zstd", configuration: { level: 3, checksum: false } } },
+  // level 1, numcodecs' default: 3× faster to write than level 3, chunks of floats ~2% larger
+  zstd: { v2: { id: "zstd", level: 1 }, v3: { name: "zstd", configuration: { level: 1, checksum: false } } },
   blosc: {
     v2: { id: "blosc", cname: "zstd", clevel: 5, shuffle: 1, blocksize: 0 },
     v3: { name: "blosc", configuration: { cname: "zstd", clevel: 5, shuffle: "shuffle", blocksize: 0 } },

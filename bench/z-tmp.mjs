@@ -1,0 +1,14 @@
+import { readFileSync, readdirSync } from "node:fs";
+import zstd from "zstd-napi";
+const { tuneMalloc } = await import("../dist/src/util/malloc-tuning.js");
+if (process.argv[2]) tuneMalloc();
+const dir = "/work/main/.bench-data/S/a.zarr/tas";
+const names = readdirSync(dir).filter(n => !n.startsWith(".")).slice(0, 30);
+const raw = names.map(f => zstd.decompress(readFileSync(dir + "/" + f)));
+let t0 = performance.now(); let n = 0; for (const b of raw) n += zstd.compress(b, { compressionLevel: 3 }).length; let t1 = performance.now();
+console.log("compress simple", (t1-t0).toFixed(0), "ms", (raw.length*raw[0].length/1e6/((t1-t0)/1000)).toFixed(0), "MB/s", n);
+const c = new zstd.Compressor(); c.setParameters({ compressionLevel: 3 });
+t0 = performance.now(); n = 0; for (const b of raw) n += c.compress(b).length; t1 = performance.now();
+console.log("Compressor", (t1-t0).toFixed(0), "ms", (raw.length*raw[0].length/1e6/((t1-t0)/1000)).toFixed(0), "MB/s", n);
+t0 = performance.now(); n = 0; for (const b of raw) n += zstd.compress(b, { compressionLevel: 1 }).length; t1 = performance.now();
+console.log("level1", (t1-t0).toFixed(0), "ms", n);
