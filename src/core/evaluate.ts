@@ -6,7 +6,7 @@ import { readBox } from "../array/read-box.js";
 import { boxKey, boxShape, boxSize, type Box } from "./box.js";
 import { broadcastTo, gather, stridesFor } from "./gather.js";
 import { inputsOf, windowsOf, type Graph, type MapNode, type Node, type ReduceNode, type SourceNode, type ViewNode, type WindowNode } from "./graph.js";
-import { foldGroups, groupFoldOf } from "./group-fold.js";
+import { foldGroups, groupFoldOf, groupSlabSteps } from "./group-fold.js";
 import { elementwise, type Arg } from "./kernels/elementwise.js";
 import { engineAllocate, toEngineArray } from "./kernels/numeric.js";
 import { isWhole, reducer, type Reducer } from "./kernels/reductions.js";
@@ -166,8 +166,7 @@ export async function foldReduce(ctx: EvalContext, nodes: ReduceNode[], box: Box
   const slab = ctx.slabs[node.id] ?? {};
   const groups = groupFoldOf(ctx.graph, node, input);
   if (groups) {
-    // the planner sized slabs of the member × group layout: as many steps of the array fit
-    const steps = Math.max(1, (slab[node.over[0]] ?? inBox.stop[0] - inBox.start[0]) * (box.stop[0] - box.start[0]));
+    const steps = groupSlabSteps(groups, slab[node.over[0]] ?? inBox.stop[0] - inBox.start[0], box.stop[0] - box.start[0]);
     await foldGroups(groups, (id, b) => evaluate(ctx, id, b), reducers, nodes, states, box, inBox, steps);
     return states;
   }

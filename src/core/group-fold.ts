@@ -40,8 +40,17 @@ export function groupFoldOf(graph: Graph, node: ReduceNode, input: Node): GroupF
 }
 
 /**
+ * Steps along the grouped dim read at once: a source's chunk (read without a copy), else as
+ * many steps as the planner's member slab (`slabMembers` per group) holds for `groups` groups.
+ */
+export function groupSlabSteps(g: GroupFold, slabMembers: number, groups: number): number {
+  return g.source.op === "source" ? g.source.chunkShape[0] : Math.max(1, slabMembers * groups);
+}
+
+/**
  * Folds members `inBox.start[0]…stop[0]` of groups `box.start[0]…stop[0]` (and the rest of
- * `box`) into `states`, reading the grouped array in slabs of `slab` steps (a source: its chunks).
+ * `box`) into `states`, reading the grouped array in slabs of `slab` steps (`groupSlabSteps`),
+ * aligned to multiples of `slab` (a source's chunks).
  */
 export async function foldGroups(
   g: GroupFold,
@@ -62,10 +71,8 @@ export async function foldGroups(
   while (!wanted(last)) last--;
   const rest: Box = { start: box.start.slice(1), stop: box.stop.slice(1) };
   const plane = boxSize(rest);
-  // slabs of a source are its chunks along the grouped dim: read without a copy, and small
-  const step = g.source.op === "source" ? g.source.chunkShape[0] : slab;
-  for (let t0 = first; t0 <= last; t0 = (Math.floor(t0 / step) + 1) * step) {
-    const t1 = Math.min(last + 1, (Math.floor(t0 / step) + 1) * step);
+  for (let t0 = first; t0 <= last; t0 = (Math.floor(t0 / slab) + 1) * slab) {
+    const t1 = Math.min(last + 1, (Math.floor(t0 / slab) + 1) * slab);
     const data = await read(g.source.id, { start: [t0, ...rest.start], stop: [t1, ...rest.stop] });
     for (let t = t0; t < t1; t++) {
       if (!wanted(t)) continue;

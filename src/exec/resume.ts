@@ -140,8 +140,12 @@ export async function openOutputRun(path: string, plan: Plan, options: OutputRun
   });
   try {
     if (record) {
-      // reread under the lock: a run that held it before may have recorded more
-      done = await readDone(store);
+      // reread under the lock: a run that held it before may have recorded more. Root
+      // metadata is hidden while tasks run and written after the last: where it is there, the
+      // run was stopped while clearing its records (done/ goes first), and every task is done
+      const finished = await isZarr(store);
+      done = finished ? new Set(Array.from({ length: totalTasks(record.plan) }, (_, k) => k)) : await readDone(store);
+      if (finished) options.onNote?.(`${path}: every task was done; finishing its metadata`);
       if (!isS3Url(path)) await removePartials(path);
     } else {
       done = new Set();

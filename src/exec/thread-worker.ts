@@ -3,6 +3,7 @@ import { runTask, type TaskResult } from "./run-task.js";
 import { adoptSnapshots, openSource, type MemorySnapshot } from "./sources.js";
 import { openTarget } from "./targets.js";
 import { DaeError } from "../util/errors.js";
+import { collectGarbage } from "./collect-garbage.js";
 
 /** What the pool sends a worker thread for one task: plain data only, never code. */
 export interface ThreadTask {
@@ -22,5 +23,7 @@ export default async function runThreadTask(msg: ThreadTask): Promise<ThreadRepl
   } catch (e) {
     if (e instanceof DaeError) return { userError: e.message };
     throw e;
+  } finally {
+    collectGarbage();
   }
 }

@@ -1,6 +1,7 @@
 import { itemSize } from "../array/dtype.js";
 import { boxShape, boxSize, type Box } from "../core/box.js";
 import { windowInputBox } from "../core/evaluate.js";
+import { groupFoldOf, groupSlabSteps } from "../core/group-fold.js";
 import { inputsOf, windowsOf, type Graph, type Node, type WindowAxis, type WindowNode } from "../core/graph.js";
 import { histogramSlab } from "../core/kernels/histogram.js";
 import { isWhole, reducer } from "../core/kernels/reductions.js";
@@ -55,6 +56,13 @@ export function peakBytes(graph: Graph, id: string, box: Box, slabs: Record<stri
       const full = inputBox(graph, node, node.input, box);
       const slab = slabBox(full, input.dims, slabs[node.id] ?? {});
       const state = isWhole(r) ? 0 : r.slots * 8 * boxSize(box);
+      const groups = groupFoldOf(graph, node, input);
+      if (groups) {
+        // folded straight from the grouped array (core/group-fold): one slab of it at a time
+        const steps = groupSlabSteps(groups, slabs[node.id]?.[node.over[0]] ?? input.shape[0], box.stop[0] - box.start[0]);
+        const read: Box = { start: [0, ...box.start.slice(1)], stop: [Math.min(steps, groups.source.shape[0]), ...box.stop.slice(1)] };
+        return out + state + peakBytes(graph, groups.source.id, read, slabs);
+      }
       // a non-leading layout is transposed into a float64 copy
       const copy = boxSize(slab) * 8;
       return out + state + copy + peakBytes(graph, node.input, slab, slabs);

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import { toZarr, type ToZarrOptions } from "../../src/api/compute.js";
@@ -59,6 +59,23 @@ test("an interrupted output is never complete; a plain re-run says how far it go
   const again = await toZarr(expression(vars.a, "anomaly"), out, { ...small, resume: true, onNote: (m) => notes.push(m) });
   assert.equal(again.tasksSkipped, 24);
   assert.match(notes.join(), /already complete; nothing to resume/);
+});
+
+test("a run stopped while clearing its records (root metadata written, done/ gone, plan left) resumes without recomputing", async (t) => {
+  const { dir, vars, want, interrupted } = await setup(t);
+  const out = path.join(dir, "out.zarr");
+  await interrupted(expression(vars.a, "anomaly"), out, 5);
+  const plan = readFileSync(path.join(out, ".dae", "plan.json"));
+  await toZarr(expression(vars.a, "anomaly"), out, { ...small, resume: true });
+  // the state a kill between finish()'s deletes leaves: a complete store and the plan record
+  mkdirSync(path.join(out, ".dae"));
+  writeFileSync(path.join(out, ".dae", "plan.json"), plan);
+  const notes: string[] = [];
+  const report = await toZarr(expression(vars.a, "anomaly"), out, { ...small, resume: true, onNote: (m) => notes.push(m) });
+  assert.equal(report.tasksSkipped, 24, "no task computed again");
+  assert.match(notes.join(), /every task was done; finishing its metadata/);
+  assert.ok(!existsSync(path.join(out, ".dae")), "records cleared");
+  assertSameStores(storeFiles(out), storeFiles(want));
 });
 
 test("a resume runs the recorded plan even with another memory budget or executor, and refuses another expression", async (t) => {

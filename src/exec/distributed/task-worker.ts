@@ -7,6 +7,7 @@ import { DaeError, InputError } from "../../util/errors.js";
 import { getVariable, type Dataset } from "../../dataset/dataset.js";
 import { open } from "../../dataset/open.js";
 import { runTask, type TaskEnvironment } from "../run-task.js";
+import { collectGarbage } from "../collect-garbage.js";
 import { targetOpener } from "../targets.js";
 import { DEFAULT_QUEUE, encodeResult, KEY_PREFIX, parseTaskJob, planKey, type TaskJob, type WireResult } from "./protocol.js";
 import { connectRedis } from "./redis.js";
@@ -107,6 +108,7 @@ export async function startTaskWorker(options: TaskWorkerOptions): Promise<TaskW
       } finally {
         run.running--;
         void forgetIdleRuns();
+        collectGarbage();
       }
       options.onTask?.({ runId: task.runId, k: task.k, ms: performance.now() - started });
       return result;
