@@ -37,7 +37,44 @@ const TARGET_CHUNK = 4 << 20;
  * runs, saying what to change.
  */
 export function makePlan(req: PlanRequest): Plan {
-  const { graph, workers } = req;
+  let best: Plan | undefined;
+  let refusal: unknown;
+  for (let workers = req.workers; workers >= 1; workers = Math.floor(workers / 2)) {
+    // a share of the budget too small for whole source chunks decodes each chunk many times
+    // (or does not fit at all): fewer workers with larger shares can be much faster
+    if (best && worstRedecodes(best) <= REDECODE_LIMIT) break;
+    let p: Plan;
+    try {
+      p = planFor(req, workers);
+    } catch (e) {
+      if (!(e instanceof MemoryBudgetError)) throw e;
+      refusal ??= e;
+      continue;
+    }
+    if (!best || planCost(p) < planCost(best)) best = p;
+  }
+  if (!best) throw refusal;
+  if (best.memory.workers < req.workers)
+    best.notes.push(`${best.memory.workers} of ${req.workers} workers: with the budget shared by all, each task would decode source chunks many times (or not fit)`);
+  return best;
+}
+
+/** Decodes per source chunk above which fewer, larger tasks are tried. */
+const REDECODE_LIMIT = 2;
+
+function worstRedecodes(plan: Plan): number {
+  return Math.max(1, ...plan.decodes.map((d) => d.decodes / Math.max(1, d.chunks)));
+}
+
+/** A plan's running time in decodes per busy worker (decodes dominate reading runs). */
+function planCost(plan: Plan): number {
+  const decodes = plan.decodes.reduce((s, d) => s + d.decodes, 0);
+  const tasks = plan.taskCounts.reduce((a, b) => a + b, 0);
+  return decodes / Math.min(plan.memory.workers, Math.max(1, tasks));
+}
+
+function planFor(req: PlanRequest, workers: number): Plan {
+  const { graph } = req;
   const outputs: PlannedOutput[] = req.outputs.map((o) => ({
     id: o.id,
     name: o.name,

@@ -59,12 +59,15 @@ test("plans under tight budgets stream, respect the budget per task, and write e
           assert.match((e as Error).message, /over .* per task|budget/);
           return;
         }
-        // the promise: every task's projected peak, times the workers, fits the budget
+        // the promise: every task's projected peak, times the workers the plan runs (the
+        // executor's concurrency: at most those asked for), fits the budget
+        const running = p.memory.workers;
+        assert.ok(running >= 1 && running <= workers, `${running} workers planned of ${workers}`);
         for (let k = 0; k < totalTasks(p); k++) {
           const task = taskAt(p, k);
           const box = blockBox(p, task.group, task.block);
           const peak = peakBytes(p.graph, p.outputs[0].id, box, p.slabs) + p.memory.cacheBytes;
-          assert.ok(peak * workers <= memory, `task ${k}: ${peak} × ${workers} > ${memory}`);
+          assert.ok(peak * running <= memory, `task ${k}: ${peak} × ${running} > ${memory}`);
         }
         await runPlan(p, new InlineExecutor({ openSource, openTarget: async () => target }), { openSource, openTarget: async () => target });
         const want = refReduce(refBinary({ dims: ["t", "y", "x"], shape: [t, y, x], data: aData }, { dims: ["y", "x"], shape: [y, x], data: bData }, (u, v) => u - v), ["t"], refReducers[fn]);
@@ -79,4 +82,32 @@ test("plans under tight budgets stream, respect the budget per task, and write e
     ),
     { numRuns: 200 },
   );
+});
+
+test("a budget too small to share among the workers gives fewer workers, not many decodes of each chunk", async () => {
+  const [t, y, x] = [40, 64, 64];
+  const data = Float64Array.from({ length: t * y * x }, (_, i) => (i * 37) % 101);
+  const a = fromArray(data, { shape: [t, y, x], dims: ["t", "y", "x"], chunks: [10, 64, 64] });
+  const ratios: string[] = [];
+  let fewer: ReturnType<typeof plan> | undefined;
+  for (let kb = 128; kb <= 8192; kb *= 2) {
+    let p;
+    try {
+      p = plan([a.mean("t")], [{ kind: "memory" }], { memory: kb * 1024, workers: 2 });
+    } catch {
+      continue; // too small for any number of workers: refused before running
+    }
+    const ratio = (q: typeof p) => Math.max(...q.decodes.map((d) => d.decodes / d.chunks));
+    // one worker with the whole budget decodes least: the plan chosen decodes at most
+    // twice per chunk, or no more than that
+    const alone = plan([a.mean("t")], [{ kind: "memory" }], { memory: kb * 1024, workers: 1 });
+    ratios.push(`${kb} KB: ${p.memory.workers} worker(s), ${ratio(p)} decodes per chunk (one worker: ${ratio(alone)})`);
+    assert.ok(ratio(p) <= Math.max(2, ratio(alone)), ratios.join("; "));
+    if (p.memory.workers === 1 && ratio(p) === 1) fewer ??= p;
+  }
+  assert.ok(fewer, `some budget runs on one worker: ${ratios.join("; ")}`);
+  assert.match(fewer.notes.join(), /1 of 2 workers/);
+  const [got] = await runPlan(fewer, new InlineExecutor({ openSource, openTarget: async () => { throw new Error("no target"); } }), { openSource, openTarget: async () => { throw new Error("no target"); } });
+  const want = refReduce({ dims: ["t", "y", "x"], shape: [t, y, x], data }, ["t"], refReducers.mean);
+  assert.equal(closeEnough(got as Float64Array, want.data, 1e-12), undefined);
 });
