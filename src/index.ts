@@ -40,3 +40,27 @@ export { FsStore, FileSource } from "./storage/fs-store.js";
 export { HttpStore, HttpSource } from "./storage/http-store.js";
 export type { Store, ByteSource } from "./storage/store.js";
 export { DaeError, InputError, FormatError, MemoryBudgetError } from "./util/errors.js";
+
+// types that appear in the signatures above (documented in docs/reference)
+export type { Built } from "./api/build.js";
+export type { Coord } from "./api/coords.js";
+export type { ScopeDataset } from "./api/expression.js";
+export type { GroupBy, Groups, BinOptions } from "./api/groupby.js";
+export type { InterpTargets } from "./api/interp.js";
+export type { PyramidLevel } from "./api/pyramid.js";
+export type { Resample } from "./api/resample.js";
+export type { Rolling, RollingOptions, Coarsen, CoarsenOptions } from "./api/windows.js";
+export type { NumberArray } from "./array/dtype.js";
+export type { ReadBoxOptions } from "./array/read-box.js";
+export type { ChunkCache } from "./array/chunk-cache.js";
+export type { Graph, Node, SourceNode, MapNode, ViewNode, ReduceNode, WindowNode, WindowAxis, WindowInput, Operand, SourceRef, ViewAxis } from "./core/graph.js";
+export type { Calendar, DateParts, TimeComponents } from "./dataset/calendar.js";
+export type { TimeAxis } from "./dataset/cf-decode.js";
+export type { DatasetOptions } from "./dataset/dataset.js";
+export type { DatasetLike, WritableVariable, WriteZarrOptions, WriteProgress, WriteSummary } from "./dataset/write-zarr.js";
+export type { DistributedOptions } from "./exec/distributed/distributed-executor.js";
+export type { RawDataset } from "./formats/raw-dataset.js";
+export type { PlanExplanation } from "./plan/explain.js";
+export type { OutputTarget, PlannedOutput, PlannedGroup, DecodeCount } from "./plan/plan.js";
+export type { RetryOptions } from "./storage/http-fetch.js";
+export type { HttpSourceOptions } from "./storage/http-store.js";
