@@ -24,7 +24,7 @@ import type { Coord } from "./coords.js";
 import { LazyArray } from "./lazy-array.js";
 import { fromArray, openDataset } from "./open-dataset.js";
 import { intermediateChunks, removeWorkDir, workDir } from "./rechunk-stages.js";
-import { precomputeShared } from "./shared-results.js";
+import { precomputeShared, recomputed } from "./shared-results.js";
 
 /** How to run: memory budget, workers, executor, progress. */
 export interface ComputeOptions {
@@ -163,6 +163,23 @@ export async function compute(arrays: LazyArray[], options: ComputeOptions = {})
     coords: { ...a.coords },
     attrs: a.attrs,
   }));
+}
+
+/**
+ * What a run does before the plan `p` it was given, as notes: shared results computed once
+ * first, and rechunks staged through an intermediate store (`toZarr` only) — the decisions
+ * `compute` and `toZarr` take, so `dae plan` can say that the plan it shows is the last stage.
+ */
+export function stageNotes(list: LazyArray[], p: Plan, options: ComputeOptions, toZarr: boolean): string[] {
+  const notes: string[] = [];
+  const shared = toZarr || options.executor !== "distributed" ? recomputed(p) : [];
+  for (const n of shared)
+    notes.push(`at run time, ${n.op === "reduce" ? n.fn : String(n.op === "window" ? (n.params.fn ?? n.kernel) : n.op)} (${n.dims.join("×")} = ${n.shape.join("×")}) is computed once first${toZarr ? " into the work store" : ""}; the tasks shown then read it instead of recomputing it`);
+  if (toZarr)
+    intermediateChunks(list, p).forEach((c, i) => {
+      if (c) notes.push(`at run time, ${p.outputs[i].name} is rechunked in two stages through an intermediate store with chunks ${c.join("×")} (the plan shown decodes each source chunk many times)`);
+    });
+  return notes;
 }
 
 /** Computes one array into memory. */

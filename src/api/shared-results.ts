@@ -40,8 +40,8 @@ export async function precomputeShared(
   return list.map((a) => new LazyArray({ node: a.built.node, graph: subgraph(graph, a.built.node.id) }, a.coords, a.attrs, a.name, a.chunkHint));
 }
 
-/** The reductions and window ops of a plan that its blocks would compute again and again. */
-function recomputed(plan: Plan): Node[] {
+/** The reductions and window ops of a plan that its blocks would compute again and again (computed once first). */
+export function recomputed(plan: Plan): Node[] {
   const { graph } = plan;
   const roots = new Set(plan.outputs.map((o) => o.id));
   const small = Math.min(64 << 20, plan.memory.budget / 8);

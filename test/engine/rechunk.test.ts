@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fromArray } from "../../src/api/open-dataset.js";
-import { plan, toZarr } from "../../src/api/compute.js";
+import { plan, stageNotes, toZarr } from "../../src/api/compute.js";
 import { intermediateChunks, workDir } from "../../src/api/rechunk-stages.js";
 import { readBox } from "../../src/array/read-box.js";
 import { open } from "../../src/dataset/open.js";
@@ -22,6 +22,8 @@ for (const executor of ["inline", "threads"] as const)
     const p = plan([target], [{ kind: "zarr", url: out, path: "t", zarrFormat: 2 }], { memory: "96KB", workers: 1, executor: "inline" });
     const staged = intermediateChunks([target], p);
     assert.ok(staged[0], `expected an intermediate stage; decodes ${JSON.stringify(p.decodes)}`);
+    // dae plan says so, with the intermediate chunks the run uses
+    assert.match(stageNotes([target], p, {}, true).join(), new RegExp(`rechunked in two stages through an intermediate store with chunks ${staged[0]!.join("×")}`));
     await toZarr(target, out, { zarrFormat: 2, memory: executor === "threads" ? "192KB" : "96KB", executor, workers: executor === "threads" ? 2 : 1 });
     assert.equal(existsSync(workDir(out)), false, "the work directory is removed after success");
     const meta = JSON.parse(readFileSync(path.join(out, "t", ".zarray"), "utf8"));
@@ -43,5 +45,19 @@ test("a rechunk that reads each source chunk about once needs no intermediate", 
   const target = a.rechunk({ time: 20 });
   const p = plan([target], [{ kind: "zarr", url: "x", path: "t", zarrFormat: 3 }], { memory: "64MB", workers: 1, executor: "inline" });
   assert.deepEqual(intermediateChunks([target], p), [undefined]);
+  assert.deepEqual(stageNotes([target], p, {}, true), []);
+});
+
+test("a group mean under an anomaly is noted as computed once first, as the run does", () => {
+  // 12 groups spread along time (a label per step, repeating), chunks of 4 steps
+  const labels = Float64Array.from({ length: 48 }, (_, i) => i % 12);
+  const b = fromArray(Float32Array.from({ length: 48 * 6 }, (_, i) => i % 17), { shape: [48, 6], dims: ["time", "x"], chunks: [4, 6], name: "b", coords: { time: labels } });
+  const g = b.groupby("time");
+  const anomaly = g.sub(g.mean());
+  // small blocks (a tight budget): each needs the means of its groups, each from the whole axis
+  const p = plan([anomaly], [{ kind: "zarr", url: "x", path: "b", zarrFormat: 3 }], { memory: "4KB", workers: 1 }, () => [4, 6]);
+  assert.match(stageNotes([anomaly], p, {}, true).join(), /at run time, mean \(time×x = 12×6\) is computed once first into the work store/);
+  // with no group dim to share, nothing is computed first
+  assert.deepEqual(stageNotes([b.mul(2)], plan([b.mul(2)], [{ kind: "zarr", url: "x", path: "b", zarrFormat: 3 }], { memory: "64MB", workers: 2 }), {}, true), []);
 });
 

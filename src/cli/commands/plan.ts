@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { plan } from "../../api/compute.js";
+import { plan, stageNotes } from "../../api/compute.js";
 import type { OutputTarget } from "../../plan/plan.js";
 import { explainPlan, formatPlan } from "../../plan/explain.js";
 import {
@@ -31,6 +31,7 @@ export const registerPlan: RegisterCommand = (program: Command) => {
           ? { kind: "memory" }
           : { kind: "zarr", url: output ?? "OUT.zarr", path: array.name, zarrFormat };
         const p = plan([array], [target], computation.options);
+        p.notes.push(...stageNotes([array], p, computation.options, target.kind === "zarr"));
         process.stdout.write(
           options.json ? `${JSON.stringify(explainPlan(p), null, 2)}\n` : formatPlan(p),
         );
