@@ -80,6 +80,8 @@ function copyGathered(axes: LocalAxis[], data: NumberArray, strides: number[], o
     }
     const o = r * row;
     if (off < 0) out.fill(NaN, o, o + row);
+    // a contiguous row (groups broadcast back along time) is one native copy
+    else if (rowStride === 1) out.set(data.subarray(off, off + row), o);
     else for (let q = 0; q < row; q++) out[o + q] = data[off + q * rowStride];
   });
 }
