@@ -2,7 +2,7 @@ import { freemem } from "node:os";
 import { join } from "node:path";
 import type { Attrs } from "../array/chunked-array.js";
 import type { NumberArray } from "../array/dtype.js";
-import type { Graph, SourceNode } from "../core/graph.js";
+import { opName, type Graph, type SourceNode } from "../core/graph.js";
 import { encodeTimeValue, timeCoding } from "../dataset/time-units.js";
 import { finishZarrStore, hideUnfinishedRoot } from "../dataset/zarr-target.js";
 import { runPlan } from "../exec/coordinator.js";
@@ -174,7 +174,7 @@ export function stageNotes(list: LazyArray[], p: Plan, options: ComputeOptions, 
   const notes: string[] = [];
   const shared = toZarr || options.executor !== "distributed" ? recomputed(p) : [];
   for (const n of shared)
-    notes.push(`at run time, ${n.op === "reduce" ? n.fn : String(n.op === "window" ? (n.params.fn ?? n.kernel) : n.op)} (${n.dims.join("×")} = ${n.shape.join("×")}) is computed once first${toZarr ? " into the work store" : ""}; the tasks shown then read it instead of recomputing it`);
+    notes.push(`at run time, ${opName(n)} (${n.dims.join("×")} = ${n.shape.join("×")}) is computed once first${toZarr ? " into the work store" : ""}; the tasks shown then read it instead of recomputing it`);
   if (toZarr)
     intermediateChunks(list, p).forEach((c, i) => {
       if (c) notes.push(`at run time, ${p.outputs[i].name} is rechunked in two stages through an intermediate store with chunks ${c.join("×")} (the plan shown decodes each source chunk many times)`);

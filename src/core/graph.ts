@@ -181,3 +181,16 @@ export function describeGrid(grid: ChunkGrid): Pick<SourceNode, "chunkShape" | "
     chunkSizes: irregular ? grid.dims.map((d) => (d.isRegular ? undefined : d.toSizes())) : undefined,
   };
 }
+
+/** What a node computes, in a word for plans and notes: its function, or `view`/`source`. */
+export function opName(node: Node): string {
+  switch (node.op) {
+    case "map":
+    case "reduce":
+      return node.fn;
+    case "window":
+      return String(node.params.fn ?? node.kernel);
+    default:
+      return node.op;
+  }
+}

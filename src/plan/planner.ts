@@ -1,5 +1,5 @@
 import { boxSize, fullBox, type Box } from "../core/box.js";
-import type { Graph, Node, ReduceNode, SourceNode, WindowNode } from "../core/graph.js";
+import { opName, type Graph, type Node, type ReduceNode, type SourceNode, type WindowNode } from "../core/graph.js";
 import { isWhole, reducer } from "../core/kernels/reductions.js";
 import { windowChunk } from "../core/kernels/window-axis.js";
 import { MemoryBudgetError } from "../util/errors.js";
@@ -491,7 +491,7 @@ export function canFoldTogether(roots: Node[]): roots is ReduceNode[] {
 function fusionNotes(graph: Graph, node: Node, name: string): string[] {
   const ops: string[] = [];
   visitBoxes(graph, node.id, fullBox(node.shape), (n) => {
-    if (n.op !== "source") ops.push(n.op === "map" ? n.fn : n.op === "reduce" ? n.fn : n.op === "window" ? String(n.params.fn ?? n.kernel) : "view");
+    if (n.op !== "source") ops.push(opName(n));
   });
   return ops.length > 1 ? [`${name}: fused ${ops.reverse().join(" → ")} per block; no intermediate touches disk`] : [];
 }

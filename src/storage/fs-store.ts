@@ -40,39 +40,38 @@ export class FsStore implements Store {
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
-    const file = await this.resolve(key);
-    let handle: fs.FileHandle;
-    try {
-      handle = await fs.open(file, "r");
-    } catch (e) {
-      if (isMissing(e)) return undefined;
-      throw ioError(e, file);
-    }
-    try {
-      // one read of the whole file (readFile reads 512 KB per thread-pool round trip)
-      return await readFully(handle, 0, (await handle.stat()).size);
-    } catch (e) {
-      throw ioError(e, file);
-    } finally {
-      await handle.close();
-    }
+    return this.withFile(key, async (handle, file) => {
+      try {
+        // one read of the whole file (readFile reads 512 KB per thread-pool round trip)
+        return await readFully(handle, 0, (await handle.stat()).size);
+      } catch (e) {
+        throw ioError(e, file);
+      }
+    });
   }
 
   async getRange(key: string, offset: number, length: number): Promise<Uint8Array | undefined> {
-    const file = await this.resolve(key);
-    let handle: fs.FileHandle;
-    try {
-      handle = await fs.open(file, "r");
-    } catch (e) {
-      if (isMissing(e)) return undefined;
-      throw ioError(e, file);
-    }
-    try {
+    return this.withFile(key, async (handle) => {
       if (offset < 0) {
         const { size } = await handle.stat();
         offset = Math.max(0, size + offset);
       }
-      return await readFully(handle, offset, length);
+      return readFully(handle, offset, length);
+    });
+  }
+
+  /** Runs `read` on the open file of `key` and closes it; undefined where there is no such file. */
+  private async withFile(key: string, read: (handle: fs.FileHandle, file: string) => Promise<Uint8Array>): Promise<Uint8Array | undefined> {
+    const file = await this.resolve(key);
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(file, "r");
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw ioError(e, file);
+    }
+    try {
+      return await read(handle, file);
     } finally {
       await handle.close();
     }
