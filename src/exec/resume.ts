@@ -89,7 +89,7 @@ async function inspectOutput(path: string, options: OutputRunOptions): Promise<O
   const holder = await readLock(store);
   if (holder && !staleReason(holder, options.staleAfterMs)) throw new InputError(`${path}: ${describeHolder(holder)}; wait for it to finish or stop it`);
   const record = await readRecord(store);
-  const done = await readDone(store);
+  const done = await readDone(store, record);
   if (!options.resume && !options.overwrite) {
     const progress = record ? `${done.size} of ${record.tasks} tasks done` : "no task done";
     throw new InputError(`${path}: exists and is unfinished (${progress}): continue it with --resume, or start again with --overwrite`);
@@ -140,12 +140,9 @@ export async function openOutputRun(path: string, plan: Plan, options: OutputRun
   });
   try {
     if (record) {
-      // reread under the lock: a run that held it before may have recorded more. Root
-      // metadata is hidden while tasks run and written after the last: where it is there, the
-      // run was stopped while clearing its records (done/ goes first), and every task is done
-      const finished = await isZarr(store);
-      done = finished ? new Set(Array.from({ length: totalTasks(record.plan) }, (_, k) => k)) : await readDone(store);
-      if (finished) options.onNote?.(`${path}: every task was done; finishing its metadata`);
+      // reread under the lock: a run that held it before may have recorded more
+      done = await readDone(store, record);
+      if (done.size === record.tasks) options.onNote?.(`${path}: every task was done; finishing its metadata`);
       if (!isS3Url(path)) await removePartials(path);
     } else {
       done = new Set();
@@ -239,7 +236,13 @@ async function removePartials(dir: string): Promise<void> {
   for (const name of names) if (name.endsWith(".partial")) await fs.rm(join(dir, name), { force: true });
 }
 
-async function readDone(store: Store): Promise<Set<number>> {
+/**
+ * The tasks recorded done. Root metadata is hidden while tasks run and written after the
+ * last: where it is there, the run was stopped while clearing its records (done/ goes
+ * first), and every task is done.
+ */
+async function readDone(store: Store, record: RunRecord | undefined): Promise<Set<number>> {
+  if (record && (await isZarr(store))) return new Set(Array.from({ length: record.tasks }, (_, k) => k));
   const names = await store.list(DONE_DIR);
   return new Set(names.filter((n) => /^\d+$/.test(n)).map(Number));
 }
@@ -249,5 +252,5 @@ export async function recordedProgress(path: string): Promise<{ done: number; ta
   const store = outputStore(path);
   const record = await readRecord(store);
   if (!record) return undefined;
-  return { done: (await readDone(store)).size, tasks: record.tasks };
+  return { done: (await readDone(store, record)).size, tasks: record.tasks };
 }

@@ -70,6 +70,8 @@ test("a run stopped while clearing its records (root metadata written, done/ gon
   // the state a kill between finish()'s deletes leaves: a complete store and the plan record
   mkdirSync(path.join(out, ".dae"));
   writeFileSync(path.join(out, ".dae", "plan.json"), plan);
+  assert.deepEqual(await recordedProgress(out), { done: 24, tasks: 24 }, "the records count every task done, though done/ is gone");
+  await assert.rejects(toZarr(expression(vars.a, "anomaly"), out, small), /exists and is unfinished \(24 of 24 tasks done\)/);
   const notes: string[] = [];
   const report = await toZarr(expression(vars.a, "anomaly"), out, { ...small, resume: true, onNote: (m) => notes.push(m) });
   assert.equal(report.tasksSkipped, 24, "no task computed again");
