@@ -34,6 +34,7 @@ export type { ChunkedArray, WritableChunkedArray, Attrs, AttrValue, FillValue } 
 export { ChunkGrid, DimChunks } from "./array/chunk-grid.js";
 export { fromTypedArray, type MemoryArrayOptions } from "./array/memory-array.js";
 export { readBox } from "./array/read-box.js";
+export { BlockPool, BlockScope } from "./array/block-pool.js";
 export type { DType, TypedArray } from "./array/dtype.js";
 export { openZarr, createZarrArray, createZarrGroup, consolidateMetadata, type ZarrArrayOptions } from "./formats/zarr/index.js";
 export { FsStore, FileSource } from "./storage/fs-store.js";
@@ -53,6 +54,7 @@ export type { Rolling, RollingOptions, Coarsen, CoarsenOptions } from "./api/win
 export type { NumberArray } from "./array/dtype.js";
 export type { ReadBoxOptions } from "./array/read-box.js";
 export type { ChunkCache } from "./array/chunk-cache.js";
+export type { ViewClass } from "./array/block-pool.js";
 export type { Graph, Node, SourceNode, MapNode, ViewNode, ReduceNode, WindowNode, WindowAxis, WindowInput, Operand, SourceRef, ViewAxis } from "./core/graph.js";
 export type { Calendar, DateParts, TimeComponents } from "./dataset/calendar.js";
 export type { TimeAxis } from "./dataset/cf-decode.js";

@@ -1,3 +1,4 @@
+import { BlockPool } from "../array/block-pool.js";
 import { freemem } from "node:os";
 import { join } from "node:path";
 import type { Attrs } from "../array/chunked-array.js";
@@ -132,7 +133,7 @@ async function executorFor(plan: Plan, options: ComputeOptions, env: TaskEnviron
     return executor;
   }
   const sources = Object.values(plan.graph).filter((n): n is SourceNode => n.op === "source");
-  if (options.executor === "inline" || !allShareable(sources)) return new InlineExecutor(env);
+  if (options.executor === "inline" || !allShareable(sources)) return new InlineExecutor({ ...env, blocks: new BlockPool(0) });
   return new ThreadExecutor(plan.memory.workers);
 }
 

@@ -1,7 +1,8 @@
+import type { BlockScope } from "./block-pool.js";
 import type { ChunkCache } from "./chunk-cache.js";
 import { sizeOf, type ChunkedArray } from "./chunked-array.js";
 import { copyBox } from "./copy-box.js";
-import { allocate, type TypedArray } from "./dtype.js";
+import { allocate, arrayClass, type TypedArray } from "./dtype.js";
 import { FormatError, InputError } from "../util/errors.js";
 
 /** Options for `readBox`. */
@@ -10,6 +11,8 @@ export interface ReadBoxOptions {
   cache?: ChunkCache;
   /** Chunks fetched and decoded at once (default 8). */
   concurrency?: number;
+  /** Where the box's array comes from (a task's reused buffers), if not fresh. */
+  blocks?: BlockScope;
 }
 
 /**
@@ -37,7 +40,8 @@ export async function readBox(
   // a box that is exactly one chunk is that chunk: no copy (callers never write into it)
   const single = ranges.every(([a, b], d) => b - a === 1 && array.chunks.dims[d].start(a) === start[d] && array.chunks.dims[d].extent(a) === extent[d]);
   if (single) return loadChunk(array, ranges.map((r) => r[0]), options.cache);
-  const out = allocate(array.dtype, sizeOf(extent));
+  // the chunks cover the box: every value of it is copied over
+  const out = options.blocks ? options.blocks.take(arrayClass(array.dtype), sizeOf(extent), false) : allocate(array.dtype, sizeOf(extent));
   const all: number[][] = [];
   const coords = ranges.map((r) => r[0]);
   for (;;) {

@@ -1,3 +1,4 @@
+import type { BlockScope } from "../array/block-pool.js";
 import type { ChunkCache } from "../array/chunk-cache.js";
 import type { ChunkedArray } from "../array/chunked-array.js";
 import { stridesOf } from "../array/copy-box.js";
@@ -25,6 +26,8 @@ export interface EvalContext {
   shared: Set<string>;
   memo: Map<string, Promise<NumberArray>>;
   stats: { bytesRead: number };
+  /** Where the task's blocks come from (reused buffers), if anywhere. */
+  blocks?: BlockScope;
 }
 
 /** Computes `node` over `box` (in the node's dims order), C order. */
@@ -56,7 +59,7 @@ function evaluateNode(ctx: EvalContext, node: Node, box: Box): Promise<NumberArr
 
 async function evaluateSource(ctx: EvalContext, node: SourceNode, box: Box): Promise<NumberArray> {
   const array = await ctx.openSource(node);
-  const data = await readBox(array, box.start, box.stop, { cache: ctx.cache });
+  const data = await readBox(array, box.start, box.stop, { cache: ctx.cache, blocks: ctx.blocks });
   ctx.stats.bytesRead += data.byteLength;
   return toEngineArray(data);
 }
@@ -75,7 +78,7 @@ async function evaluateMap(ctx: EvalContext, node: MapNode, box: Box): Promise<N
     const data = await evaluate(ctx, input.id, inBox);
     args.push(broadcastTo(data, input.dims, boxShape(inBox), node.dims, shape));
   }
-  const out = engineAllocate(node.dtype, size);
+  const out = engineAllocate(node.dtype, size, ctx.blocks);
   elementwise(node.fn).run(out, args);
   return out;
 }
@@ -121,7 +124,7 @@ async function evaluateView(ctx: EvalContext, node: ViewNode, box: Box): Promise
     offset += (first - inBox.start[i]) * inStrides[i];
     return a.step * inStrides[i];
   });
-  const out = engineAllocate(node.dtype, boxSize(box));
+  const out = engineAllocate(node.dtype, boxSize(box), ctx.blocks);
   gather(data, offset, strides, boxShape(box), out);
   return out;
 }
@@ -135,7 +138,7 @@ export function reduceInputBox(node: ReduceNode, input: Node, box: Box): Box {
 
 async function evaluateReduce(ctx: EvalContext, node: ReduceNode, box: Box): Promise<NumberArray> {
   const r = reducer(node.fn);
-  const out = engineAllocate(node.dtype, boxSize(box));
+  const out = engineAllocate(node.dtype, boxSize(box), ctx.blocks);
   const input = ctx.graph[node.input];
   const inBox = reduceInputBox(node, input, box);
   if (isWhole(r)) {
@@ -213,7 +216,7 @@ async function runsLayout(ctx: EvalContext, node: ReduceNode, input: Node, inBox
   const trailing = order.every((d, i) => d === input.dims[i]);
   if (trailing) return { data, run };
   const outShape = order.map((d) => shape[input.dims.indexOf(d)]);
-  const out = new Float64Array(data.length);
+  const out = ctx.blocks ? ctx.blocks.take(Float64Array, data.length) : new Float64Array(data.length);
   gather(data, 0, stridesFor(input.dims, shape, order), outShape, out);
   return { data: out as NumberArray, run };
 }
@@ -229,7 +232,7 @@ async function evaluateWindow(ctx: EvalContext, node: WindowNode, box: Box): Pro
     const data = kernel.streams ? new Float64Array(0) : await read(id, inBox);
     blocks.push({ input, inBox, data, windows: windowsOf(node, id) });
   }
-  const out = engineAllocate(node.dtype, boxSize(box));
+  const out = engineAllocate(node.dtype, boxSize(box), ctx.blocks);
   await kernel.run({ node, box, out, inputs: blocks, read });
   return out;
 }

@@ -1,3 +1,4 @@
+import type { BlockPool } from "../array/block-pool.js";
 import { ChunkCache } from "../array/chunk-cache.js";
 import type { ChunkedArray, WritableChunkedArray } from "../array/chunked-array.js";
 import { copyBox } from "../array/copy-box.js";
@@ -14,6 +15,8 @@ import { blockBox, taskAt, type OutputTarget, type Plan } from "../plan/plan.js"
 export interface TaskEnvironment {
   openSource(node: SourceNode): Promise<ChunkedArray>;
   openTarget(target: OutputTarget, output: number): Promise<WritableChunkedArray>;
+  /** Buffers of finished tasks' blocks, reused by the next ones (one pool per thread or run). */
+  blocks?: BlockPool;
 }
 
 /** What a task reports back. */
@@ -62,6 +65,8 @@ export async function runTask(plan: Plan, k: number, env: TaskEnvironment): Prom
   }
   result.bytesRead = ctx.stats.bytesRead;
   result.decodes = ctx.cache.decodes;
+  // the task's blocks are dead now (chunks are written), but for the results it hands back
+  ctx.blocks?.end(result.data ?? []);
   return result;
 }
 
@@ -105,7 +110,14 @@ export function evalContext(graph: Graph, plan: Plan, env: TaskEnvironment): Eva
     shared: sharedNodes(graph),
     memo: new Map(),
     stats: { bytesRead: 0 },
+    blocks: env.blocks && limitPool(env.blocks, plan).scope(),
   };
+}
+
+/** The pool, keeping at most what a task of `plan` allocates besides its chunk cache. */
+function limitPool(pool: BlockPool, plan: Plan): BlockPool {
+  pool.maxFreeBytes = plan.memory.perTask - plan.memory.cacheBytes;
+  return pool;
 }
 
 /** Nodes read by more than one consumer (identical sub-expressions): evaluated once per box. */

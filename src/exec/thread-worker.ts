@@ -1,3 +1,4 @@
+import { BlockPool } from "../array/block-pool.js";
 import type { Plan } from "../plan/plan.js";
 import { runTask, type TaskResult } from "./run-task.js";
 import { adoptSnapshots, openSource, type MemorySnapshot } from "./sources.js";
@@ -15,15 +16,19 @@ export interface ThreadTask {
 /** A task's result, or the message of a user-facing error (classes do not cross threads). */
 export type ThreadReply = TaskResult | { userError: string };
 
+/** This thread's reused block buffers. */
+const blocks = new BlockPool(0);
+
 /** Runs one task in a worker thread (piscina calls the default export). */
 export default async function runThreadTask(msg: ThreadTask): Promise<ThreadReply> {
   adoptSnapshots(msg.snapshots);
   try {
-    return await runTask(msg.plan, msg.k, { openSource, openTarget });
+    return await runTask(msg.plan, msg.k, { openSource, openTarget, blocks });
   } catch (e) {
     if (e instanceof DaeError) return { userError: e.message };
     throw e;
   } finally {
-    collectGarbage();
+    const { budget, workers, perTask } = msg.plan.memory;
+    collectGarbage(budget / workers - perTask);
   }
 }

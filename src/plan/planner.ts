@@ -195,7 +195,7 @@ interface Candidate {
 /**
  * Picks the block shape (a multiple of the output chunk per dim) that minimises the decode
  * cost plus task overhead over the workers, among those whose projected peak fits the
- * per-task budget, growing greedily from one output chunk.
+ * per-task budget, growing greedily from one output chunk by the best doubling.
  */
 function chooseBlocks(
   graph: Graph,
@@ -231,19 +231,19 @@ function chooseBlocks(
         `raise --memory, use fewer --workers, or ask for smaller output chunks`,
     );
   }
-  for (let improved = true; improved; ) {
-    improved = false;
+  // each step doubles the dim that lowers the cost most: taking the first that lowers it at
+  // all spends the memory on dims that save little (W3's rolling mean doubled lat before
+  // time and kept 1.49 decodes per chunk; this way 1.25)
+  for (;;) {
+    let step: { d: number; c: Candidate } | undefined;
     for (let d = 0; d < mult.length; d++) {
       if (chunkShape[d] * mult[d] >= node.shape[d]) continue;
-      const trial = [...mult];
-      trial[d] *= 2;
-      const c = evaluateShape(trial);
-      if (c && c.cost < best.cost * 0.98) {
-        best = c;
-        mult[d] = trial[d];
-        improved = true;
-      }
+      const c = evaluateShape(mult.map((m, i) => (i === d ? m * 2 : m)));
+      if (c && c.cost < (step?.c ?? best).cost * 0.98 && c.cost < best.cost * 0.98) step = { d, c };
     }
+    if (!step) break;
+    best = step.c;
+    mult[step.d] *= 2;
   }
   fitSlabs(graph, ids, { start: best.blockShape.map(() => 0), stop: best.blockShape }, budget, slabs);
   return best;

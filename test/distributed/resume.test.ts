@@ -36,8 +36,8 @@ for (const executor of ["threads", "inline"] as const) {
   test(`${executor}: runs killed (kill -9) at random moments, then resumed, end with the bytes of an uninterrupted run`, async (t) => {
     const dir = tempDir(t);
     const input = await writeInput(dir);
-    // small tasks: many of them (24 on 4 threads or inline)
-    const config = { executor, workers: 4, memory: (executor === "inline" ? 1 : 4) << 20 } as const;
+    // small tasks: many of them (36 on 4 threads or inline), so that kills find a run going
+    const config = { executor, workers: 4, memory: (executor === "inline" ? 768 : 3072) << 10 } as const;
     // the reference: the same command, uninterrupted
     const want = path.join(dir, "want.zarr");
     const { vars } = await openDataset(input);

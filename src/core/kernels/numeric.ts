@@ -1,13 +1,15 @@
+import type { BlockScope, ViewClass } from "../../array/block-pool.js";
 import { arrayClass, isBigInt, type DType, type NumberArray, type TypedArray } from "../../array/dtype.js";
 
 /**
  * Inside the engine every block is a `NumberArray`: int64/uint64 are held as Float64Array
  * (exact to 2^53), so that kernels never mix BigInt and number. They turn back into
- * BigInt64Array only where they are written.
+ * BigInt64Array only where they are written. With `blocks`, large arrays reuse the buffers
+ * of finished tasks.
  */
-export function engineAllocate(dtype: DType, length: number): NumberArray {
-  if (dtype === "bool") return new BoolBlock(length);
-  return (isBigInt(dtype) ? new Float64Array(length) : new (arrayClass(dtype))(length)) as NumberArray;
+export function engineAllocate(dtype: DType, length: number, blocks?: BlockScope): NumberArray {
+  const Class = (dtype === "bool" ? BoolBlock : isBigInt(dtype) ? Float64Array : arrayClass(dtype)) as ViewClass<NumberArray>;
+  return blocks ? blocks.take(Class, length) : new Class(length);
 }
 
 /**

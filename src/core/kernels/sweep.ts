@@ -166,48 +166,89 @@ const LINES: Record<string, LineSweep> = {
 /** Reductions `sumRows` sweeps. */
 const ROW_SWEPT = new Set(["sum", "mean", "count"]);
 
+/** Columns of the inner dims `sumRows` sweeps together: their sums and counts stay in L1. */
+const ROW_TILE = 1024;
+
+const enum RowFn {
+  Mean,
+  Sum,
+  Count,
+}
+
 /**
  * The common rolling case — one windowed dim, sum/mean/count — swept a whole row of lines at
  * a time: rows along the windowed dim are added and dropped by contiguous loops over the
- * inner dims, so nothing is transposed or sliced per line (W3's rolling mean: 2.9 s → 0.4 s
- * of kernel time). The same sums as `sumLine`, in the same order, element by element.
+ * inner dims, so nothing is transposed or sliced per line. The inner dims go ROW_TILE
+ * columns at a time, so the running sums and counts stay in cache; a row leaving the window,
+ * a row entering it and the window's value are one pass (W3's rolling mean at M: 13.1 s →
+ * 3.4 s of kernel time). The same sums as `sumLine` where windows move one row at a time.
  */
 function sumRows(val: NumberArray, outer: number, L: number, inner: number, win: Windows, out: NumberArray, fn: string, minCount: number, emptyIsNaN: boolean): void {
   const count = win.los.length;
-  const s = new Float64Array(inner);
-  const n = new Float64Array(inner);
+  const tile = Math.min(ROW_TILE, inner);
+  const s = new Float64Array(tile);
+  const n = new Float64Array(tile);
+  const mode = fn === "mean" ? RowFn.Mean : fn === "sum" ? RowFn.Sum : RowFn.Count;
+  const atLeast = Math.max(minCount, mode === RowFn.Mean ? 1 : 0);
   for (let o = 0; o < outer; o++) {
-    s.fill(0);
-    n.fill(0);
     const base = o * L * inner;
-    let lo = 0;
-    let hi = 0;
-    for (let j = 0; j < count; j++) {
-      for (; lo < win.los[j]; lo++)
-        if (lo < hi)
-          for (let q = 0, r = base + lo * inner; q < inner; q++) {
-            const v = val[r + q];
-            if (v === v) {
-              s[q] -= v;
-              n[q]--;
-            }
-          }
-      if (hi < lo) hi = lo;
-      for (; hi < win.his[j]; hi++)
-        for (let q = 0, r = base + hi * inner; q < inner; q++) {
-          const v = val[r + q];
-          if (v === v) {
-            s[q] += v;
-            n[q]++;
-          }
+    for (let q0 = 0; q0 < inner; q0 += tile) {
+      const w = Math.min(tile, inner - q0);
+      s.fill(0);
+      n.fill(0);
+      let lo = 0;
+      let hi = 0;
+      for (let j = 0; j < count; j++) {
+        const jl = win.los[j];
+        const jh = win.his[j];
+        const at = (o * count + j) * inner + q0;
+        const empty = emptyIsNaN && jh === jl;
+        if (empty) out.fill(NaN, at, at + w);
+        // rows leaving the window (those added before) paired with rows entering it; the last pass writes the value
+        let drop = lo;
+        const dropEnd = Math.max(lo, Math.min(jl, hi));
+        let add = Math.max(hi, jl);
+        const passes = Math.max(dropEnd - drop, jh - add, 1);
+        for (let p = 1; p <= passes; p++, drop++, add++) {
+          const rowOut = drop < dropEnd ? base + drop * inner + q0 : -1;
+          const rowIn = add < jh ? base + add * inner + q0 : -1;
+          stepRows(val, s, n, out, rowOut, rowIn, p === passes && !empty ? at : -1, w, mode, atLeast);
         }
-      const empty = emptyIsNaN && win.his[j] === win.los[j];
-      for (let q = 0, r = (o * count + j) * inner; q < inner; q++) {
-        // an emptied window restarts from exact zeros, so rounding does not drift on
-        if (n[q] === 0) s[q] = 0;
-        out[r + q] = empty ? NaN : finish(fn, s[q], n[q], minCount);
+        lo = jl;
+        hi = Math.max(hi, jh, lo);
       }
     }
+  }
+}
+
+/**
+ * One pass of `sumRows` over `w` columns: drops row `rowOut` and adds row `rowIn` (-1: none),
+ * then writes the windows' values at `at` (-1: not yet).
+ */
+function stepRows(val: NumberArray, s: Float64Array, n: Float64Array, out: NumberArray, rowOut: number, rowIn: number, at: number, w: number, mode: RowFn, atLeast: number): void {
+  const nan = NaN;
+  for (let q = 0; q < w; q++) {
+    let sq = s[q];
+    let nq = n[q];
+    if (rowOut >= 0) {
+      const v = val[rowOut + q];
+      if (v === v) {
+        sq -= v;
+        nq--;
+      }
+    }
+    if (rowIn >= 0) {
+      const v = val[rowIn + q];
+      if (v === v) {
+        sq += v;
+        nq++;
+      }
+    }
+    // an emptied window restarts from exact zeros, so rounding does not drift on
+    if (nq === 0) sq = 0;
+    s[q] = sq;
+    n[q] = nq;
+    if (at >= 0) out[at + q] = nq >= atLeast ? (mode === RowFn.Mean ? sq / nq : mode === RowFn.Sum ? sq : nq) : nan;
   }
 }
 

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { BlockPool } from "../../array/block-pool.js";
 import { pathToFileURL } from "node:url";
 import { UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
@@ -173,6 +174,7 @@ function runEnvironment(): RunEnvironment {
       return getVariable(await ds, variable).array;
     },
     openTarget: targetOpener(),
+    blocks: new BlockPool(0),
     async close() {
       for (const ds of datasets.values()) await ds.then((d) => d.close()).catch(() => undefined);
       datasets.clear();

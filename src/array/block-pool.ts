@@ -1,0 +1,90 @@
+/** Arrays smaller than this are left to the allocator (it reuses small blocks well by itself). */
+const MIN_POOLED = 1 << 20;
+/** Buffer sizes are rounded up to this, so the smaller blocks at an array's edges reuse whole ones'. */
+const GRAIN = 1 << 20;
+
+/** A typed-array class that can view a buffer. */
+export interface ViewClass<T> {
+  new (length: number): T;
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): T;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+/**
+ * The buffers of blocks that finished tasks are done with, for the next task on this thread.
+ *
+ * Why: a fresh block of tens of MB is faulted into memory page by page (about 1.5 ms per MB
+ * on this kind of machine — more than decoding it), and a dead one lingers until V8 collects
+ * it, so without reuse every task pays for its blocks twice: in page faults and in garbage
+ * collections. The pool holds at most `maxFreeBytes` (a task's projected peak: what the
+ * next task would allocate anyway).
+ *
+ * @example
+ * ```ts
+ * const pool = new BlockPool(256 << 20);
+ * const scope = pool.scope();
+ * const block = scope.take(Float32Array, 1 << 20);
+ * // ... compute into block ...
+ * scope.end([]); // block's buffer goes back to the pool for the next task
+ * ```
+ */
+export class BlockPool {
+  private readonly free = new Map<number, ArrayBuffer[]>();
+  private freeBytes = 0;
+
+  constructor(public maxFreeBytes: number) {}
+
+  /** A scope for one task: what it takes goes back to the pool when it ends. */
+  scope(): BlockScope {
+    return new BlockScope(this);
+  }
+
+  /** A free buffer of exactly `bytes`, if one is here. */
+  reuse(bytes: number): ArrayBuffer | undefined {
+    const buf = this.free.get(bytes)?.pop();
+    if (buf) this.freeBytes -= bytes;
+    return buf;
+  }
+
+  /** Keeps `buf` for reuse, unless it was transferred away or the pool is full. */
+  give(buf: ArrayBuffer): void {
+    if (buf.byteLength === 0 || this.freeBytes + buf.byteLength > this.maxFreeBytes) return;
+    let list = this.free.get(buf.byteLength);
+    if (!list) this.free.set(buf.byteLength, (list = []));
+    list.push(buf);
+    this.freeBytes += buf.byteLength;
+  }
+}
+
+/** The arrays one task takes from a `BlockPool`; `end` gives them back. */
+export class BlockScope {
+  private readonly lent: ArrayBuffer[] = [];
+
+  constructor(private readonly pool: BlockPool) {}
+
+  /**
+   * An array of `length` elements, on a reused buffer where the pool has one: zero-filled, or
+   * with `zeroed` false holding whatever was there (for arrays the caller writes whole).
+   */
+  take<T>(Class: ViewClass<T>, length: number, zeroed = true): T {
+    const bytes = length * Class.BYTES_PER_ELEMENT;
+    if (bytes < MIN_POOLED) return new Class(length);
+    const size = Math.ceil(bytes / GRAIN) * GRAIN;
+    const reused = this.pool.reuse(size);
+    const buf = reused ?? new ArrayBuffer(size);
+    this.lent.push(buf);
+    const array = new Class(buf, 0, length);
+    if (reused && zeroed) new Uint8Array(buf, 0, bytes).fill(0);
+    return array;
+  }
+
+  /**
+   * Gives back every buffer this scope lent except those under `keep` (arrays that outlive
+   * the task, like results handed to the caller). Call only when nothing else holds them.
+   */
+  end(keep: readonly (ArrayBufferView | undefined)[]): void {
+    const kept = new Set(keep.map((a) => a?.buffer));
+    for (const buf of this.lent) if (!kept.has(buf)) this.pool.give(buf);
+    this.lent.length = 0;
+  }
+}
