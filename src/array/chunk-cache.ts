@@ -18,8 +18,8 @@ export class ChunkCache {
 
   constructor(readonly maxBytes: number) {}
 
-  /** Chunk `coords` of `array`, from the cache or from `load`. */
-  async get(array: object, coords: readonly number[], load: () => Promise<TypedArray>): Promise<TypedArray> {
+  /** Chunk `coords` of `array`, from the cache or from `load` (and then kept, if `keep`). */
+  async get(array: object, coords: readonly number[], load: () => Promise<TypedArray>, keep = true): Promise<TypedArray> {
     let id = this.ids.get(array);
     if (id === undefined) this.ids.set(array, (id = nextId++));
     const key = `${id}|${coords}`;
@@ -31,7 +31,7 @@ export class ChunkCache {
     }
     const value = await load();
     this.decodes++;
-    if (value.byteLength > this.maxBytes) return value;
+    if (!keep || value.byteLength > this.maxBytes) return value;
     this.entries.set(key, value);
     this.bytes += value.byteLength;
     for (const [k, v] of this.entries) {

@@ -56,9 +56,9 @@ export async function openRaw(pathOrUrl: string): Promise<RawDataset> {
   const kind = await sniffFile(source);
   switch (kind) {
     case "netcdf3":
-      return openNetcdf3(source);
+      return closedOnError(source, openNetcdf3);
     case "geotiff":
-      return openGeotiff(source);
+      return closedOnError(source, openGeotiff);
     case "hdf5":
       await source.close();
       return openHdf5(pathOrUrl);
@@ -75,9 +75,9 @@ async function openUrl(url: string): Promise<RawDataset> {
   const kind = await sniffFile(source);
   switch (kind) {
     case "netcdf3":
-      return openNetcdf3(source);
+      return closedOnError(source, openNetcdf3);
     case "geotiff":
-      return openGeotiff(source);
+      return closedOnError(source, openGeotiff);
     case "hdf5":
       throw new InputError(
         `${url}: NetCDF-4/HDF5 is read from local files only; download it first`,
@@ -92,6 +92,16 @@ async function openS3(url: string): Promise<RawDataset> {
   const store = new S3Store(url);
   if (await isZarr(store)) return openZarr(store);
   throw new InputError(`${url}: not a Zarr store (only Zarr is read from S3)`);
+}
+
+/** Opens `source` with `open`, closing it when that fails (a bad header must not leak the file). */
+async function closedOnError(source: ByteSource, open: (s: ByteSource) => Promise<RawDataset>): Promise<RawDataset> {
+  try {
+    return await open(source);
+  } catch (e) {
+    await source.close?.().catch(() => undefined);
+    throw e;
+  }
 }
 
 function notAnArrayFile(path: string): InputError {
