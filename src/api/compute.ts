@@ -1,6 +1,6 @@
-import { BlockPool } from "../array/block-pool.js";
 import { freemem } from "node:os";
 import { join } from "node:path";
+import { BlockPool } from "../array/block-pool.js";
 import type { Attrs } from "../array/chunked-array.js";
 import type { NumberArray } from "../array/dtype.js";
 import { opName, type Graph, type SourceNode } from "../core/graph.js";

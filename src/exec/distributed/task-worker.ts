@@ -1,5 +1,4 @@
 import path from "node:path";
-import { BlockPool } from "../../array/block-pool.js";
 import { pathToFileURL } from "node:url";
 import { UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
@@ -13,6 +12,7 @@ import { targetOpener } from "../targets.js";
 import { DEFAULT_QUEUE, encodeResult, KEY_PREFIX, parseTaskJob, planKey, type TaskJob, type WireResult } from "./protocol.js";
 import { connectRedis } from "./redis.js";
 import { validatePlan, type PlanPolicy } from "./validate-plan.js";
+import { BlockPool } from "../../array/block-pool.js";
 
 /** Options of `startTaskWorker` (`dae worker`). */
 export interface TaskWorkerOptions {
