@@ -133,7 +133,7 @@ async function executorFor(plan: Plan, options: ComputeOptions, env: TaskEnviron
     return executor;
   }
   const sources = Object.values(plan.graph).filter((n): n is SourceNode => n.op === "source");
-  if (options.executor === "inline" || !allShareable(sources)) return new InlineExecutor({ ...env, blocks: new BlockPool(0) });
+  if (options.executor === "inline" || !allShareable(sources)) return new InlineExecutor({ ...env, blocks: new BlockPool() });
   return new ThreadExecutor(plan.memory.workers);
 }
 

@@ -16,13 +16,13 @@ export interface ViewClass<T> {
  * Why: a fresh block of tens of MB is faulted into memory page by page (about 1.5 ms per MB
  * on this kind of machine — more than decoding it), and a dead one lingers until V8 collects
  * it, so without reuse every task pays for its blocks twice: in page faults and in garbage
- * collections. The pool holds at most `maxFreeBytes` (a task's projected peak: what the
- * next task would allocate anyway).
+ * collections. A scope gives back at most its `maxFreeBytes` (a task's projected peak: what
+ * the next task would allocate anyway).
  *
  * @example
  * ```ts
- * const pool = new BlockPool(256 << 20);
- * const scope = pool.scope();
+ * const pool = new BlockPool();
+ * const scope = pool.scope(256 << 20);
  * const block = scope.take(Float32Array, 1 << 20);
  * // ... compute into block ...
  * scope.end([]); // block's buffer goes back to the pool for the next task
@@ -32,11 +32,9 @@ export class BlockPool {
   private readonly free = new Map<number, ArrayBuffer[]>();
   private freeBytes = 0;
 
-  constructor(public maxFreeBytes: number) {}
-
-  /** A scope for one task: what it takes goes back to the pool when it ends. */
-  scope(): BlockScope {
-    return new BlockScope(this);
+  /** A scope for one task: what it takes goes back to the pool when it ends, while the pool holds at most `maxFreeBytes`. */
+  scope(maxFreeBytes: number): BlockScope {
+    return new BlockScope(this, maxFreeBytes);
   }
 
   /** A free buffer of exactly `bytes`, if one is here. */
@@ -46,9 +44,9 @@ export class BlockPool {
     return buf;
   }
 
-  /** Keeps `buf` for reuse, unless it was transferred away or the pool is full. */
-  give(buf: ArrayBuffer): void {
-    if (buf.byteLength === 0 || this.freeBytes + buf.byteLength > this.maxFreeBytes) return;
+  /** Keeps `buf` for reuse, unless it was transferred away or the pool would hold more than `maxFreeBytes`. */
+  give(buf: ArrayBuffer, maxFreeBytes: number): void {
+    if (buf.byteLength === 0 || this.freeBytes + buf.byteLength > maxFreeBytes) return;
     let list = this.free.get(buf.byteLength);
     if (!list) this.free.set(buf.byteLength, (list = []));
     list.push(buf);
@@ -60,7 +58,10 @@ export class BlockPool {
 export class BlockScope {
   private readonly lent: ArrayBuffer[] = [];
 
-  constructor(private readonly pool: BlockPool) {}
+  constructor(
+    private readonly pool: BlockPool,
+    private readonly maxFreeBytes: number,
+  ) {}
 
   /**
    * An array of `length` elements, on a reused buffer where the pool has one: zero-filled, or
@@ -84,7 +85,7 @@ export class BlockScope {
    */
   end(keep: readonly (ArrayBufferView | undefined)[]): void {
     const kept = new Set(keep.map((a) => a?.buffer));
-    for (const buf of this.lent) if (!kept.has(buf)) this.pool.give(buf);
+    for (const buf of this.lent) if (!kept.has(buf)) this.pool.give(buf, this.maxFreeBytes);
     this.lent.length = 0;
   }
 }

@@ -216,7 +216,7 @@ async function runsLayout(ctx: EvalContext, node: ReduceNode, input: Node, inBox
   const trailing = order.every((d, i) => d === input.dims[i]);
   if (trailing) return { data, run };
   const outShape = order.map((d) => shape[input.dims.indexOf(d)]);
-  const out = ctx.blocks ? ctx.blocks.take(Float64Array, data.length) : new Float64Array(data.length);
+  const out = engineAllocate("float64", data.length, ctx.blocks);
   gather(data, 0, stridesFor(input.dims, shape, order), outShape, out);
   return { data: out as NumberArray, run };
 }

@@ -110,14 +110,9 @@ export function evalContext(graph: Graph, plan: Plan, env: TaskEnvironment): Eva
     shared: sharedNodes(graph),
     memo: new Map(),
     stats: { bytesRead: 0 },
-    blocks: env.blocks && limitPool(env.blocks, plan).scope(),
+    // the pool keeps at most what a task allocates besides its chunk cache
+    blocks: env.blocks?.scope(plan.memory.perTask - plan.memory.cacheBytes),
   };
-}
-
-/** The pool, keeping at most what a task of `plan` allocates besides its chunk cache. */
-function limitPool(pool: BlockPool, plan: Plan): BlockPool {
-  pool.maxFreeBytes = plan.memory.perTask - plan.memory.cacheBytes;
-  return pool;
 }
 
 /** Nodes read by more than one consumer (identical sub-expressions): evaluated once per box. */

@@ -17,7 +17,7 @@ export interface ThreadTask {
 export type ThreadReply = TaskResult | { userError: string };
 
 /** This thread's reused block buffers. */
-const blocks = new BlockPool(0);
+const blocks = new BlockPool();
 
 /** Runs one task in a worker thread (piscina calls the default export). */
 export default async function runThreadTask(msg: ThreadTask): Promise<ThreadReply> {

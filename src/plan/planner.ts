@@ -239,7 +239,7 @@ function chooseBlocks(
     for (let d = 0; d < mult.length; d++) {
       if (chunkShape[d] * mult[d] >= node.shape[d]) continue;
       const c = evaluateShape(mult.map((m, i) => (i === d ? m * 2 : m)));
-      if (c && c.cost < (step?.c ?? best).cost * 0.98 && c.cost < best.cost * 0.98) step = { d, c };
+      if (c && c.cost < (step?.c ?? best).cost * 0.98) step = { d, c };
     }
     if (!step) break;
     best = step.c;

@@ -174,7 +174,7 @@ function runEnvironment(): RunEnvironment {
       return getVariable(await ds, variable).array;
     },
     openTarget: targetOpener(),
-    blocks: new BlockPool(0),
+    blocks: new BlockPool(),
     async close() {
       for (const ds of datasets.values()) await ds.then((d) => d.close()).catch(() => undefined);
       datasets.clear();
