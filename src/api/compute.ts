@@ -257,8 +257,10 @@ async function writeOutputs(list: LazyArray[], path: string, options: ToZarrOpti
           zarrFormat,
         });
       }
-      // until every chunk is written, the store has no root metadata: it cannot look complete
-      await hideUnfinishedRoot(out.store);
+      // until every chunk is written, the store has no root metadata: it cannot look complete.
+      // With every task done it is complete already (stopped while clearing its records):
+      // hiding the root then would make a kill before it is rewritten read as nothing done
+      if (out.doneBefore < totalTasks(run)) await hideUnfinishedRoot(out.store);
       forgetTargets();
       started = true; // runPlan closes the executor
       await runPlan(run, executor, environment, {

@@ -74,7 +74,11 @@ test("a run stopped while clearing its records (root metadata written, done/ gon
   assert.deepEqual(await recordedProgress(out), { done: tasks, tasks }, "the records count every task done, though done/ is gone");
   await assert.rejects(toZarr(expression(vars.a, "anomaly"), out, small), new RegExp(`exists and is unfinished \\(${tasks} of ${tasks} tasks done\\)`));
   const notes: string[] = [];
-  const report = await toZarr(expression(vars.a, "anomaly"), out, { ...small, resume: true, onNote: (m) => notes.push(m) });
+  // while it runs, the store stays complete: a kill then must not leave it reading as nothing done
+  const rootSeen: boolean[] = [];
+  const onProgress = () => rootSeen.push(existsSync(path.join(out, "zarr.json")));
+  const report = await toZarr(expression(vars.a, "anomaly"), out, { ...small, resume: true, onNote: (m) => notes.push(m), onProgress });
+  assert.ok(rootSeen.length > 0 && rootSeen.every(Boolean), "root metadata kept while the finished run completes");
   assert.equal(report.tasksSkipped, tasks, "no task computed again");
   assert.match(notes.join(), /every task was done; finishing its metadata/);
   assert.ok(!existsSync(path.join(out, ".dae")), "records cleared");
