@@ -5,7 +5,7 @@ import type { Attrs } from "../array/chunked-array.js";
 import type { NumberArray } from "../array/dtype.js";
 import { opName, type Graph, type SourceNode } from "../core/graph.js";
 import { encodeTimeValue, timeCoding } from "../dataset/time-units.js";
-import { finishZarrStore, hideUnfinishedRoot } from "../dataset/zarr-target.js";
+import { finishZarrStore } from "../dataset/zarr-target.js";
 import { runPlan } from "../exec/coordinator.js";
 import type { DistributedOptions } from "../exec/distributed/distributed-executor.js";
 import type { Executor, Progress } from "../exec/executor.js";
@@ -255,12 +255,9 @@ async function writeOutputs(list: LazyArray[], path: string, options: ToZarrOpti
           attrs: a.attrs,
           compressor: options.compressor,
           zarrFormat,
+          parentGroups: false,
         });
       }
-      // until every chunk is written, the store has no root metadata: it cannot look complete.
-      // With every task done it is complete already (stopped while clearing its records):
-      // hiding the root then would make a kill before it is rewritten read as nothing done
-      if (out.doneBefore < totalTasks(run)) await hideUnfinishedRoot(out.store);
       forgetTargets();
       started = true; // runPlan closes the executor
       await runPlan(run, executor, environment, {
@@ -341,6 +338,7 @@ async function writeCoords(store: Store, list: LazyArray[], zarrFormat: 2 | 3, o
       attrs,
       compressor: options.compressor,
       zarrFormat,
+      parentGroups: false,
     });
     if (values.length) await array.writeChunk([0], values);
   }

@@ -48,4 +48,4 @@ export {
   type WriteSummary,
   type WriteZarrOptions,
 } from "./write-zarr.js";
-export { finishZarrStore, hideUnfinishedRoot, prepareZarrTarget } from "./zarr-target.js";
+export { finishZarrStore, prepareZarrTarget } from "./zarr-target.js";

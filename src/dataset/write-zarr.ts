@@ -13,7 +13,7 @@ import { InputError } from "../util/errors.js";
 import type { TimeAxis } from "./cf-decode.js";
 import { checkDimSizes, outputChunkShape } from "./output-chunks.js";
 import { encodeTimeValue, timeCoding, type TimeCoding } from "./time-units.js";
-import { finishZarrStore, hideUnfinishedRoot, prepareZarrTarget } from "./zarr-target.js";
+import { finishZarrStore, prepareZarrTarget } from "./zarr-target.js";
 import { tuneMalloc } from "../util/malloc-tuning.js";
 
 /** What `writeDatasetZarr` needs of a variable (a `Variable` of an opened dataset has it all). */
@@ -106,14 +106,8 @@ export async function writeDatasetZarr(
   const store = await prepareZarrTarget(target, options.overwrite ?? false);
   const cache = new ChunkCache(options.cacheBytes ?? 64 << 20);
   const arrays: WritableChunkedArray[] = [];
-  try {
-    for (const v of planned) arrays.push(await createZarrArray(store, v.name, v.options));
-  } catch (e) {
-    // creating arrays writes root group metadata: a store that failed here must not look complete
-    await hideUnfinishedRoot(store).catch(() => undefined);
-    throw e;
-  }
-  await hideUnfinishedRoot(store);
+  // groups, the root's last, are written once the data is: an unfinished store cannot look complete
+  for (const v of planned) arrays.push(await createZarrArray(store, v.name, { ...v.options, parentGroups: false }));
   const chunksTotal = arrays.reduce((n, a) => n + a.chunks.totalCount, 0);
   const progress = { chunksDone: 0, chunksTotal, bytesWritten: 0 };
   for (let i = 0; i < planned.length; i++)

@@ -52,15 +52,6 @@ export async function prepareZarrTarget(
 }
 
 /**
- * Removes the root group's metadata (`.zgroup`, `.zattrs`, `zarr.json`), which creating an
- * array writes as zarr-python does: until `finishZarrStore` writes it again, the store must
- * not open as a dataset. Call it after creating the arrays, before writing their chunks.
- */
-export async function hideUnfinishedRoot(store: Store): Promise<void> {
-  for (const key of [".zgroup", ".zattrs", "zarr.json", ".zmetadata"]) await store.delete(key);
-}
-
-/**
  * Marks a written store complete: intermediate groups of nested arrays, then the root
  * group's metadata and the consolidated metadata, last. A store whose writing stopped
  * part-way has no root `.zgroup`/`zarr.json` and no `.zmetadata`, so xarray and zarr refuse

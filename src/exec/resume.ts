@@ -84,7 +84,8 @@ interface OutputState {
  */
 async function inspectOutput(path: string, options: OutputRunOptions): Promise<OutputState> {
   const store = outputStore(path);
-  const unfinished = (await store.list(RUN_DIR)).length > 0;
+  // the folder, not what it holds: a run killed while taking its lock leaves it with nothing whole inside
+  const unfinished = (await store.list("")).includes(RUN_DIR);
   if (!unfinished) return { store, unfinished, done: new Set(), complete: await isZarr(store) };
   const holder = await readLock(store);
   if (holder && !staleReason(holder, options.staleAfterMs)) throw new InputError(`${path}: ${describeHolder(holder)}; wait for it to finish or stop it`);
@@ -237,9 +238,9 @@ async function removePartials(dir: string): Promise<void> {
 }
 
 /**
- * The tasks recorded done. Root metadata is hidden while tasks run and written after the
- * last: where it is there, the run was stopped while clearing its records (done/ goes
- * first), and every task is done.
+ * The tasks recorded done. Root metadata is written only after the last task (arrays are
+ * created without their groups): where it is there, the run was stopped while clearing its
+ * records (done/ goes first), and every task is done.
  */
 async function readDone(store: Store, record: RunRecord | undefined): Promise<Set<number>> {
   if (record && (await isZarr(store))) return new Set(Array.from({ length: record.tasks }, (_, k) => k));

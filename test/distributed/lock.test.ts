@@ -62,6 +62,40 @@ test("an interrupted output is never complete; a plain re-run says how far it go
   assert.match(notes.join(), /already complete; nothing to resume/);
 });
 
+test("root metadata is written after every chunk and done record, in a run and in its resume (a kill before can never read as complete)", async (t) => {
+  const { dir, vars, want, interrupted } = await setup(t);
+  const out = path.join(dir, "out.zarr");
+  // the keys written to the output, in order
+  const written: string[] = [];
+  const set = FsStore.prototype.set;
+  FsStore.prototype.set = function (this: FsStore, key: string, bytes: Uint8Array) {
+    if (this.root === out) written.push(key);
+    return set.call(this, key, bytes);
+  };
+  t.after(() => (FsStore.prototype.set = set));
+  const isRoot = (k: string) => ["zarr.json", ".zgroup", ".zattrs", ".zmetadata"].includes(k);
+  await interrupted(expression(vars.a, "anomaly"), out, 5);
+  assert.ok(written.some((k) => k.startsWith(".dae/done/")) && !written.some(isRoot), "no root metadata in the interrupted run");
+  written.length = 0;
+  await toZarr(expression(vars.a, "anomaly"), out, { ...small, resume: true });
+  const firstRoot = written.findIndex(isRoot);
+  const lastWork = written.map((k) => k.startsWith(".dae/done/") || k.startsWith("a/c/")).lastIndexOf(true);
+  assert.ok(lastWork > 0 && firstRoot > lastWork, `root metadata at write ${firstRoot}, last chunk or record at ${lastWork}`);
+  assertSameStores(storeFiles(out), storeFiles(want));
+});
+
+test("a run killed while taking its lock (only a temporary file in .dae) is resumed, and a plain re-run says it is unfinished", async (t) => {
+  const { dir, vars, want } = await setup(t);
+  const out = path.join(dir, "out.zarr");
+  // what a kill between writing the lock's temporary file and linking it leaves
+  mkdirSync(path.join(out, ".dae"), { recursive: true });
+  writeFileSync(path.join(out, ".dae", "lock.0123456789ab.partial"), "{");
+  await assert.rejects(toZarr(expression(vars.a, "anomaly"), out, small), /exists and is unfinished \(no task done\): continue it with --resume, or start again with --overwrite/);
+  const report = await toZarr(expression(vars.a, "anomaly"), out, { ...small, resume: true });
+  assert.equal(report.tasksSkipped, 0);
+  assertSameStores(storeFiles(out), storeFiles(want));
+});
+
 test("a run stopped while clearing its records (root metadata written, done/ gone, plan left) resumes without recomputing", async (t) => {
   const { dir, vars, want, interrupted, tasks } = await setup(t);
   const out = path.join(dir, "out.zarr");

@@ -24,6 +24,12 @@ export interface ZarrArrayOptions {
   compressor?: "zstd" | "blosc" | "gzip" | "zlib" | "lz4" | "none";
   /** Default 3. */
   zarrFormat?: 2 | 3;
+  /**
+   * Default true: groups above the array that are missing are created. False leaves them
+   * (the root's too) to `finishZarrStore`, after the data: a store being written then has no
+   * root metadata, so it cannot look complete, even to a run killed and resumed.
+   */
+  parentGroups?: boolean;
 }
 
 /** Compressor settings as v2 `compressor` objects and v3 codecs. */
@@ -71,7 +77,7 @@ export async function createZarrArray(store: Store, path: string, options: ZarrA
     if (shards.length !== shape.length || !shards.every((s, d) => Number.isSafeInteger(s) && s > 0 && s % chunks[d] === 0))
       throw bad(`shards [${shards}] must be positive multiples of chunks [${chunks}]`);
   }
-  await createParentGroups(store, key, format);
+  if (options.parentGroups ?? true) await createParentGroups(store, key, format);
   const attrs = options.attrs ?? {};
   const meta =
     format === 2
