@@ -24,7 +24,7 @@ import { parseBytes } from "../util/format.js";
 import type { Coord } from "./coords.js";
 import { LazyArray } from "./lazy-array.js";
 import { fromArray, openDataset } from "./open-dataset.js";
-import { intermediateChunks, removeWorkDir, workDir } from "./rechunk-stages.js";
+import { intermediateChunks, removeWorkDir, workCompressor, workDir } from "./rechunk-stages.js";
 import { precomputeShared, recomputed } from "./shared-results.js";
 
 /** How to run: memory budget, workers, executor, progress. */
@@ -296,7 +296,7 @@ async function inMemory(a: LazyArray, options: ComputeOptions): Promise<LazyArra
 async function inWorkDir(a: LazyArray, path: string, name: string, options: ToZarrOptions): Promise<LazyArray> {
   const work = join(workDir(path), `${name}.zarr`);
   // resumed with the output (named by what it holds, a finished one is what this run would write)
-  await toZarr(a, work, { ...options, zarrFormat: 3, compressor: "zstd", overwrite: true, intermediates: false });
+  await toZarr(a, work, { ...options, zarrFormat: 3, compressor: workCompressor(path), overwrite: true, intermediates: false });
   const { vars } = await openDataset(work, { decode: false });
   return vars[a.name];
 }
@@ -306,7 +306,7 @@ async function viaIntermediate(a: LazyArray, chunks: number[], path: string, i: 
   // named by what it holds, so a resumed run reuses a finished intermediate of the same expression only
   const work = join(workDir(path), `${i}-${a.built.node.id}-${chunks.join("x")}.zarr`);
   const hint = Object.fromEntries(a.dims.map((d, k) => [d, chunks[k]]));
-  await toZarr(a.rechunk(hint), work, { ...options, zarrFormat: 3, compressor: "zstd", overwrite: true, intermediates: false });
+  await toZarr(a.rechunk(hint), work, { ...options, zarrFormat: 3, compressor: workCompressor(path), overwrite: true, intermediates: false });
   const { vars } = await openDataset(work, { decode: false });
   return new LazyArray(vars[a.name].built, a.coords, a.attrs, a.name, a.chunkHint);
 }

@@ -1,7 +1,7 @@
-import type { BlockPool } from "../array/block-pool.js";
+import type { BlockPool, BlockScope } from "../array/block-pool.js";
 import { ChunkCache } from "../array/chunk-cache.js";
 import type { ChunkedArray, WritableChunkedArray } from "../array/chunked-array.js";
-import { copyBox } from "../array/copy-box.js";
+import { copyBox, copyBoxToParts } from "../array/copy-box.js";
 import type { NumberArray } from "../array/dtype.js";
 import { boxShape, boxSize, type Box } from "../core/box.js";
 import { evaluate, foldReduce, reduceInputBox, type EvalContext } from "../core/evaluate.js";
@@ -9,6 +9,7 @@ import { reducer, type Reducer } from "../core/kernels/reductions.js";
 import { canFoldTogether } from "../plan/planner.js";
 import { inputsOf, type Graph, type ReduceNode, type SourceNode } from "../core/graph.js";
 import { engineAllocate, toStorageArray } from "../core/kernels/numeric.js";
+import { WRITE_RUN_BYTES } from "../plan/memory.js";
 import { blockBox, taskAt, type OutputTarget, type Plan } from "../plan/plan.js";
 
 /** What a worker needs besides the plan: how to open sources and output targets. */
@@ -56,12 +57,12 @@ export async function runTask(plan: Plan, k: number, env: TaskEnvironment): Prom
     if (group.split) result.states = states;
     else {
       const blocks = roots.map((r, j) => finalizeState(r, states[j], boxSize(box)));
-      await deliver(plan, group.outputs, blocks, box, env, result);
+      await deliver(plan, group.outputs, blocks, box, env, result, ctx.blocks);
     }
   } else {
     const blocks: NumberArray[] = [];
     for (const r of roots) blocks.push(await evaluate(ctx, r.id, box));
-    await deliver(plan, group.outputs, blocks, box, env, result);
+    await deliver(plan, group.outputs, blocks, box, env, result, ctx.blocks);
   }
   result.bytesRead = ctx.stats.bytesRead;
   result.decodes = ctx.cache.decodes;
@@ -81,17 +82,18 @@ export function finalizeState(node: ReduceNode, state: Float64Array[], size: num
 export async function deliver(
   plan: Plan,
   outputs: number[],
-  blocks: NumberArray[],
+  data: NumberArray[],
   box: Box,
   env: TaskEnvironment,
   result: Pick<TaskResult, "data" | "bytesWritten">,
+  blocks?: BlockScope,
 ): Promise<void> {
   for (let j = 0; j < outputs.length; j++) {
     const out = plan.outputs[outputs[j]];
     if (out.target.kind === "memory") {
       result.data ??= outputs.map(() => undefined);
-      result.data[j] = blocks[j];
-    } else result.bytesWritten += await writeBlock(await env.openTarget(out.target, outputs[j]), out.chunkShape, box, blocks[j]);
+      result.data[j] = data[j];
+    } else result.bytesWritten += await writeBlock(await env.openTarget(out.target, outputs[j]), out.chunkShape, box, data[j], blocks);
   }
 }
 
@@ -122,31 +124,65 @@ function sharedNodes(graph: Graph): Set<string> {
   return new Set([...uses].filter(([, c]) => c > 1).map(([id]) => id));
 }
 
-/** Writes every output chunk inside `box` from the block `data`; returns the bytes written. */
+/**
+ * Writes every output chunk inside `box` from the block `data`; returns the bytes written.
+ * Chunks are filled a run at a time (neighbours along the last dim, up to WRITE_RUN_BYTES),
+ * from whole rows of the block (see `copyBoxToParts`), then encoded and written one by one.
+ */
 export async function writeBlock(
   target: WritableChunkedArray,
   chunkShape: number[],
   box: Box,
   data: NumberArray,
+  blocks?: BlockScope,
 ): Promise<number> {
   const shape = boxShape(box);
   const first = box.start.map((s, d) => Math.floor(s / chunkShape[d]));
   const last = box.stop.map((s, d) => Math.ceil(s / chunkShape[d]));
-  const coords = [...first];
+  const chunkBytes = chunkShape.reduce((a, b) => a * b, data.BYTES_PER_ELEMENT);
+  const parts: NumberArray[] = []; // reused from run to run where the size is the same
   let bytes = 0;
-  for (;;) {
-    const chunk = target.chunks.chunkBox(coords);
-    const extent = chunk.stop.map((s, d) => s - chunk.start[d]);
-    const part = engineAllocate(target.dtype, boxSize(chunk));
-    copyBox(data, shape, chunk.start.map((s, d) => s - box.start[d]), part, extent, extent.map(() => 0), extent);
-    const stored = toStorageArray(part, target.dtype);
-    await target.writeChunk(coords, stored);
-    bytes += stored.byteLength;
-    let d = coords.length - 1;
-    for (; d >= 0; d--) {
-      if (++coords[d] < last[d]) break;
-      coords[d] = first[d];
+  for (const run of chunkRuns(first, last, Math.max(1, Math.floor(WRITE_RUN_BYTES / chunkBytes)))) {
+    const boxes = run.map((c) => target.chunks.chunkBox(c));
+    boxes.forEach((b, p) => {
+      if (parts[p]?.length !== boxSize(b)) parts[p] = engineAllocate(target.dtype, boxSize(b), blocks, false);
+    });
+    const from = boxes[0].start.map((s, d) => s - box.start[d]);
+    const extent = boxShape(boxes[0]);
+    if (run.length === 1) copyBox(data, shape, from, parts[0], extent, extent.map(() => 0), extent);
+    else {
+      const widths = boxes.map((b) => b.stop[b.stop.length - 1] - b.start[b.start.length - 1]);
+      extent[extent.length - 1] = widths.reduce((a, b) => a + b, 0);
+      copyBoxToParts(data, shape, from, extent, parts.slice(0, run.length), widths);
     }
-    if (d < 0) return bytes;
+    for (let p = 0; p < run.length; p++) {
+      const stored = toStorageArray(parts[p], target.dtype);
+      await target.writeChunk(run[p], stored);
+      bytes += stored.byteLength;
+    }
+  }
+  return bytes;
+}
+
+/**
+ * The chunk coordinates from `first` to `last` (exclusive) in C order, in runs of at most
+ * `perRun` neighbours along the last dim.
+ */
+export function* chunkRuns(first: number[], last: number[], perRun: number): Generator<number[][]> {
+  const n = first.length;
+  if (n === 0) {
+    yield [[]];
+    return;
+  }
+  const lead = first.slice(0, -1);
+  for (;;) {
+    for (let c = first[n - 1]; c < last[n - 1]; c += perRun)
+      yield Array.from({ length: Math.min(perRun, last[n - 1] - c) }, (_, k) => [...lead, c + k]);
+    let d = n - 2;
+    for (; d >= 0; d--) {
+      if (++lead[d] < last[d]) break;
+      lead[d] = first[d];
+    }
+    if (d < 0) return;
   }
 }

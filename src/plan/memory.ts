@@ -10,6 +10,20 @@ import { inputBox } from "./propagate.js";
 /** Chunks decoded at once by one box read (see readBox's `concurrency`). */
 export const READ_CONCURRENCY = 4;
 
+/** A run of neighbouring chunks along the last dim that a task fills together for writing holds at most this. */
+export const WRITE_RUN_BYTES = 32 << 20;
+
+/**
+ * Bytes a task holds besides its output blocks while writing them: a run of chunks being
+ * filled (see WRITE_RUN_BYTES) and one chunk being encoded (its bytes at most as large).
+ */
+export function writeBytes(node: Node, blockShape: readonly number[], chunkShape: readonly number[]): number {
+  const chunk = blockBytes(node, chunkShape.reduce((a, b) => a * b, 1));
+  const n = chunkShape.length;
+  const inRow = n === 0 ? 1 : Math.ceil(blockShape[n - 1] / chunkShape[n - 1]);
+  return (Math.min(inRow, Math.max(1, Math.floor(WRITE_RUN_BYTES / chunk))) + 1) * chunk;
+}
+
 /** Bytes a block of `n` elements of a node takes in the engine (int64 as float64). */
 export function blockBytes(node: Node, n: number): number {
   return n * Math.max(itemSize(node.dtype), node.dtype.endsWith("64") ? 8 : 1);

@@ -3,7 +3,7 @@ import { opName, type Graph, type Node, type ReduceNode, type SourceNode, type W
 import { isWhole, reducer } from "../core/kernels/reductions.js";
 import { windowChunk } from "../core/kernels/window-axis.js";
 import { MemoryBudgetError } from "../util/errors.js";
-import { blockBytes, peakBytes } from "./memory.js";
+import { blockBytes, peakBytes, writeBytes } from "./memory.js";
 import type { DecodeCount, OutputTarget, Plan, PlannedGroup, PlannedOutput } from "./plan.js";
 import { inputBox, visitBoxes } from "./propagate.js";
 import { formatBytes } from "../util/format.js";
@@ -213,7 +213,10 @@ function chooseBlocks(
   const evaluateShape = (mult: number[]): Candidate | undefined => {
     const blockShape = chunkShape.map((c, d) => Math.min(node.shape[d], c * mult[d]) || 1);
     const box: Box = { start: blockShape.map(() => 0), stop: blockShape };
-    const peak = fitSlabs(graph, ids, box, budget, slabs);
+    const blocksHeld = roots.reduce((sum, r) => sum + blockBytes(r, boxSize(box)), 0);
+    // written outputs: the blocks are held while a run of chunks is filled from them
+    const writing = shrinkable ? 0 : blocksHeld + Math.max(...roots.map((r) => writeBytes(r, blockShape, chunkShape)));
+    const peak = Math.max(fitSlabs(graph, ids, box, budget, slabs), writing);
     if (peak > budget) return undefined;
     const counts = node.shape.map((n, d) => Math.max(1, Math.ceil(n / blockShape[d])));
     const tasks = counts.reduce((a, b) => a * b, 1);

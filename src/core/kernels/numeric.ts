@@ -5,11 +5,11 @@ import { arrayClass, isBigInt, type DType, type NumberArray, type TypedArray } f
  * Inside the engine every block is a `NumberArray`: int64/uint64 are held as Float64Array
  * (exact to 2^53), so that kernels never mix BigInt and number. They turn back into
  * BigInt64Array only where they are written. With `blocks`, large arrays reuse the buffers
- * of finished tasks.
+ * of finished tasks: zero-filled, or with `zeroed` false as they were (for arrays written whole).
  */
-export function engineAllocate(dtype: DType, length: number, blocks?: BlockScope): NumberArray {
+export function engineAllocate(dtype: DType, length: number, blocks?: BlockScope, zeroed = true): NumberArray {
   const Class = (dtype === "bool" ? BoolBlock : isBigInt(dtype) ? Float64Array : arrayClass(dtype)) as ViewClass<NumberArray>;
-  return blocks ? blocks.take(Class, length) : new Class(length);
+  return blocks ? blocks.take(Class, length, zeroed) : new Class(length);
 }
 
 /**
