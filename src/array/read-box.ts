@@ -9,11 +9,18 @@ import { FormatError, InputError } from "../util/errors.js";
 export interface ReadBoxOptions {
   /** Decoded chunks shared between reads of one task. */
   cache?: ChunkCache;
-  /** Chunks fetched and decoded at once (default 8). */
+  /** Chunks fetched and decoded at once (default READ_CONCURRENCY). */
   concurrency?: number;
   /** Where the box's array comes from (a task's reused buffers), if not fresh. */
   blocks?: BlockScope;
 }
+
+/**
+ * Chunks one box read fetches and decodes at once by default: enough to keep reads in flight
+ * while one decodes (decoding runs on the reading thread), few enough that the plan's memory
+ * projection (which counts them) stays small.
+ */
+export const READ_CONCURRENCY = 4;
 
 /**
  * Reads the box `[start, stop)` of `array` into a new C-order typed array, touching only the
@@ -56,7 +63,7 @@ export async function readBox(
     }
     if (d < 0) break;
   }
-  const concurrency = options.concurrency ?? 8;
+  const concurrency = options.concurrency ?? READ_CONCURRENCY;
   let next = 0;
   const worker = async () => {
     while (next < all.length) {

@@ -1,4 +1,5 @@
 import { itemSize } from "../array/dtype.js";
+import { READ_CONCURRENCY } from "../array/read-box.js";
 import { boxShape, boxSize, type Box } from "../core/box.js";
 import { windowInputBox } from "../core/evaluate.js";
 import { groupFoldOf, groupSlabSteps } from "../core/group-fold.js";
@@ -7,8 +8,6 @@ import { histogramSlab } from "../core/kernels/histogram.js";
 import { isWhole, reducer } from "../core/kernels/reductions.js";
 import { inputBox } from "./propagate.js";
 
-/** Chunks decoded at once by one box read (see readBox's `concurrency`). */
-export const READ_CONCURRENCY = 4;
 
 /** A run of neighbouring chunks along the last dim that a task fills together for writing holds at most this. */
 export const WRITE_RUN_BYTES = 32 << 20;
