@@ -78,7 +78,8 @@ async function evaluateMap(ctx: EvalContext, node: MapNode, box: Box): Promise<N
     const data = await evaluate(ctx, input.id, inBox);
     args.push(broadcastTo(data, input.dims, boxShape(inBox), node.dims, shape));
   }
-  const out = engineAllocate(node.dtype, size, ctx.blocks);
+  // written whole by the kernel: a reused buffer needs no zeroing
+  const out = engineAllocate(node.dtype, size, ctx.blocks, false);
   elementwise(node.fn).run(out, args);
   return out;
 }
@@ -124,7 +125,7 @@ async function evaluateView(ctx: EvalContext, node: ViewNode, box: Box): Promise
     offset += (first - inBox.start[i]) * inStrides[i];
     return a.step * inStrides[i];
   });
-  const out = engineAllocate(node.dtype, boxSize(box), ctx.blocks);
+  const out = engineAllocate(node.dtype, boxSize(box), ctx.blocks, false);
   gather(data, offset, strides, boxShape(box), out);
   return out;
 }
@@ -216,7 +217,7 @@ async function runsLayout(ctx: EvalContext, node: ReduceNode, input: Node, inBox
   const trailing = order.every((d, i) => d === input.dims[i]);
   if (trailing) return { data, run };
   const outShape = order.map((d) => shape[input.dims.indexOf(d)]);
-  const out = engineAllocate("float64", data.length, ctx.blocks);
+  const out = engineAllocate("float64", data.length, ctx.blocks, false);
   gather(data, 0, stridesFor(input.dims, shape, order), outShape, out);
   return { data: out as NumberArray, run };
 }

@@ -206,8 +206,9 @@ async function copyVariable(
   const counts = out.chunks.counts;
   const total = out.chunks.totalCount;
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < total) {
+    while (next < total && !failed) {
       const coords = unravel(next++, counts);
       const { start, stop } = out.chunks.chunkBox(coords);
       let data: TypedArray = await readBox(v.source, start, stop, { cache });
@@ -216,7 +217,13 @@ async function copyVariable(
       onChunk(data.byteLength);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, total) }, worker));
+  // on a failure the other writes stop, and the error is reported once they have settled:
+  // none is then left writing (or leaving a temporary file) after the caller hears of it
+  const outcomes = await Promise.allSettled(
+    Array.from({ length: Math.min(concurrency, total) }, () => worker().catch((e) => ((failed = true), Promise.reject(e)))),
+  );
+  const failure = outcomes.find((o) => o.status === "rejected");
+  if (failure) throw failure.reason;
 }
 
 function encodeTimes(seconds: Float64Array, coding: TimeCoding): Float64Array {

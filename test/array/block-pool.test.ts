@@ -1,0 +1,74 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { BlockPool } from "../../src/array/block-pool.js";
+import { load, toZarr } from "../../src/api/compute.js";
+import { fromArray, openDataset } from "../../src/api/open-dataset.js";
+import { tempDir } from "../helpers.js";
+
+const MB = 1 << 20;
+
+test("a scope's buffers go back to the pool at its end: the next take reuses them, zero-filled unless asked not to", () => {
+  const pool = new BlockPool();
+  const first = pool.scope(64 * MB);
+  const a = first.take(Float64Array, MB / 4); // 2 MB
+  const kept = first.take(Float64Array, MB / 4);
+  a.fill(7);
+  kept.fill(9);
+  first.end([kept]);
+  const second = pool.scope(64 * MB);
+  const zeroed = second.take(Float64Array, MB / 4);
+  assert.equal(zeroed.buffer, a.buffer, "the freed buffer is reused");
+  assert.ok(zeroed.every((v) => v === 0), "zero-filled");
+  assert.notEqual(second.take(Float64Array, MB / 4).buffer, kept.buffer, "a kept array is never lent again");
+  zeroed.fill(5);
+  second.end([]);
+  const third = pool.scope(64 * MB);
+  const raw = third.take(Float32Array, MB / 2, false); // 2 MB too: the same buffer, as it was
+  assert.ok([zeroed.buffer, kept.buffer].includes(raw.buffer) || raw.buffer.byteLength === 2 * MB);
+  // a pool holds at most maxFreeBytes
+  const small = new BlockPool();
+  const s = small.scope(3 * MB);
+  const x = s.take(Uint8Array, 2 * MB);
+  const y = s.take(Uint8Array, 2 * MB);
+  s.end([]);
+  const t = small.scope(3 * MB);
+  const reused = [t.take(Uint8Array, 2 * MB), t.take(Uint8Array, 2 * MB)].filter((b) => b.buffer === x.buffer || b.buffer === y.buffer);
+  assert.equal(reused.length, 1, "only one of the two 2 MB buffers fits a 3 MB pool");
+});
+
+test("tasks that reuse the buffers of earlier ones (blocks of several MB) give the values computed directly", async (t) => {
+  const dir = tempDir(t);
+  const [nt, ny, nx] = [192, 96, 128];
+  const data = Float64Array.from({ length: nt * ny * nx }, (_, i) => (i % 89 === 0 ? NaN : Math.cos(i / 777) * 50 + (i % 11)));
+  const a = fromArray(data, { shape: [nt, ny, nx], dims: ["t", "y", "x"], chunks: [8, 96, 128], name: "a" });
+  const at = (k: number, j: number, i: number) => data[(k * ny + j) * nx + i];
+  const cases = [
+    {
+      name: "map of a view",
+      array: a.mul(2).add(a.isel({ x: { kind: "slice", start: nx - 1, stop: null, step: -1 } })),
+      want: (k: number, j: number, i: number) => at(k, j, i) * 2 + at(k, j, nx - 1 - i),
+    },
+    {
+      name: "rolling sum",
+      array: a.rolling({ t: 3 }).sum(),
+      want: (k: number, j: number, i: number) => (k < 2 ? NaN : at(k, j, i) + at(k - 1, j, i) + at(k - 2, j, i)),
+    },
+  ];
+  for (const [n, c] of cases.entries()) {
+    const out = path.join(dir, `${n}.zarr`);
+    // a budget for blocks of a few MB: several tasks in turn on the inline executor's one pool
+    const report = await toZarr(c.array.rechunk({ t: 8 }), out, { executor: "inline", memory: 24 * MB });
+    assert.ok(report.progress.tasksTotal >= 3, `${c.name}: ${report.progress.tasksTotal} tasks`);
+    assert.ok(report.plan.memory.perTask - report.plan.memory.cacheBytes > 2 * MB, `${c.name}: blocks large enough to be pooled`);
+    const got = (await load((await openDataset(out)).vars.a)).data;
+    for (let k = 0; k < nt; k++)
+      for (let j = 0; j < ny; j++)
+        for (let i = 0; i < nx; i++) {
+          const w = c.want(k, j, i);
+          const g = got[(k * ny + j) * nx + i];
+          if (Number.isNaN(w) ? !Number.isNaN(g) : Math.abs(g - w) > 1e-9 * Math.max(1, Math.abs(w)))
+            assert.fail(`${c.name} at [${k}, ${j}, ${i}]: ${g}, want ${w}`);
+        }
+  }
+});
