@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { toZarr } from "../dist/src/api/compute.js";
 import { fromArray, openDataset } from "../dist/src/api/open-dataset.js";
 import { recordedProgress } from "../dist/src/exec/resume.js";
+import { blockBox, taskAt } from "../dist/src/plan/plan.js";
 
 const SELF = fileURLToPath(import.meta.url);
 const USAGE =
@@ -182,6 +183,51 @@ function difference(got, want, chunksOnly = false) {
   return parts.map(([l, what]) => `${l.length} files ${what} (${l[0]}…)`).join(", ");
 }
 
+/**
+ * What an interrupted output holds that a run could not have left: a task recorded done
+ * whose chunks are not all there, or a chunk with other bytes than the reference's ("" when
+ * there is nothing). Chunks the reference does not have are all fill value and not written.
+ */
+function wrongSoFar(output, want) {
+  if (!existsSync(output)) return ""; // killed before it was created
+  const got = storeFiles(output);
+  const chunk = (k) => !METADATA.test(k) && !k.endsWith(".partial");
+  const changed = [...got.keys()].filter((k) => chunk(k) && !(want.get(k)?.equals(got.get(k)) ?? false));
+  if (changed.length) return `${changed.length} chunk files with other bytes than the reference's (${changed[0]}…)`;
+  const planFile = path.join(output, ".dae", "plan.json");
+  const doneDir = path.join(output, ".dae", "done");
+  if (!existsSync(planFile) || !existsSync(doneDir)) return "";
+  const { plan } = JSON.parse(readFileSync(planFile, "utf8"));
+  for (const name of readdirSync(doneDir).filter((n) => /^\d+$/.test(n))) {
+    const task = taskAt(plan, Number(name));
+    const box = blockBox(plan, task.group, task.block);
+    for (const o of plan.groups[task.group].outputs.map((i) => plan.outputs[i])) {
+      if (o.target.kind !== "zarr") continue;
+      const first = box.start.map((s, d) => Math.floor(s / o.chunkShape[d]));
+      const last = box.stop.map((s, d) => Math.ceil(s / o.chunkShape[d]));
+      for (const coords of chunkCoords(first, last)) {
+        const key = path.join(o.target.path, "c", ...coords.map(String));
+        if (want.has(key) && !got.has(key)) return `task ${name} is recorded done, but its chunk ${key} is missing`;
+      }
+    }
+  }
+  return "";
+}
+
+/** The chunk coordinates from `first` to `last` (exclusive), in C order. */
+function* chunkCoords(first, last) {
+  const c = [...first];
+  for (;;) {
+    yield [...c];
+    let d = c.length - 1;
+    for (; d >= 0; d--) {
+      if (++c[d] < last[d]) break;
+      c[d] = first[d];
+    }
+    if (d < 0) return;
+  }
+}
+
 const dir = mkdtempSync(path.join(os.tmpdir(), "dae-chaos-"));
 const cleanup = () => opts.keep || rmSync(dir, { recursive: true, force: true });
 for (const signal of ["SIGINT", "SIGTERM"])
@@ -251,6 +297,7 @@ try {
         if (missing) failure = `marked complete while unfinished: ${missing}`;
       } else if ((records?.done ?? 0) < recorded)
         failure = `records shrank from ${recorded} to ${records?.done ?? 0} tasks done`;
+      else failure = wrongSoFar(output, wantFiles);
       if (failure) break;
       recorded = records?.done ?? 0;
     }
