@@ -9,7 +9,7 @@ import { reducer, type Reducer } from "../core/kernels/reductions.js";
 import { canFoldTogether } from "../plan/planner.js";
 import { inputsOf, type Graph, type ReduceNode, type SourceNode } from "../core/graph.js";
 import { engineAllocate, toStorageArray } from "../core/kernels/numeric.js";
-import { WRITE_RUN_BYTES } from "../plan/memory.js";
+import { chunksPerWriteRun } from "../plan/memory.js";
 import { blockBox, taskAt, type OutputTarget, type Plan } from "../plan/plan.js";
 
 /** What a worker needs besides the plan: how to open sources and output targets. */
@@ -126,7 +126,7 @@ function sharedNodes(graph: Graph): Set<string> {
 
 /**
  * Writes every output chunk inside `box` from the block `data`; returns the bytes written.
- * Chunks are filled a run at a time (neighbours along the last dim, up to WRITE_RUN_BYTES),
+ * Chunks are filled a run at a time (neighbours along the last dim, see `chunksPerWriteRun`),
  * from whole rows of the block (see `copyBoxToParts`), then encoded and written one by one.
  */
 export async function writeBlock(
@@ -142,7 +142,7 @@ export async function writeBlock(
   const chunkBytes = chunkShape.reduce((a, b) => a * b, data.BYTES_PER_ELEMENT);
   const parts: NumberArray[] = []; // reused from run to run where the size is the same
   let bytes = 0;
-  for (const run of chunkRuns(first, last, Math.max(1, Math.floor(WRITE_RUN_BYTES / chunkBytes)))) {
+  for (const run of chunkRuns(first, last, chunksPerWriteRun(chunkBytes))) {
     const boxes = run.map((c) => target.chunks.chunkBox(c));
     boxes.forEach((b, p) => {
       if (parts[p]?.length !== boxSize(b)) parts[p] = engineAllocate(target.dtype, boxSize(b), blocks, false);

@@ -8,9 +8,13 @@ import { histogramSlab } from "../core/kernels/histogram.js";
 import { isWhole, reducer } from "../core/kernels/reductions.js";
 import { inputBox } from "./propagate.js";
 
-
 /** A run of neighbouring chunks along the last dim that a task fills together for writing holds at most this. */
-export const WRITE_RUN_BYTES = 32 << 20;
+const WRITE_RUN_BYTES = 32 << 20;
+
+/** How many chunks of `chunkBytes` a write run holds (one at least). */
+export function chunksPerWriteRun(chunkBytes: number): number {
+  return Math.max(1, Math.floor(WRITE_RUN_BYTES / chunkBytes));
+}
 
 /**
  * Bytes a task holds besides its output blocks while writing them: a run of chunks being
@@ -20,7 +24,7 @@ export function writeBytes(node: Node, blockShape: readonly number[], chunkShape
   const chunk = blockBytes(node, chunkShape.reduce((a, b) => a * b, 1));
   const n = chunkShape.length;
   const inRow = n === 0 ? 1 : Math.ceil(blockShape[n - 1] / chunkShape[n - 1]);
-  return (Math.min(inRow, Math.max(1, Math.floor(WRITE_RUN_BYTES / chunk))) + 1) * chunk;
+  return (Math.min(inRow, chunksPerWriteRun(chunk)) + 1) * chunk;
 }
 
 /** Bytes a block of `n` elements of a node takes in the engine (int64 as float64). */
