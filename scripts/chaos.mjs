@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { toZarr } from "../dist/src/api/compute.js";
 import { fromArray, openDataset } from "../dist/src/api/open-dataset.js";
 import { recordedProgress } from "../dist/src/exec/resume.js";
+import { chunkRuns } from "../dist/src/exec/run-task.js";
 import { blockBox, taskAt } from "../dist/src/plan/plan.js";
 
 const SELF = fileURLToPath(import.meta.url);
@@ -205,27 +206,13 @@ function wrongSoFar(output, want) {
       if (o.target.kind !== "zarr") continue;
       const first = box.start.map((s, d) => Math.floor(s / o.chunkShape[d]));
       const last = box.stop.map((s, d) => Math.ceil(s / o.chunkShape[d]));
-      for (const coords of chunkCoords(first, last)) {
+      for (const [coords] of chunkRuns(first, last, 1)) {
         const key = path.join(o.target.path, "c", ...coords.map(String));
         if (want.has(key) && !got.has(key)) return `task ${name} is recorded done, but its chunk ${key} is missing`;
       }
     }
   }
   return "";
-}
-
-/** The chunk coordinates from `first` to `last` (exclusive), in C order. */
-function* chunkCoords(first, last) {
-  const c = [...first];
-  for (;;) {
-    yield [...c];
-    let d = c.length - 1;
-    for (; d >= 0; d--) {
-      if (++c[d] < last[d]) break;
-      c[d] = first[d];
-    }
-    if (d < 0) return;
-  }
 }
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "dae-chaos-"));
