@@ -44,6 +44,22 @@ export class BlockPool {
     return buf;
   }
 
+  /**
+   * Drops free buffers, those kept longest first, until at most `maxFreeBytes` are free: a
+   * task whose blocks have other sizes than the last one's (the next stage of a rechunk)
+   * must not hold the old ones besides its own.
+   */
+  shrink(maxFreeBytes: number): void {
+    for (const [size, list] of this.free) {
+      while (list.length > 0 && this.freeBytes > maxFreeBytes) {
+        list.shift();
+        this.freeBytes -= size;
+      }
+      if (list.length === 0) this.free.delete(size);
+      if (this.freeBytes <= maxFreeBytes) return;
+    }
+  }
+
   /** Keeps `buf` for reuse, unless it was transferred away or the pool would hold more than `maxFreeBytes`. */
   give(buf: ArrayBuffer, maxFreeBytes: number): void {
     if (buf.byteLength === 0 || this.freeBytes + buf.byteLength > maxFreeBytes) return;
@@ -57,6 +73,7 @@ export class BlockPool {
 /** The arrays one task takes from a `BlockPool`; `end` gives them back. */
 export class BlockScope {
   private readonly lent: ArrayBuffer[] = [];
+  private lentBytes = 0;
 
   constructor(
     private readonly pool: BlockPool,
@@ -72,8 +89,11 @@ export class BlockScope {
     if (bytes < MIN_POOLED) return new Class(length);
     const size = Math.ceil(bytes / GRAIN) * GRAIN;
     const reused = this.pool.reuse(size);
+    // what this task holds and what stays free together stay within its share
+    if (!reused) this.pool.shrink(Math.max(0, this.maxFreeBytes - this.lentBytes - size));
     const buf = reused ?? new ArrayBuffer(size);
     this.lent.push(buf);
+    this.lentBytes += size;
     const array = new Class(buf, 0, length);
     if (reused && zeroed) new Uint8Array(buf, 0, bytes).fill(0);
     return array;
@@ -87,5 +107,6 @@ export class BlockScope {
     const kept = new Set(keep.map((a) => a?.buffer));
     for (const buf of this.lent) if (!kept.has(buf)) this.pool.give(buf, this.maxFreeBytes);
     this.lent.length = 0;
+    this.lentBytes = 0;
   }
 }

@@ -1,4 +1,5 @@
 import type { TypedArray } from "./dtype.js";
+import { keepScratch } from "../util/scratch-buffers.js";
 
 /**
  * A least-recently-used cache of decoded chunks, bounded in bytes. A task keeps one so that
@@ -32,6 +33,7 @@ export class ChunkCache {
     const value = await load();
     this.decodes++;
     if (!keep || value.byteLength > this.maxBytes) return value;
+    keepScratch(value); // held here for later reads: never reused under them
     this.entries.set(key, value);
     this.bytes += value.byteLength;
     for (const [k, v] of this.entries) {

@@ -11,6 +11,9 @@ import { inputsOf, type Graph, type ReduceNode, type SourceNode } from "../core/
 import { engineAllocate, toStorageArray } from "../core/kernels/numeric.js";
 import { chunksPerWriteRun } from "../plan/memory.js";
 import { blockBox, taskAt, type OutputTarget, type Plan } from "../plan/plan.js";
+import { limitScratch } from "../util/scratch-buffers.js";
+import { trimMalloc } from "../util/malloc-tuning.js";
+import { collectGarbage } from "./collect-garbage.js";
 
 /** What a worker needs besides the plan: how to open sources and output targets. */
 export interface TaskEnvironment {
@@ -39,6 +42,7 @@ export interface TaskResult {
  * reductions).
  */
 export async function runTask(plan: Plan, k: number, env: TaskEnvironment): Promise<TaskResult> {
+  enterStage(plan, env.blocks);
   const task = taskAt(plan, k);
   const group = plan.groups[task.group];
   const box = blockBox(plan, task.group, task.block);
@@ -71,6 +75,26 @@ export async function runTask(plan: Plan, k: number, env: TaskEnvironment): Prom
   return result;
 }
 
+/** The blocks and memory shape of the plan this thread last ran a task of. */
+let stage: string | undefined;
+
+/**
+ * On a thread's first task of another plan (the next stage of a rechunk, the next run), the
+ * buffers kept for the last plan's block and chunk sizes go back, down to the allocator:
+ * kept beside the new plan's they would make a thread hold two stages' memory (W5 at L).
+ */
+function enterStage(plan: Plan, blocks: BlockPool | undefined): void {
+  const key = JSON.stringify([plan.groups.map((g) => g.blockShape), plan.outputs.map((o) => o.chunkShape), plan.memory]);
+  if (key === stage) return;
+  if (stage !== undefined) {
+    blocks?.shrink(0);
+    limitScratch(0);
+    collectGarbage();
+    trimMalloc();
+  }
+  stage = key;
+}
+
 /** The finished values of a reduction from its folded state. */
 export function finalizeState(node: ReduceNode, state: Float64Array[], size: number): NumberArray {
   const out = engineAllocate(node.dtype, size);
@@ -99,6 +123,7 @@ export async function deliver(
 
 /** A fresh evaluation context for one task. */
 export function evalContext(graph: Graph, plan: Plan, env: TaskEnvironment): EvalContext {
+  limitScratch(plan.memory.scratchBytes);
   const opened = new Map<string, Promise<ChunkedArray>>();
   return {
     graph,
@@ -112,8 +137,8 @@ export function evalContext(graph: Graph, plan: Plan, env: TaskEnvironment): Eva
     shared: sharedNodes(graph),
     memo: new Map(),
     stats: { bytesRead: 0 },
-    // the pool keeps at most what a task allocates besides its chunk cache
-    blocks: env.blocks?.scope(plan.memory.perTask - plan.memory.cacheBytes),
+    // the pool keeps at most what a task allocates besides its chunk cache and scratch buffers
+    blocks: env.blocks?.scope(plan.memory.perTask - plan.memory.cacheBytes - plan.memory.scratchBytes),
   };
 }
 

@@ -19,12 +19,13 @@ export interface PlanExplanation {
     tasks: number;
     split?: { dim: string; parts: number; partExtent: number };
   }[];
-  /** Bytes: projected peak of the largest task (chunk cache included), and in total against the budget. */
+  /** Bytes: projected peak of the largest task (chunk cache and scratch buffers included), and in total against the budget. */
   memory: {
     budget: number;
     workers: number;
     perTask: number;
     cacheBytes: number;
+    scratchBytes: number;
     held: number;
     total: number;
   };
@@ -101,7 +102,7 @@ export function formatPlan(plan: Plan): string {
     );
   }
   lines.push(
-    `memory: ${formatBytes(m.perTask)} per task (chunk cache ${formatBytes(m.cacheBytes)} included) × ${m.workers} worker${m.workers === 1 ? "" : "s"}` +
+    `memory: ${formatBytes(m.perTask)} per task (chunk cache ${formatBytes(m.cacheBytes)} and scratch ${formatBytes(m.scratchBytes)} included) × ${m.workers} worker${m.workers === 1 ? "" : "s"}` +
       `${m.held ? ` + ${formatBytes(m.held)} of results held` : ""} = ${formatBytes(m.total)} of the ${formatBytes(m.budget)} budget`,
   );
   lines.push("decodes (reads of input chunks):");

@@ -61,9 +61,11 @@ export interface Plan {
   memory: {
     budget: number;
     workers: number;
-    /** Projected peak bytes of the largest task, chunk cache included. */
+    /** Projected peak bytes of the largest task, chunk cache and scratch buffers included. */
     perTask: number;
     cacheBytes: number;
+    /** Free scratch buffers (file reads, decoded and encoded chunks) a worker keeps for reuse. */
+    scratchBytes: number;
     /** Bytes the coordinator holds for in-memory results. */
     held: number;
     /** perTask × workers + held. */

@@ -7,6 +7,7 @@ import { blockBytes, peakBytes, writeBytes } from "./memory.js";
 import type { DecodeCount, OutputTarget, Plan, PlannedGroup, PlannedOutput } from "./plan.js";
 import { inputBox, visitBoxes } from "./propagate.js";
 import { formatBytes } from "../util/format.js";
+import { scratchShare } from "../util/scratch-buffers.js";
 
 /** What to plan: the outputs (roots of the graph) and the resources. */
 export interface PlanRequest {
@@ -91,7 +92,8 @@ function planFor(req: PlanRequest, workers: number): Plan {
     );
   const perWorker = Math.floor((req.memory - held) / workers);
   const cacheBytes = Math.min(MAX_CACHE, Math.floor(perWorker / 8));
-  const perTaskBudget = perWorker - cacheBytes;
+  const scratchBytes = scratchShare(perWorker);
+  const perTaskBudget = perWorker - cacheBytes - scratchBytes;
   const slabs: Record<string, Record<string, number>> = {};
   const notes: string[] = [];
   // outputs of one shape and chunking are computed together, one block of each per task
@@ -122,10 +124,10 @@ function planFor(req: PlanRequest, workers: number): Plan {
   }
   const taskCounts = groups.map((g) => g.blockCounts.reduce((a, b) => a * b, 1) * (g.split?.parts ?? 1));
   const decodes = countDecodes(graph, outputs, groups);
-  const total = (perTask + cacheBytes) * workers + held;
+  const total = (perTask + cacheBytes + scratchBytes) * workers + held;
   if (total > req.memory)
     throw new MemoryBudgetError(
-      `the results to hold in memory (${formatBytes(held)}) and ${workers} task(s) of ${formatBytes(perTask + cacheBytes)} ` +
+      `the results to hold in memory (${formatBytes(held)}) and ${workers} task(s) of ${formatBytes(perTask + cacheBytes + scratchBytes)} ` +
         `need ${formatBytes(total)}, over the budget of ${formatBytes(req.memory)}: write to Zarr (-o) instead of loading, ` +
         `raise --memory, or use fewer --workers`,
     );
@@ -135,7 +137,7 @@ function planFor(req: PlanRequest, workers: number): Plan {
     groups,
     slabs,
     taskCounts,
-    memory: { budget: req.memory, workers, perTask: perTask + cacheBytes, cacheBytes, held, total },
+    memory: { budget: req.memory, workers, perTask: perTask + cacheBytes + scratchBytes, cacheBytes, scratchBytes, held, total },
     decodes,
     notes,
   };

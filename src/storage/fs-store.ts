@@ -5,6 +5,7 @@ import path from "node:path";
 import type { ByteSource, Store } from "./store.js";
 import { safeKey } from "./keys.js";
 import { DaeError, InputError } from "../util/errors.js";
+import { takeScratch } from "../util/scratch-buffers.js";
 
 /**
  * A store in a local directory. Writes go to a temporary file beside the target and are
@@ -177,8 +178,8 @@ export class FileSource implements ByteSource {
 }
 
 async function readFully(fd: number, offset: number, length: number): Promise<Uint8Array> {
-  // not zero-filled: every byte is read over (or cut off below)
-  const buf = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
+  // not zero-filled: every byte is read over (or cut off below); its reader gives it back
+  const buf = takeScratch(length);
   let got = 0;
   while (got < length) {
     const bytesRead = await readAsync(fd, buf, got, length - got, offset + got);

@@ -8,6 +8,7 @@ const TRIM_THRESHOLD = 1 << 30;
 const TOP_PAD = 64 << 20;
 
 let tuned: boolean | undefined;
+let native: { tune(m: number, t: number, p: number): boolean; trim(): boolean } | undefined;
 
 /**
  * Keeps freed chunk-sized buffers in the heap for the next one (idempotent; whole process).
@@ -27,10 +28,20 @@ export function tuneMalloc(): boolean {
   tuned = false;
   if (process.env.DAE_MALLOC_TUNING === "0") return tuned;
   try {
-    const native = createRequire(import.meta.url)("dae-malloc-tuning") as { tune(m: number, t: number, p: number): boolean };
-    tuned = native.tune(MMAP_THRESHOLD, TRIM_THRESHOLD, TOP_PAD);
+    native = createRequire(import.meta.url)("dae-malloc-tuning") as typeof native;
+    tuned = native!.tune(MMAP_THRESHOLD, TRIM_THRESHOLD, TOP_PAD);
   } catch {
     // not built here: the default allocator, slower but the same results
   }
   return tuned;
+}
+
+/**
+ * Gives the free memory of every malloc arena back (glibc's malloc_trim), where `tuneMalloc`
+ * made it keep freed memory: between the stages of a run, whose chunk and block sizes differ,
+ * what one stage's buffers left free would otherwise stay besides the next one's. A no-op
+ * where the allocator was not tuned (it then returns freed memory by itself).
+ */
+export function trimMalloc(): void {
+  if (tuned) native!.trim();
 }

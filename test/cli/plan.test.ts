@@ -32,7 +32,7 @@ test("dae plan shows tasks, blocks, memory per task against the budget, decodes 
   assert.match(r.stdout, /^tasks for z: \d+, blocks of [\d×]+ \([\d×]+ blocks\)/m);
   assert.match(
     r.stdout,
-    /^memory: [\d.]+ [KMG]?B per task \(chunk cache [\d.]+ [KMG]?B included\) × 3 workers = [\d.]+ [KMG]?B of the 1\.0 GB budget$/m,
+    /^memory: [\d.]+ [KMG]?B per task \(chunk cache [\d.]+ [KMG]?B and scratch [\d.]+ [KMG]?B included\) × 3 workers = [\d.]+ [KMG]?B of the 1\.0 GB budget$/m,
   );
   assert.match(
     r.stdout,

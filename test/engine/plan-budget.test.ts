@@ -66,7 +66,7 @@ test("plans under tight budgets stream, respect the budget per task, and write e
         for (let k = 0; k < totalTasks(p); k++) {
           const task = taskAt(p, k);
           const box = blockBox(p, task.group, task.block);
-          const peak = peakBytes(p.graph, p.outputs[0].id, box, p.slabs) + p.memory.cacheBytes;
+          const peak = peakBytes(p.graph, p.outputs[0].id, box, p.slabs) + p.memory.cacheBytes + p.memory.scratchBytes;
           assert.ok(peak * running <= memory, `task ${k}: ${peak} × ${running} > ${memory}`);
         }
         await runPlan(p, new InlineExecutor({ openSource, openTarget: async () => target }), { openSource, openTarget: async () => target });

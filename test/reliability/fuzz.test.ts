@@ -654,7 +654,7 @@ test(`fuzz: the planner on random graphs, shapes, chunks and budgets: a plan wit
         const task = taskAt(p, k);
         const box = blockBox(p, task.group, task.block);
         for (const i of p.groups[task.group].outputs) {
-          const peak = peakBytes(p.graph, p.outputs[i].id, box, p.slabs) + p.memory.cacheBytes;
+          const peak = peakBytes(p.graph, p.outputs[i].id, box, p.slabs) + p.memory.cacheBytes + p.memory.scratchBytes;
           assert.ok(
             peak <= p.memory.perTask,
             `task ${k}: output ${i} peaks at ${peak}, over the ${p.memory.perTask} projected per task`,

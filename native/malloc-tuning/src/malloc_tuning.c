@@ -29,10 +29,24 @@ static napi_value Tune(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// trim() -> true where memory went back to the kernel: malloc_trim(0) returns the free pages
+// of every arena, which a raised trim threshold otherwise keeps for good
+static napi_value Trim(napi_env env, napi_callback_info info) {
+  bool released = false;
+#ifdef __GLIBC__
+  released = malloc_trim(0) == 1;
+#endif
+  napi_value result;
+  napi_get_boolean(env, released, &result);
+  return result;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "tune", NAPI_AUTO_LENGTH, Tune, NULL, &fn);
   napi_set_named_property(env, exports, "tune", fn);
+  napi_create_function(env, "trim", NAPI_AUTO_LENGTH, Trim, NULL, &fn);
+  napi_set_named_property(env, exports, "trim", fn);
   return exports;
 }
 

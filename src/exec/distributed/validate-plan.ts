@@ -62,6 +62,7 @@ export function validatePlan(value: unknown, policy: PlanPolicy): Plan {
   if (!isObject(plan.slabs) || !Object.values(plan.slabs).every((s) => isObject(s) && Object.values(s).every((n) => Number.isSafeInteger(n) && n > 0)))
     bad("slabs", "slab extents must be positive integers");
   if (!isObject(plan.memory) || !(Number.isSafeInteger(plan.memory.cacheBytes) && plan.memory.cacheBytes >= 0)) bad("memory", "cacheBytes must be an integer >= 0");
+  if (!(Number.isSafeInteger(plan.memory.scratchBytes) && plan.memory.scratchBytes >= 0)) bad("memory", "scratchBytes must be an integer >= 0");
   if (totalTasks(plan) < 1) bad("taskCounts", "no task");
   return plan;
 }

@@ -58,9 +58,6 @@ export async function createChunkCodec(specs: CodecSpec[], dtype: DType, shape: 
     async encode(data) {
       let chunk: Chunk = { data: toStorage(data, dtype), shape, stride: cStrides };
       for (const c of arrays) chunk = await c.encode(chunk);
-      // zarrita's bytes codec views `data.buffer` whole, so hand it an array that owns its buffer
-      if (chunk.data.byteOffset !== 0 || chunk.data.byteLength !== chunk.data.buffer.byteLength)
-        chunk = { ...chunk, data: chunk.data.slice() };
       let out = await toBytes.encode(chunk);
       for (const c of bytes) out = await c.encode(out);
       return out;

@@ -5,6 +5,7 @@ import { allocate, arrayClass, type DType, type TypedArray } from "../../array/d
 import type { Store } from "../../storage/store.js";
 import { joinKey } from "../../storage/keys.js";
 import { DaeError, FormatError, InputError } from "../../util/errors.js";
+import { releaseScratch } from "../../util/scratch-buffers.js";
 import { createChunkCodec, firstLine, type ChunkCodec } from "./codec-pipeline.js";
 import { fillElement, isAllFill } from "./fill-value.js";
 import type { ArrayMeta } from "./metadata.js";
@@ -81,7 +82,7 @@ export class ZarrArray implements WritableChunkedArray {
     const extent = this.chunks.chunkExtent(coords);
     if (!bytes) return this.filled(sizeOf(extent));
     const full = await this.decoding(key, () => (this.meta.sharding ? this.decodeShard(bytes) : this.decodeChunk(bytes)));
-    return clip(full, this.keyShape, extent);
+    return clip(used(bytes, full), this.keyShape, extent);
   }
 
   async writeChunk(coords: readonly number[], data: TypedArray): Promise<void> {
@@ -94,8 +95,10 @@ export class ZarrArray implements WritableChunkedArray {
     const key = this.key(coords);
     const full = this.pad(data, extent);
     const bytes = this.canSkipFill() && isAllFill(full, this.fill) ? undefined : await this.encodeUnit(full);
-    if (bytes) await this.store.set(key, bytes);
-    else await this.store.delete(key);
+    if (bytes) {
+      await this.store.set(key, bytes);
+      if (bytes.buffer !== full.buffer) releaseScratch(bytes);
+    } else await this.store.delete(key);
   }
 
   /** v2 arrays without a fill value read missing chunks as garbage in zarr-python: always store. */
@@ -133,9 +136,11 @@ export class ZarrArray implements WritableChunkedArray {
       const e = entry(i);
       if (!e) continue;
       if (e[0] + e[1] > bytes.length) throw new Error(`inner chunk ${i} at bytes ${e[0]}+${e[1]} lies past the shard's end`);
+      // the shard's bytes serve every inner chunk: given back by readChunk, after the last
       const chunk = await codec.decode(bytes.subarray(e[0], e[0] + e[1]));
       const origin = unravel(i, layout.perShard).map((c, d) => c * inner[d]);
       copyBox(chunk, inner, zeros(inner), out, this.keyShape, origin, inner);
+      if (chunk.buffer !== bytes.buffer) releaseScratch(chunk);
     }
     return out;
   }
@@ -153,7 +158,10 @@ export class ZarrArray implements WritableChunkedArray {
       copyBox(full, this.keyShape, origin, chunk, inner, zeros(inner), inner);
       encoded.push(isAllFill(chunk, this.fill) ? undefined : await codec.encode(chunk));
     }
-    return encoded.some((c) => c) ? encodeShard(layout, encoded) : undefined;
+    if (!encoded.some((c) => c)) return undefined;
+    const shard = await encodeShard(layout, encoded);
+    for (const c of encoded) releaseScratch(c);
+    return shard;
   }
 
   /** `data` of `extent` placed in a full unit, the rest fill (Zarr stores whole edge chunks). */
@@ -191,7 +199,7 @@ export class InnerChunkReader extends ZarrArray {
     const full = await this.decoding(`${key} (inner chunk [${coords}])`, async () => {
       const bytes = await this.store.getRange(key, range[0], range[1]);
       if (!bytes || bytes.length !== range[1]) throw new Error(`inner chunk at bytes ${range[0]}+${range[1]} lies past the shard's end`);
-      return (await this.chunkCodec()).decode(bytes);
+      return used(bytes, await (await this.chunkCodec()).decode(bytes));
     });
     return clip(full, inner, extent);
   }
@@ -217,11 +225,22 @@ export class InnerChunkReader extends ZarrArray {
 }
 
 /** The `extent` corner of a C-order `full` chunk of `shape` (the chunk itself when it fits). */
+/** `full` cut to `extent` (an edge chunk), as a copy: `full` is then given back. */
 function clip(full: TypedArray, shape: readonly number[], extent: readonly number[]): TypedArray {
   if (extent.every((e, d) => e === shape[d])) return full;
   const out = new (full.constructor as new (n: number) => TypedArray)(sizeOf(extent));
   copyBox(full, shape, zeros(extent), out, extent, zeros(extent), extent);
+  releaseScratch(full);
   return out;
+}
+
+/**
+ * `decoded`, once the encoded `bytes` it came from are used up: they are given back unless
+ * `decoded` is a view of them (no compressor), which then carries them on.
+ */
+function used<T extends TypedArray>(bytes: Uint8Array, decoded: T): T {
+  if (decoded.buffer !== bytes.buffer) releaseScratch(bytes);
+  return decoded;
 }
 
 function zeros(like: readonly number[]): number[] {

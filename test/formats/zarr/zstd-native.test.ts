@@ -20,3 +20,26 @@ test("zstd frames from the native binding and from the wasm fallback decode each
   assert.deepEqual(new Uint8Array((await native.decode(fromWasm as never)) as Uint8Array), data);
   if (!hasNative) t.diagnostic("zstd-napi is not installed here: the wasm codec was checked against itself");
 });
+
+test("zstd decodes frames without their content size, several frames in a row, and refuses a damaged frame", async (t) => {
+  let napi: typeof import("zstd-napi");
+  try {
+    napi = await import("zstd-napi" as string);
+  } catch {
+    t.skip("zstd-napi is not installed here: these are frames only the native path decodes into scratch buffers");
+    return;
+  }
+  const codec = await zstdCodec({ level: 1 });
+  const decode = async (b: Uint8Array) => new Uint8Array((await codec.decode(b as never)) as Uint8Array);
+  const unsized = new napi.Compressor();
+  unsized.setParameters({ contentSizeFlag: false, compressionLevel: 1 });
+  assert.deepEqual(await decode(unsized.compress(data)), data, "a frame without its size");
+  const half = data.length / 2;
+  const two = Buffer.concat([napi.compress(data.subarray(0, half)), napi.compress(data.subarray(half))]);
+  assert.deepEqual(await decode(two), data, "two frames, the first one's size in its header");
+  const damaged = Uint8Array.from(napi.compress(data));
+  damaged.fill(0x55, 20, 60);
+  await assert.rejects(async () => decode(damaged));
+  // what the codec encodes is a frame of the data, also when it lands in a reused buffer
+  for (let i = 0; i < 3; i++) assert.deepEqual(await decode((await codec.encode(data as never)) as Uint8Array), data);
+});

@@ -2,7 +2,7 @@ import { registry as zarritaCodecs } from "zarrita";
 import { arrayClass } from "../../../array/dtype.js";
 import type { Json } from "../json.js";
 import { bloscCodec } from "./blosc.js";
-import type { Codec, CodecContext } from "./codec.js";
+import type { ArrayToBytesCodec, Codec, CodecContext } from "./codec.js";
 import { crc32cCodec } from "./crc32c.js";
 import { fixedScaleOffsetCodec } from "./fixed-scale-offset.js";
 import { zlibCodec } from "./zlib.js";
@@ -20,6 +20,29 @@ function zarrita(name: string, withMeta = true): Factory {
     return (withMeta ? fromConfig(config, meta) : fromConfig(config)) as Codec;
   };
 }
+
+/** Whether this machine stores numbers little-endian (as Zarr's "bytes" codec mostly wants). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * zarrita's "bytes" codec, except that an array needing no byte swap is encoded as a view of
+ * its own bytes: zarrita views `data.buffer` whole, so an array on part of a buffer (a pooled
+ * block's, a scratch buffer's) would need a copy first — one per chunk written.
+ */
+const bytesCodec: Factory = async (config, ctx) => {
+  const codec = (await zarrita("bytes")(config, ctx)) as ArrayToBytesCodec;
+  const swaps = arrayClass(ctx.dtype).BYTES_PER_ELEMENT > 1 && (config.endian === "big") === LITTLE_ENDIAN;
+  return {
+    kind: "array_to_bytes",
+    encode(chunk) {
+      const { data } = chunk;
+      if (!swaps) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+      return codec.encode(whole ? chunk : { ...chunk, data: data.slice() });
+    },
+    decode: (bytes) => codec.decode(bytes),
+  };
+};
 
 /** A numcodecs compressor (wasm). */
 function numcodecs(load: () => Promise<{ default: { fromConfig(c: Json & { id: string }): { encode: Codec["encode"]; decode: Codec["decode"] } } }>): Factory {
@@ -51,7 +74,7 @@ const shuffle: Factory = (config, ctx) =>
 
 /** Codecs by the name they have in v3 metadata (v2 filters and compressors as `numcodecs.<id>`). */
 const FACTORIES: Record<string, Factory> = {
-  bytes: zarrita("bytes"),
+  bytes: bytesCodec,
   transpose: zarrita("transpose"),
   crc32c: () => crc32cCodec(),
   blosc: bloscCodec,
