@@ -1,16 +1,23 @@
 import type { TypedArray } from "./dtype.js";
-import { keepScratch } from "../util/scratch-buffers.js";
+import { releaseScratch } from "../util/scratch-buffers.js";
 
 /**
  * A least-recently-used cache of decoded chunks, bounded in bytes. A task keeps one so that
  * an input chunk straddling several of its slabs is decoded once, not once per slab; the
  * planner counts `maxBytes` in the task's memory.
+ *
+ * A reader tells the cache when it is `done` with a chunk `get` gave it: a chunk evicted with
+ * no reader left (or never kept) goes back to the scratch pool for the next decode, instead of
+ * waiting, dead, for V8's next collection. One a reader never says it is done with (a read
+ * that hands the chunk on as its result) is simply never reused.
  */
 let nextId = 0;
 
 export class ChunkCache {
   private readonly entries = new Map<string, TypedArray>();
   private bytes = 0;
+  /** Readers holding each chunk that is, or was, kept here; a chunk leaves when the last is done after its eviction. */
+  private readonly readers = new Map<TypedArray, number>();
   /** Chunks decoded (misses), for the plan's decode counts and the progress report. */
   decodes = 0;
 
@@ -28,19 +35,46 @@ export class ChunkCache {
     if (hit) {
       this.entries.delete(key);
       this.entries.set(key, hit);
+      this.readers.set(hit, (this.readers.get(hit) ?? 0) + 1);
       return hit;
     }
     const value = await load();
     this.decodes++;
     if (!keep || value.byteLength > this.maxBytes) return value;
-    keepScratch(value); // held here for later reads: never reused under them
+    // a concurrent read may have kept the same chunk meanwhile: this copy replaces it
+    const before = this.entries.get(key);
+    if (before) this.evict(key, before);
     this.entries.set(key, value);
+    this.readers.set(value, 1);
     this.bytes += value.byteLength;
     for (const [k, v] of this.entries) {
       if (this.bytes <= this.maxBytes) break;
-      this.entries.delete(k);
-      this.bytes -= v.byteLength;
+      this.evict(k, v);
     }
     return value;
+  }
+
+  /** A reader is done with `value`, a chunk `get` gave it: it may be reused once nothing holds it. */
+  done(value: TypedArray): void {
+    const n = this.readers.get(value);
+    if (n === undefined) releaseScratch(value); // the reader's own (not kept here)
+    else if (n > 1 || this.isKept(value)) this.readers.set(value, n - 1);
+    else {
+      this.readers.delete(value);
+      releaseScratch(value);
+    }
+  }
+
+  private evict(key: string, value: TypedArray): void {
+    this.entries.delete(key);
+    this.bytes -= value.byteLength;
+    if (this.readers.get(value)) return; // released by its last reader's `done`
+    this.readers.delete(value);
+    releaseScratch(value);
+  }
+
+  private isKept(value: TypedArray): boolean {
+    for (const v of this.entries.values()) if (v === value) return true;
+    return false;
   }
 }
