@@ -97,7 +97,7 @@ export class ZarrArray implements WritableChunkedArray {
     const bytes = this.canSkipFill() && isAllFill(full, this.fill) ? undefined : await this.encodeUnit(full);
     if (bytes) {
       await this.store.set(key, bytes);
-      if (bytes.buffer !== full.buffer) releaseScratch(bytes);
+      releaseApart(bytes, full);
     } else await this.store.delete(key);
   }
 
@@ -140,7 +140,7 @@ export class ZarrArray implements WritableChunkedArray {
       const chunk = await codec.decode(bytes.subarray(e[0], e[0] + e[1]));
       const origin = unravel(i, layout.perShard).map((c, d) => c * inner[d]);
       copyBox(chunk, inner, zeros(inner), out, this.keyShape, origin, inner);
-      if (chunk.buffer !== bytes.buffer) releaseScratch(chunk);
+      releaseApart(chunk, bytes);
     }
     return out;
   }
@@ -234,13 +234,15 @@ function clip(full: TypedArray, shape: readonly number[], extent: readonly numbe
   return out;
 }
 
-/**
- * `decoded`, once the encoded `bytes` it came from are used up: they are given back unless
- * `decoded` is a view of them (no compressor), which then carries them on.
- */
+/** `decoded`, once the encoded `bytes` it came from are used up (given back, see `releaseApart`). */
 function used<T extends TypedArray>(bytes: Uint8Array, decoded: T): T {
-  if (decoded.buffer !== bytes.buffer) releaseScratch(bytes);
+  releaseApart(bytes, decoded);
   return decoded;
+}
+
+/** Gives back `done`, unless `kept` is a view of the same buffer (no compressor), which carries it on. */
+function releaseApart(done: ArrayBufferView, kept: ArrayBufferView): void {
+  if (done.buffer !== kept.buffer) releaseScratch(done);
 }
 
 function zeros(like: readonly number[]): number[] {
