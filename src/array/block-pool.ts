@@ -99,14 +99,21 @@ export class BlockScope {
     return array;
   }
 
+  /** How many buffers this scope has lent so far: `end(keep, mark)` gives back only those lent after. */
+  mark(): number {
+    return this.lent.length;
+  }
+
   /**
-   * Gives back every buffer this scope lent except those under `keep` (arrays that outlive
-   * the task, like results handed to the caller). Call only when nothing else holds them.
+   * Gives back every buffer this scope lent (after `since`, a `mark`) except those under
+   * `keep` (arrays that outlive the task, like results handed to the caller). Call only when
+   * nothing else holds them.
    */
-  end(keep: readonly (ArrayBufferView | undefined)[]): void {
+  end(keep: readonly (ArrayBufferView | undefined)[], since = 0): void {
     const kept = new Set(keep.map((a) => a?.buffer));
-    for (const buf of this.lent) if (!kept.has(buf)) this.pool.give(buf, this.maxFreeBytes);
-    this.lent.length = 0;
-    this.lentBytes = 0;
+    for (const buf of this.lent.splice(since)) {
+      this.lentBytes -= buf.byteLength;
+      if (!kept.has(buf)) this.pool.give(buf, this.maxFreeBytes);
+    }
   }
 }

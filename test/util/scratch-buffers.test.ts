@@ -69,3 +69,16 @@ test("a block pool drops the buffers it keeps for other sizes when a task's take
   pool.shrink(0);
   assert.notEqual(pool.scope(10 * MB).take(Uint8Array, 6 * MB).buffer, fresh.buffer, "shrink(0) empties the pool");
 });
+
+test("a scope gives back only what it lent after a mark (a folded slab's blocks), and later takes reuse them", () => {
+  const pool = new BlockPool();
+  const scope = pool.scope(64 * MB);
+  const out = scope.take(Uint8Array, 2 * MB);
+  const mark = scope.mark();
+  const slab = [scope.take(Uint8Array, 3 * MB), scope.take(Uint8Array, 3 * MB)];
+  scope.end([], mark);
+  const next = [scope.take(Uint8Array, 3 * MB), scope.take(Uint8Array, 3 * MB)].map((a) => a.buffer);
+  assert.deepEqual(new Set(next), new Set(slab.map((a) => a.buffer)), "the next slab's blocks are the last one's");
+  assert.notEqual(scope.take(Uint8Array, 2 * MB).buffer, out.buffer, "what was lent before the mark is still held");
+  scope.end([]);
+});
