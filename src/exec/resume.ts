@@ -222,7 +222,11 @@ async function readRecord(store: Store): Promise<RunRecord | undefined> {
   if (!bytes) return undefined;
   try {
     const r = JSON.parse(new TextDecoder().decode(bytes)) as RunRecord;
-    return r.version === 1 && typeof r.fingerprint === "string" && r.plan ? r : undefined;
+    if (!(r.version === 1 && typeof r.fingerprint === "string" && r.plan)) return undefined;
+    // plans recorded before scratch buffers were counted budgeted none (left undefined, a
+    // resumed task's block pool would keep buffers without bound)
+    if (r.plan.memory) r.plan.memory.scratchBytes ??= 0;
+    return r;
   } catch {
     return undefined; // torn by a crash before it was renamed into place cannot happen; a foreign file can
   }

@@ -101,3 +101,27 @@ for (const executor of ["threads", "inline"] as const) {
     assert.ok(injected >= 2, `only ${injected} kills hit a running run`);
   });
 }
+
+test("a run recorded before scratch buffers were counted resumes with none of them budgeted", async (t) => {
+  const { fromArray } = await import("../../src/api/open-dataset.js");
+  const { plan } = await import("../../src/api/compute.js");
+  const { openOutputRun } = await import("../../src/exec/resume.js");
+  const { readFileSync, writeFileSync } = await import("node:fs");
+  const out = path.join(tempDir(t), "old.zarr");
+  const a = fromArray(new Float32Array(64), { shape: [8, 8], dims: ["y", "x"], chunks: [4, 4], name: "a" });
+  const p = plan([a], [{ kind: "zarr", url: out, path: "a", zarrFormat: 3 }], { memory: "64MB" });
+  assert.ok(p.memory.scratchBytes > 0);
+  const first = await openOutputRun(out, p);
+  await first.release();
+  const file = path.join(out, ".dae", "plan.json");
+  const record = JSON.parse(readFileSync(file, "utf8"));
+  delete record.plan.memory.scratchBytes;
+  writeFileSync(file, JSON.stringify(record));
+  const resumed = await openOutputRun(out, p, { resume: true });
+  try {
+    assert.equal(resumed.plan.memory.scratchBytes, 0);
+    assert.equal(resumed.doneBefore, 0);
+  } finally {
+    await resumed.release();
+  }
+});
