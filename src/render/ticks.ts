@@ -24,7 +24,16 @@ export function numberTicks(lo: number, hi: number, maxCount = 6, label = format
   const power = 10 ** Math.floor(Math.log10(raw));
   // degrees read best in steps that divide 90 and 180
   const steps = degrees && raw > 5 && raw <= 90 ? [10, 15, 20, 30, 45, 60, 90] : [1, 2, 5, 10].map((m) => m * power);
-  const step = steps.find((s) => s >= raw) ?? steps[steps.length - 1];
+  const fits = steps.findIndex((s) => s >= raw);
+  const chosen = fits < 0 ? steps.length - 1 : fits;
+  // with maxCount 2 the first step above `raw` can be longer than the range and miss it
+  // (−0.04…0 in steps of 0.05): the next smaller step then fits at least one value
+  const ticks = ticksAt(lo, hi, steps[chosen], label);
+  return ticks.length > 0 || chosen === 0 ? ticks : ticksAt(lo, hi, steps[chosen - 1], label);
+}
+
+/** The multiples of `step` inside [lo, hi], labelled. */
+function ticksAt(lo: number, hi: number, step: number, label: (value: number, step: number) => string): Tick[] {
   const ticks: Tick[] = [];
   for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k++) {
     const value = k * step;

@@ -57,6 +57,8 @@ test("numberTicks: round, evenly spaced values inside the range, at most about m
     ),
   );
   assert.deepEqual(numberTicks(-90, 90, 6, undefined, true).map((tk) => tk.value), [-90, -60, -30, 0, 30, 60, 90]);
+  // a range shorter than the first round step above span/maxCount (once gave no tick at all)
+  assert.deepEqual(numberTicks(-0.04000000005, -5e-11, 2).map((tk) => tk.label), ["-0.04", "-0.02"]);
 });
 
 test("timeTicks: increasing dates inside the range, months and years on their first day", () => {

@@ -15,11 +15,18 @@ import { dtypeOf } from "./dtype.js";
 import { hdf5Encoding } from "./encoding.js";
 import { hdf5Error, loadH5wasm, type H5 } from "./h5wasm-module.js";
 import { readHyperslab } from "./hyperslab.js";
+import { probeHdf5 } from "./metadata-probe.js";
 
 /** What the netCDF library writes in the NAME of a dimension that has no variable. */
 const DIMENSION_ONLY = "This is a netCDF dimension but not a netCDF variable";
 /** netCDF-4 renames a variable that has a dimension's name but not its shape. */
 const NON_COORD_PREFIX = "_nc4_non_coord_";
+
+/** Options of {@link openHdf5}. */
+export interface OpenHdf5Options {
+  /** How long reading the metadata may take before the file counts as corrupted (default 60 s). */
+  metadataDeadlineMs?: number;
+}
 
 /**
  * Opens a NetCDF-4 or HDF5 file with h5wasm. Every numeric dataset (in nested groups too, by
@@ -28,7 +35,9 @@ const NON_COORD_PREFIX = "_nc4_non_coord_";
  * decompresses. Dimensions follow netCDF-4: dimension scale names, `phony_dim_N` otherwise.
  * Strings, compounds and other non-numeric datasets are left out.
  *
- * h5wasm is synchronous: reads block the thread for the duration of one hyperslab.
+ * h5wasm is synchronous: reads block the thread for the duration of one hyperslab. The
+ * metadata is read once in a helper thread with a deadline first (`probeHdf5`): a corrupted
+ * file is an error naming it, not a hang.
  *
  * @example
  * ```ts
@@ -37,13 +46,15 @@ const NON_COORD_PREFIX = "_nc4_non_coord_";
  * await ds.close?.();
  * ```
  */
-export async function openHdf5(filePath: string): Promise<RawDataset> {
+export async function openHdf5(filePath: string, options: OpenHdf5Options = {}): Promise<RawDataset> {
   const file = path.resolve(filePath);
   const stat = await fs.stat(file).catch((e) => {
     throw ioError(e, filePath);
   });
   if (stat.isDirectory()) throw new InputError(`${filePath}: is a directory, not an HDF5 file`);
-  const h5 = await loadH5wasm();
+  const loading = loadH5wasm();
+  await probeHdf5(filePath, options.metadataDeadlineMs);
+  const h5 = await loading;
   let f: InstanceType<H5["lib"]["File"]>;
   try {
     f = new h5.lib.File(file, "r");

@@ -329,3 +329,58 @@ print(json.dumps({"offset": info.byte_offset, "size": info.size}))
     (e: unknown) => e instanceof DaeError && e.message.includes(missing),
   );
 });
+
+test("an HDF5 file that sends the HDF5 library into a loop is an error naming it, not a hang", async (t) => {
+  const dir = tempDir(t);
+  const good = path.join(dir, "good.h5");
+  const looping = path.join(dir, "looping.h5");
+  // a string attribute lives in a global heap collection ("GCOL"); its first object's size
+  // set to 0 makes HDF5 1.14's heap parser loop for ever (found by the HDF5 fuzz test)
+  python(`
+import h5py
+with h5py.File(${JSON.stringify(good)}, "w") as f:
+    f.create_dataset("t", data=np.arange(6, dtype="f4")).attrs["units"] = "K"
+data = bytearray(open(${JSON.stringify(good)}, "rb").read())
+gcol = data.index(b"GCOL")
+assert data[gcol + 24] == 1, "the object holds one byte, 'K'"
+data[gcol + 24] = 0
+open(${JSON.stringify(looping)}, "wb").write(data)
+print("null")
+`);
+  await assertFormatError(() => openHdf5(looping, { metadataDeadlineMs: 2000 }), looping, "did not finish in 2 s");
+  // the probe thread was replaced: the next file opens
+  const ds = await openHdf5(good);
+  try {
+    assert.deepEqual(ds.variables.get("t")!.attrs, { units: "K" });
+    assert.deepEqual(Array.from((await ds.variables.get("t")!.readChunk([0])) as Float32Array), [0, 1, 2, 3, 4, 5]);
+  } finally {
+    await ds.close?.();
+  }
+});
+
+test("a file that failed to open opens once it is fixed, in the same process", async (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, "fixed-later.h5");
+  const good = python<number[]>(`
+import h5py
+with h5py.File(${JSON.stringify(file)}, "w") as f:
+    f.create_dataset("t", data=np.arange(6, dtype="f4")).attrs["units"] = "K"
+print(json.dumps(list(open(${JSON.stringify(file)}, "rb").read())))
+`);
+  const bytes = Uint8Array.from(good);
+  // the version byte of the attribute message that holds "units" (8 bytes before its name)
+  const name = Buffer.from(bytes).indexOf("units\0");
+  assert.ok(name > 8 && bytes[name - 8] === 1, "a version 1 attribute message");
+  const damaged = bytes.slice();
+  damaged[name - 8] = 9;
+  writeFileSync(file, damaged);
+  await assertFormatError(() => openHdf5(file), file, "bad version number for attribute message");
+  // HDF5 keeps a file it failed on open and answers a later open of the path from its cache
+  writeFileSync(file, bytes);
+  const ds = await openHdf5(file);
+  try {
+    assert.deepEqual(ds.variables.get("t")!.attrs, { units: "K" });
+  } finally {
+    await ds.close?.();
+  }
+});
