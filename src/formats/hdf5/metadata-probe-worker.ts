@@ -1,5 +1,6 @@
 import { parentPort } from "node:worker_threads";
 import { DaeError, InputError } from "../../util/errors.js";
+import { hdf5Error } from "./h5wasm-module.js";
 import { openHdf5 } from "./index.js";
 import type { ProbeReply } from "./metadata-probe.js";
 
@@ -10,9 +11,8 @@ parentPort!.on("message", async ({ id, filePath }: { id: number; filePath: strin
     const ds = await openHdf5(filePath);
     await ds.close?.();
   } catch (e) {
-    if (/Aborted/.test(String((e as Error)?.message))) throw e; // the module is dead: end this thread
-    const message = e instanceof DaeError ? e.message : `${filePath}: HDF5: ${String((e as Error)?.message ?? e).split("\n")[0]}`;
-    reply = { id, error: { message, input: e instanceof InputError } };
+    const error = e instanceof DaeError ? e : hdf5Error(e, filePath);
+    reply = { id, error: { message: error.message, input: error instanceof InputError } };
   }
   parentPort!.postMessage(reply);
 });

@@ -57,13 +57,14 @@ function probeOnce(filePath: string, deadlineMs: number): Promise<void> {
     const onMessage = (reply: ProbeReply) => {
       if (reply.id !== id) return;
       const e = reply.error;
-      // HDF5 can keep a file it failed on open (with the ids the error left), and would answer
-      // the next open of that path from what it cached: a failed probe retires its thread
+      // HDF5 can keep a file it failed on open (with the ids the error left) and answer the
+      // next open of that path from its cache, and an abort leaves h5wasm dead: a failed
+      // probe retires its thread
       if (e) retire(w);
       stop(e && (e.input ? new InputError(e.message) : new FormatError(e.message)));
     };
     const onError = (e: Error) => {
-      // h5wasm aborted (its module is dead) or the thread crashed: the next probe starts afresh
+      // the thread itself crashed: the next probe starts afresh
       if (worker === w) worker = undefined;
       stop(new FormatError(`${filePath}: HDF5: the library failed reading the file's metadata (${e.message.split("\n")[0]})`));
     };
