@@ -9,7 +9,6 @@ export const PROBE_DEADLINE_MS = 60_000;
 
 /** What the probe thread answers: nothing when the file opened, else the error to throw. */
 export interface ProbeReply {
-  id: number;
   error?: { message: string; input: boolean };
 }
 
@@ -19,8 +18,7 @@ const workerFile = new URL(
 );
 
 let worker: Worker | undefined;
-let nextId = 0;
-/** Probes run one at a time: a probe that times out takes its thread (and h5wasm) down. */
+/** Probes run one at a time, so a reply is always the current probe's. */
 let queue: Promise<unknown> = Promise.resolve();
 
 /**
@@ -44,7 +42,6 @@ export async function probeHdf5(filePath: string, deadlineMs = PROBE_DEADLINE_MS
 
 function probeOnce(filePath: string, deadlineMs: number): Promise<void> {
   const w = (worker ??= startWorker());
-  const id = nextId++;
   return new Promise<void>((resolve, reject) => {
     const stop = (fail?: Error) => {
       clearTimeout(timer);
@@ -55,7 +52,6 @@ function probeOnce(filePath: string, deadlineMs: number): Promise<void> {
       else resolve();
     };
     const onMessage = (reply: ProbeReply) => {
-      if (reply.id !== id) return;
       const e = reply.error;
       // HDF5 can keep a file it failed on open (with the ids the error left) and answer the
       // next open of that path from its cache, and an abort leaves h5wasm dead: a failed
@@ -64,8 +60,7 @@ function probeOnce(filePath: string, deadlineMs: number): Promise<void> {
       stop(e && (e.input ? new InputError(e.message) : new FormatError(e.message)));
     };
     const onError = (e: Error) => {
-      // the thread itself crashed: the next probe starts afresh
-      if (worker === w) worker = undefined;
+      retire(w); // the thread itself crashed
       stop(new FormatError(`${filePath}: HDF5: the library failed reading the file's metadata (${e.message.split("\n")[0]})`));
     };
     const timer = setTimeout(() => {
@@ -79,7 +74,7 @@ function probeOnce(filePath: string, deadlineMs: number): Promise<void> {
     w.on("message", onMessage);
     w.on("error", onError);
     w.ref();
-    w.postMessage({ id, filePath });
+    w.postMessage(filePath);
   });
 }
 
