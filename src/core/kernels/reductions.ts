@@ -1,5 +1,6 @@
 import { floatOf, isFloat, type DType, type NumberArray } from "../../array/dtype.js";
 import { InputError } from "../../util/errors.js";
+import { nativeLoops } from "./native-loops.js";
 
 /**
  * A reduction as a fold over slabs of its input, so that a long axis streams through a
@@ -168,6 +169,7 @@ function sumCount(dtype: (t: DType) => DType, finalize: (sum: number, count: num
       s[1].fill(0);
     },
     foldPlanes(s, data, planes, _base, skipna) {
+      if (nativeLoops()?.foldSumPlanes(s[0], s[1], data, planes, skipna)) return;
       const sum = s[0];
       const cnt = s[1];
       const n = sum.length;

@@ -2,6 +2,7 @@ import { stridesOf } from "../../array/copy-box.js";
 import type { NumberArray } from "../../array/dtype.js";
 import { boxShape } from "../box.js";
 import { InputError } from "../../util/errors.js";
+import { nativeLoops } from "./native-loops.js";
 import { clippedWindow } from "./window-axis.js";
 import type { WindowKernelArgs } from "./window-kernels.js";
 
@@ -184,12 +185,13 @@ const enum RowFn {
  * 3.4 s of kernel time). The same sums as `sumLine` where windows move one row at a time.
  */
 function sumRows(val: NumberArray, outer: number, L: number, inner: number, win: Windows, out: NumberArray, fn: string, minCount: number, emptyIsNaN: boolean): void {
+  const mode = fn === "mean" ? RowFn.Mean : fn === "sum" ? RowFn.Sum : RowFn.Count;
+  const atLeast = Math.max(minCount, mode === RowFn.Mean ? 1 : 0);
+  if (nativeLoops()?.sumRows(val, outer, L, inner, win.los, win.his, out, mode, atLeast, emptyIsNaN)) return;
   const count = win.los.length;
   const tile = Math.min(ROW_TILE, inner);
   const s = new Float64Array(tile);
   const n = new Float64Array(tile);
-  const mode = fn === "mean" ? RowFn.Mean : fn === "sum" ? RowFn.Sum : RowFn.Count;
-  const atLeast = Math.max(minCount, mode === RowFn.Mean ? 1 : 0);
   for (let o = 0; o < outer; o++) {
     const base = o * L * inner;
     for (let q0 = 0; q0 < inner; q0 += tile) {

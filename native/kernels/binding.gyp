@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "kernels",
+      "sources": ["src/kernels.c"],
+      "cflags": ["-O3", "-fno-trapping-math"]
+    }
+  ]
+}

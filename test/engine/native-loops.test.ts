@@ -1,0 +1,179 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import fc from "fast-check";
+import { compute } from "../../src/api/compute.js";
+import type { LazyArray } from "../../src/api/lazy-array.js";
+import { fromArray } from "../../src/api/open-dataset.js";
+import { useNativeLoops, type NativeLoops } from "../../src/core/kernels/native-loops.js";
+
+const DIMS = ["time", "y", "x"];
+
+/** Element i of `a` and `b` are the same number, to the bit (NaN equal to NaN). */
+function assertSameBits(a: ArrayLike<number>, b: ArrayLike<number>, what: string): void {
+  assert.equal(a.length, b.length, what);
+  for (let i = 0; i < a.length; i++)
+    if (!Object.is(a[i], b[i]))
+      assert.fail(`${what}: element ${i} is ${a[i]} in C, ${b[i]} in TypeScript`);
+}
+
+test("the C loops are built where npm ci ran (unless switched off)", () => {
+  const built = useNativeLoops(true);
+  if (process.env.DAE_NATIVE_KERNELS === "0") assert.equal(built, false);
+  else
+    assert.equal(
+      built,
+      true,
+      "dae-native-kernels did not build or load: the engine runs the slower TypeScript loops",
+    );
+});
+
+test("means, sums and rolling sums/means/counts are the same to the bit in C and in TypeScript", async (t) => {
+  if (!useNativeLoops(true)) return t.skip("dae-native-kernels is not built here");
+  try {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 1100 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.double({ min: 0, max: 0.5, noNaN: true }),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        async (time, y, x, chunkT, window, center, float32, nanShare, seed) => {
+          const n = time * y * x;
+          const values = float32 ? new Float32Array(n) : new Float64Array(n);
+          let s = seed;
+          for (let i = 0; i < n; i++) {
+            s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+            const u = s / 2 ** 32;
+            values[i] = u < nanShare ? NaN : (u - 0.5) * 1e4 + (i % 7 === 0 ? 1e12 : 0);
+          }
+          const a = fromArray(values, {
+            shape: [time, y, x],
+            dims: DIMS,
+            chunks: [chunkT, y, Math.max(1, x >> 1)],
+          });
+          const w = Math.min(window, time);
+          const r = a.rolling({ time: w }, { center, minPeriods: 1 + (seed % w) });
+          const arrays: LazyArray[] = [
+            a.mean("time"),
+            a.sum("time", { skipna: false }),
+            a.sum("time"),
+            r.mean(),
+            r.sum(),
+            r.count(),
+          ];
+          const run = async (native: boolean) => {
+            useNativeLoops(native);
+            return compute(arrays, { executor: "inline", memory: "64MB" });
+          };
+          const [c, js] = [await run(true), await run(false)];
+          c.forEach((g, i) =>
+            assertSameBits(
+              g.data as ArrayLike<number>,
+              js[i].data as ArrayLike<number>,
+              `result ${i}`,
+            ),
+          );
+        },
+      ),
+      { numRuns: 60 },
+    );
+  } finally {
+    useNativeLoops(true);
+  }
+});
+
+test("the C loops refuse arrays shorter than the shapes they are given, instead of reading past them", (t) => {
+  if (!useNativeLoops(true)) return t.skip("dae-native-kernels is not built here");
+  const loops = createRequire(import.meta.url)("dae-native-kernels") as NativeLoops;
+  const state = () => new Float64Array(10);
+  assert.throws(
+    () => loops.foldSumPlanes(state(), state(), new Float32Array(29), 3, true),
+    RangeError,
+  );
+  assert.throws(
+    () => loops.foldSumPlanes(state(), new Float64Array(9), new Float32Array(30), 3, true),
+    RangeError,
+  );
+  const win = (lo: number[], hi: number[]) => [Int32Array.from(lo), Int32Array.from(hi)] as const;
+  assert.throws(
+    () =>
+      loops.sumRows(
+        new Float32Array(19),
+        1,
+        2,
+        10,
+        ...win([0, 1], [1, 2]),
+        new Float32Array(20),
+        0,
+        1,
+        false,
+      ),
+    RangeError,
+  );
+  assert.throws(
+    () =>
+      loops.sumRows(
+        new Float32Array(20),
+        1,
+        2,
+        10,
+        ...win([0, 1], [1, 3]),
+        new Float32Array(20),
+        0,
+        1,
+        false,
+      ),
+    RangeError,
+  );
+  assert.throws(
+    () =>
+      loops.sumRows(
+        new Float32Array(20),
+        1,
+        2,
+        10,
+        ...win([0, 1], [1, 2]),
+        new Float32Array(19),
+        0,
+        1,
+        false,
+      ),
+    RangeError,
+  );
+  // kinds it does not take are left to the TypeScript loop
+  assert.equal(loops.foldSumPlanes(state(), state(), new Int16Array(30), 3, true), false);
+  assert.equal(
+    loops.sumRows(
+      new Float32Array(20),
+      1,
+      2,
+      10,
+      ...win([0, 1], [1, 2]),
+      new Uint8Array(20),
+      0,
+      1,
+      false,
+    ),
+    false,
+  );
+  // and what they take, they compute
+  const sum = state();
+  const count = state();
+  assert.equal(
+    loops.foldSumPlanes(
+      sum,
+      count,
+      Float32Array.from({ length: 30 }, (_, i) => (i === 4 ? NaN : i)),
+      3,
+      true,
+    ),
+    true,
+  );
+  assert.deepEqual([...sum.slice(3, 6)], [3 + 13 + 23, 14 + 24, 5 + 15 + 25]);
+  assert.deepEqual([...count.slice(3, 6)], [3, 2, 3]);
+});
