@@ -26,3 +26,6 @@ export function sumRows(
   atLeast: number,
   emptyIsNaN: boolean,
 ): boolean;
+
+/** Undoes HDF5's shuffle filter: byte k of element i is at `src[k * n + i]`. Always true. */
+export function unshuffle(src: Uint8Array, dst: Uint8Array, elementSize: number): boolean;

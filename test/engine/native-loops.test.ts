@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { compute } from "../../src/api/compute.js";
 import type { LazyArray } from "../../src/api/lazy-array.js";
 import { fromArray } from "../../src/api/open-dataset.js";
-import { useNativeLoops, type NativeLoops } from "../../src/core/kernels/native-loops.js";
+import { useNativeLoops, type NativeLoops } from "../../src/util/native-loops.js";
 
 const DIMS = ["time", "y", "x"];
 
@@ -145,6 +145,12 @@ test("the C loops refuse arrays shorter than the shapes they are given, instead 
       ),
     RangeError,
   );
+  assert.throws(() => loops.unshuffle(new Uint8Array(8), new Uint8Array(12), 4), RangeError);
+  assert.throws(() => loops.unshuffle(new Uint8Array(10), new Uint8Array(10), 4), RangeError);
+  const shuffled = Uint8Array.from([1, 2, 3, 10, 20, 30]); // bytes 0 of three 2-byte elements, then bytes 1
+  const unshuffled = new Uint8Array(6);
+  loops.unshuffle(shuffled, unshuffled, 2);
+  assert.deepEqual([...unshuffled], [1, 10, 2, 20, 3, 30]);
   // kinds it does not take are left to the TypeScript loop
   assert.equal(loops.foldSumPlanes(state(), state(), new Int16Array(30), 3, true), false);
   assert.equal(

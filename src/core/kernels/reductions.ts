@@ -1,6 +1,6 @@
 import { floatOf, isFloat, type DType, type NumberArray } from "../../array/dtype.js";
 import { InputError } from "../../util/errors.js";
-import { nativeLoops } from "./native-loops.js";
+import { nativeLoops } from "../../util/native-loops.js";
 
 /**
  * A reduction as a fold over slabs of its input, so that a long axis streams through a

@@ -2,7 +2,7 @@ import { stridesOf } from "../../array/copy-box.js";
 import type { NumberArray } from "../../array/dtype.js";
 import { boxShape } from "../box.js";
 import { InputError } from "../../util/errors.js";
-import { nativeLoops } from "./native-loops.js";
+import { nativeLoops } from "../../util/native-loops.js";
 import { clippedWindow } from "./window-axis.js";
 import type { WindowKernelArgs } from "./window-kernels.js";
 

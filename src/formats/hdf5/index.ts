@@ -12,6 +12,8 @@ import type { RawDataset } from "../raw-dataset.js";
 import { isDimensionScale, plainAttrs } from "./attributes.js";
 import { baseName, dimensionNames, type DatasetEntry } from "./dimensions.js";
 import { dtypeOf } from "./dtype.js";
+import { readChunkIndex } from "./chunk-index.js";
+import { canReadDirectly, directChunkReader, type DirectChunkRead } from "./direct-chunks.js";
 import { hdf5Encoding } from "./encoding.js";
 import { hdf5Error, loadH5wasm, type H5 } from "./h5wasm-module.js";
 import { readHyperslab } from "./hyperslab.js";
@@ -26,13 +28,20 @@ const NON_COORD_PREFIX = "_nc4_non_coord_";
 export interface OpenHdf5Options {
   /** How long reading the metadata may take before the file counts as corrupted (default 60 s). */
   metadataDeadlineMs?: number;
+  /**
+   * Read chunks straight from the file, with native inflate, where the dataset's chunk index
+   * and filters allow it (default true); false: every read goes through HDF5.
+   */
+  directChunks?: boolean;
 }
 
 /**
  * Opens a NetCDF-4 or HDF5 file with h5wasm. Every numeric dataset (in nested groups too, by
  * path such as `grp/var`) is a chunked array on the dataset's own chunk grid (contiguous
  * datasets get a virtual grid of contiguous slabs of a few MB), read by hyperslab; HDF5
- * decompresses. Dimensions follow netCDF-4: dimension scale names, `phony_dim_N` otherwise.
+ * decompresses. Chunks of datasets filtered by deflate and shuffle only, with the chunk index
+ * netCDF-4 and h5py write by default, are read from the file directly and inflated by Node's
+ * zlib instead (`directChunks`; see `readChunkIndex`). Dimensions follow netCDF-4: dimension scale names, `phony_dim_N` otherwise.
  * Strings, compounds and other non-numeric datasets are left out.
  *
  * h5wasm is synchronous: reads block the thread for the duration of one hyperslab. The
@@ -62,14 +71,14 @@ export async function openHdf5(filePath: string, options: OpenHdf5Options = {}):
     throw hdf5Error(e, filePath);
   }
   try {
-    return describe(h5, f, filePath);
+    return describe(h5, f, filePath, options.directChunks ?? true);
   } catch (e) {
     f.close();
     throw e instanceof DaeError ? e : hdf5Error(e, filePath);
   }
 }
 
-function describe(h5: H5, f: InstanceType<H5["lib"]["File"]>, filePath: string): RawDataset {
+function describe(h5: H5, f: InstanceType<H5["lib"]["File"]>, filePath: string, directChunks: boolean): RawDataset {
   const entries: DatasetEntry[] = [];
   const walk = (group: Group) => {
     for (const name of group.keys()) {
@@ -100,6 +109,7 @@ function describe(h5: H5, f: InstanceType<H5["lib"]["File"]>, filePath: string):
   const dims = dimensionNames(entries);
 
   let closed = false;
+  const closers: (() => Promise<void>)[] = [];
   const variables = new Map<string, ChunkedArray>();
   for (const e of entries) {
     const dtype = dtypeOf(e.dataset.metadata);
@@ -116,6 +126,8 @@ function describe(h5: H5, f: InstanceType<H5["lib"]["File"]>, filePath: string):
         attrs: plainAttrs(e.dataset, e.isScale),
         format,
         isClosed: () => closed,
+        file: directChunks ? path.resolve(filePath) : undefined,
+        onClose: (close) => closers.push(close),
       }),
     );
   }
@@ -128,6 +140,7 @@ function describe(h5: H5, f: InstanceType<H5["lib"]["File"]>, filePath: string):
       if (closed) return;
       closed = true;
       f.close();
+      await Promise.all(closers.map((close) => close()));
     },
   };
 }
@@ -139,6 +152,10 @@ interface ArrayFacts {
   attrs: Attrs;
   format: string;
   isClosed: () => boolean;
+  /** The file, where its chunks may be read directly. */
+  file?: string;
+  /** Registers what closing the dataset must also close. */
+  onClose: (close: () => Promise<void>) => void;
 }
 
 /** One dataset as a chunked array read by hyperslab. */
@@ -170,6 +187,21 @@ function datasetArray(
       throw e instanceof DaeError ? e : hdf5Error(e, `${source}: ${where}`);
     }
   };
+  const filters = dataset.filters;
+  const filterIds = filters.map((f) => f.id);
+  // the direct reader, made on the first chunk read (in each thread that reads)
+  let direct: DirectChunkRead | undefined | null;
+  const directRead = (): DirectChunkRead | undefined => {
+    if (direct !== undefined) return direct ?? undefined;
+    direct = null;
+    if (!facts.file || !meta.chunks || !canReadDirectly(dtype, meta.littleEndian, filterIds)) return undefined;
+    const index = readChunkIndex(facts.file, entry.path);
+    if (!index || index.elementSize !== meta.size || index.chunkShape.join() !== meta.chunks.join()) return undefined;
+    const reader = directChunkReader({ file: facts.file, source, dtype, filters: filterIds, grid: chunks, index });
+    facts.onClose(reader.close);
+    direct = reader.read;
+    return direct;
+  };
   return {
     source,
     shape,
@@ -178,9 +210,12 @@ function datasetArray(
     chunks,
     fillValue: fillValueFromAttr(facts.attrs._FillValue, dtype),
     attrs: facts.attrs,
-    encoding: hdf5Encoding(facts.format, meta.chunks, dataset.filters),
+    encoding: hdf5Encoding(facts.format, meta.chunks, filters),
     async readChunk(coords) {
       chunks.checkCoords(coords, source);
+      if (facts.isClosed()) throw new DaeError(`${source}: the file is closed`);
+      const data = await directRead()?.(coords);
+      if (data) return data;
       const { start, stop } = chunks.chunkBox(coords);
       return read(start, stop, `chunk [${coords}]`);
     },

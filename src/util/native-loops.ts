@@ -1,8 +1,7 @@
 import { createRequire } from "node:module";
-import type { NumberArray } from "../../array/dtype.js";
 
 /**
- * The kernels' hottest loops in C (the optional `dae-native-kernels`, built by `npm ci` with
+ * The hottest loops in C (the optional `dae-native-kernels`, built by `npm ci` with
  * node-gyp). Each returns false, having done nothing, for arrays it does not take (anything
  * but Float32Array and Float64Array data), and the caller runs its TypeScript loop instead.
  * Both give the same results to the bit: the C loops do each value's operations in the same
@@ -16,23 +15,25 @@ export interface NativeLoops {
   foldSumPlanes(
     sum: Float64Array,
     count: Float64Array,
-    data: NumberArray,
+    data: ArrayBufferView,
     planes: number,
     skipna: boolean,
   ): boolean;
   /** As sweep.ts `sumRows`; `mode` 0 mean, 1 sum, 2 count. */
   sumRows(
-    val: NumberArray,
+    val: ArrayBufferView,
     outer: number,
     length: number,
     inner: number,
     los: Int32Array,
     his: Int32Array,
-    out: NumberArray,
+    out: ArrayBufferView,
     mode: number,
     atLeast: number,
     emptyIsNaN: boolean,
   ): boolean;
+  /** Undoes HDF5's shuffle filter: byte k of element i is at `src[k * n + i]`. */
+  unshuffle(src: Uint8Array, dst: Uint8Array, elementSize: number): boolean;
 }
 
 function load(): NativeLoops | undefined {

@@ -1,0 +1,132 @@
+import { promises as fs } from "node:fs";
+import { inflateSync } from "node:zlib";
+import { sizeOf } from "../../array/chunked-array.js";
+import type { ChunkGrid } from "../../array/chunk-grid.js";
+import { copyBox } from "../../array/copy-box.js";
+import { allocate, arrayClass, type DType, type TypedArray } from "../../array/dtype.js";
+import { FormatError } from "../../util/errors.js";
+import { nativeLoops } from "../../util/native-loops.js";
+import { releaseScratch, takeScratch } from "../../util/scratch-buffers.js";
+import type { ChunkIndex } from "./chunk-index.js";
+
+/** HDF5 filter ids this reader undoes itself. */
+const DEFLATE = 1;
+const SHUFFLE = 2;
+
+/** What a direct reader needs to know of a dataset. */
+export interface DirectChunkDataset {
+  file: string;
+  /** `file:variable`, for errors. */
+  source: string;
+  dtype: DType;
+  /** Filter ids in pipeline order (as HDF5 applied them when writing). */
+  filters: readonly number[];
+  grid: ChunkGrid;
+  index: ChunkIndex;
+}
+
+/** Reads one chunk, or returns undefined where HDF5 must (a chunk not stored, filters skipped). */
+export type DirectChunkRead = (coords: readonly number[]) => Promise<TypedArray | undefined>;
+
+/**
+ * Whether chunks of a dataset with these facts can be read without HDF5: plain numbers
+ * (float16 and bool need HDF5's conversion), little-endian, filtered by deflate and shuffle
+ * only, shuffle undone in C (the TypeScript loop would cost what native inflate saves).
+ */
+export function canReadDirectly(
+  dtype: DType,
+  littleEndian: boolean,
+  filters: readonly number[],
+): boolean {
+  if (dtype === "float16" || dtype === "bool" || !littleEndian) return false;
+  if (!filters.every((f) => f === DEFLATE || f === SHUFFLE)) return false;
+  return !filters.includes(SHUFFLE) || nativeLoops() !== undefined;
+}
+
+/**
+ * Chunks read straight from the file: the stored bytes at the index's address, inflated by
+ * Node's zlib (native, where HDF5 in h5wasm inflates in wasm), unshuffled, and cut to the
+ * grid's extent at the edges (HDF5 stores edge chunks whole). The file is opened on the first
+ * read and closed by `close`.
+ */
+export function directChunkReader(dataset: DirectChunkDataset): {
+  read: DirectChunkRead;
+  close(): Promise<void>;
+} {
+  const { file, source, dtype, filters, grid, index } = dataset;
+  const elementSize = index.elementSize;
+  const storedShape = index.chunkShape;
+  const storedBytes = sizeOf(storedShape) * elementSize;
+  let handle: Promise<fs.FileHandle> | undefined;
+  let closed = false;
+  const read: DirectChunkRead = async (coords) => {
+    const stored = index.chunks.get(coords.join(","));
+    if (!stored || stored.filterMask !== 0) return undefined;
+    if (closed) throw new FormatError(`${source}: the file is closed`);
+    const fh = await (handle ??= fs.open(file, "r"));
+    const where = `${source}: chunk [${coords}]`;
+    // the stored bytes and the unshuffled ones in scratch buffers (reused for the next chunk
+    // once given back); zlib's output is its own
+    let bytes: Uint8Array = takeScratch(stored.size);
+    const { bytesRead } = await fh.read(bytes, 0, stored.size, stored.address);
+    if (bytesRead !== stored.size) {
+      releaseScratch(bytes);
+      throw new FormatError(`${where}: the file ends inside the chunk (truncated?)`);
+    }
+    try {
+      // filters undone in the reverse of the order they were applied
+      for (let f = filters.length - 1; f >= 0; f--) {
+        const input = bytes;
+        if (filters[f] === DEFLATE) bytes = inflate(input, storedBytes, where);
+        else {
+          if (input.length !== storedBytes)
+            throw new FormatError(`${where}: holds ${input.length} bytes, expected ${storedBytes}`);
+          bytes = takeScratch(storedBytes);
+          nativeLoops()!.unshuffle(input, bytes, elementSize);
+        }
+        releaseScratch(input);
+      }
+    } catch (e) {
+      releaseScratch(bytes);
+      throw e;
+    }
+    if (bytes.length !== storedBytes) {
+      releaseScratch(bytes);
+      throw new FormatError(`${where}: holds ${bytes.length} bytes, expected ${storedBytes}`);
+    }
+    const Class = arrayClass(dtype);
+    const aligned = bytes.byteOffset % elementSize === 0;
+    const full = new Class(
+      aligned ? bytes.buffer : bytes.slice().buffer,
+      aligned ? bytes.byteOffset : 0,
+      sizeOf(storedShape),
+    );
+    const extent = grid.chunkExtent(coords);
+    if (extent.every((e, d) => e === storedShape[d])) return full;
+    const out = allocate(dtype, sizeOf(extent));
+    const zeros = extent.map(() => 0);
+    copyBox(full, storedShape, zeros, out, extent, zeros, extent);
+    releaseScratch(bytes);
+    return out;
+  };
+  return {
+    read,
+    async close() {
+      closed = true;
+      if (handle) await (await handle).close();
+    },
+  };
+}
+
+function inflate(bytes: Uint8Array, expected: number, where: string): Uint8Array {
+  try {
+    // one output buffer a little larger than the chunk: no growing and joining of pieces; and
+    // no more than that, whatever the stream claims
+    return inflateSync(bytes, { chunkSize: expected + 64, maxOutputLength: expected + 64 });
+  } catch (e) {
+    throw new FormatError(
+      `${where}: HDF5: the chunk's deflate data is damaged (${(e as Error).message})`,
+      { cause: e },
+    );
+  }
+}
