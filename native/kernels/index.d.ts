@@ -29,3 +29,10 @@ export function sumRows(
 
 /** Undoes HDF5's shuffle filter: byte k of element i is at `src[k * n + i]`. Always true. */
 export function unshuffle(src: Uint8Array, dst: Uint8Array, elementSize: number): boolean;
+
+/**
+ * `out[i] = a[i] op b[i]` (op 0 add, 1 sub, 2 mul, 3 div), each computed in double and stored
+ * in out's type; `a` or `b` may be a number.
+ * @returns false (nothing done) where out, a or b is not a float array (of at least out's length) or a number
+ */
+export function arithmetic(op: number, out: FloatArray | ArrayBufferView, a: FloatArray | ArrayBufferView | number, b: FloatArray | ArrayBufferView | number): boolean;

@@ -7,8 +7,9 @@ import { createRequire } from "node:module";
  * Both give the same results to the bit: the C loops do each value's operations in the same
  * order.
  *
- * Why C: V8 runs these loops at 2–6 ns per value here (bounds checks, no SIMD). The mean's fold
- * over time was 2.1 of W1's 8.4 s of CPU, the rolling sum 4.5 of W3's 18.7 s.
+ * Why C: V8 runs these loops at 1–6 ns per value here (bounds checks, no SIMD). The mean's fold
+ * over time was 2.1 of W1's 8.4 s of CPU, the rolling sum 4.5 of W3's 18.7 s, the subtraction
+ * 1.6 of W2's 19 s.
  */
 export interface NativeLoops {
   /** As `sumCount`'s `foldPlanes` (reductions.ts). */
@@ -32,6 +33,8 @@ export interface NativeLoops {
     atLeast: number,
     emptyIsNaN: boolean,
   ): boolean;
+  /** `out[i] = a[i] op b[i]` (op 0 add, 1 sub, 2 mul, 3 div) as elementwise.ts `Loops`; a or b may be a number. */
+  arithmetic(op: number, out: ArrayBufferView, a: ArrayBufferView | number, b: ArrayBufferView | number): boolean;
   /** Undoes HDF5's shuffle filter: byte k of element i is at `src[k * n + i]`. */
   unshuffle(src: Uint8Array, dst: Uint8Array, elementSize: number): boolean;
 }

@@ -28,7 +28,7 @@ test("the C loops are built where npm ci ran (unless switched off)", () => {
     );
 });
 
-test("means, sums and rolling sums/means/counts are the same to the bit in C and in TypeScript", async (t) => {
+test("means, sums, rolling sums/means/counts and + - * / are the same to the bit in C and in TypeScript", async (t) => {
   if (!useNativeLoops(true)) return t.skip("dae-native-kernels is not built here");
   try {
     await fc.assert(
@@ -58,6 +58,7 @@ test("means, sums and rolling sums/means/counts are the same to the bit in C and
           });
           const w = Math.min(window, time);
           const r = a.rolling({ time: w }, { center, minPeriods: 1 + (seed % w) });
+          const other = a.astype(float32 ? "float64" : "float32").mul(0.75);
           const arrays: LazyArray[] = [
             a.mean("time"),
             a.sum("time", { skipna: false }),
@@ -65,6 +66,12 @@ test("means, sums and rolling sums/means/counts are the same to the bit in C and
             r.mean(),
             r.sum(),
             r.count(),
+            // arithmetic between blocks of one type and of two, and with numbers on either side
+            a.add(a.mean("time")),
+            a.sub(other),
+            other.div(a),
+            a.mul(1.1),
+            a.div(3),
           ];
           const run = async (native: boolean) => {
             useNativeLoops(native);
@@ -151,6 +158,17 @@ test("the C loops refuse arrays shorter than the shapes they are given, instead 
   const unshuffled = new Uint8Array(6);
   loops.unshuffle(shuffled, unshuffled, 2);
   assert.deepEqual([...unshuffled], [1, 10, 2, 20, 3, 30]);
+  assert.throws(() => loops.arithmetic(4, new Float32Array(2), 1, new Float32Array(2)), RangeError);
+  assert.equal(
+    loops.arithmetic(0, new Float32Array(3), new Float32Array(2), 1),
+    false,
+    "an operand shorter than out",
+  );
+  assert.equal(loops.arithmetic(0, new Float32Array(3), 1, 2), false, "two numbers");
+  assert.equal(loops.arithmetic(0, new Int32Array(3), new Float32Array(3), 1), false);
+  const quotient = new Float32Array(2);
+  loops.arithmetic(3, quotient, 1, Float64Array.from([3, 0]));
+  assert.deepEqual([...quotient], [Math.fround(1 / 3), Infinity]);
   // kinds it does not take are left to the TypeScript loop
   assert.equal(loops.foldSumPlanes(state(), state(), new Int16Array(30), 3, true), false);
   assert.equal(

@@ -1,5 +1,6 @@
 import { floatOf, isFloat, isInteger, promote, type DType, type NumberArray } from "../../array/dtype.js";
 import { InputError } from "../../util/errors.js";
+import { nativeLoops } from "../../util/native-loops.js";
 import { BoolBlock } from "./numeric.js";
 
 /** An operand of an elementwise kernel: an array of the block's length, or a scalar. */
@@ -71,6 +72,8 @@ function isInt32Block(out: NumberArray): boolean {
  * → 0.2 s of CPU).
  */
 interface Loops {
+  /** The operator's code for the C loops (`NativeLoops.arithmetic`), which float blocks take first. */
+  native: number;
   both(out: NumberArray, a: NumberArray, b: NumberArray): void;
   right(out: NumberArray, a: NumberArray, y: number): void;
   left(out: NumberArray, x: number, b: NumberArray): void;
@@ -88,6 +91,7 @@ function binary(f: (x: number, y: number) => number, dtype = resultDType, intF?:
     run(out, [a, b]) {
       const useInt = intF !== undefined && isInt32Block(out);
       if (loops && !useInt && !(out instanceof BoolBlock)) {
+        if (nativeLoops()?.arithmetic(loops.native, out, a, b)) return;
         if (typeof a !== "number" && typeof b !== "number") loops.both(out, a, b);
         else if (typeof b === "number") {
           if (typeof a === "number") out.fill(f(a, b));
@@ -155,21 +159,25 @@ function roundHalfEven(x: number): number {
 
 const functions: Record<string, ElementwiseFn> = {
   add: binary((x, y) => x + y, resultDType, undefined, {
+    native: 0,
     both: (o, a, b) => { for (let i = 0; i < o.length; i++) o[i] = a[i] + b[i]; },
     right: (o, a, y) => { for (let i = 0; i < o.length; i++) o[i] = a[i] + y; },
     left: (o, x, b) => { for (let i = 0; i < o.length; i++) o[i] = x + b[i]; },
   }),
   sub: binary((x, y) => x - y, resultDType, undefined, {
+    native: 1,
     both: (o, a, b) => { for (let i = 0; i < o.length; i++) o[i] = a[i] - b[i]; },
     right: (o, a, y) => { for (let i = 0; i < o.length; i++) o[i] = a[i] - y; },
     left: (o, x, b) => { for (let i = 0; i < o.length; i++) o[i] = x - b[i]; },
   }),
   mul: binary((x, y) => x * y, resultDType, Math.imul, {
+    native: 2,
     both: (o, a, b) => { for (let i = 0; i < o.length; i++) o[i] = a[i] * b[i]; },
     right: (o, a, y) => { for (let i = 0; i < o.length; i++) o[i] = a[i] * y; },
     left: (o, x, b) => { for (let i = 0; i < o.length; i++) o[i] = x * b[i]; },
   }),
   div: binary((x, y) => x / y, floatResult, undefined, {
+    native: 3,
     both: (o, a, b) => { for (let i = 0; i < o.length; i++) o[i] = a[i] / b[i]; },
     right: (o, a, y) => { for (let i = 0; i < o.length; i++) o[i] = a[i] / y; },
     left: (o, x, b) => { for (let i = 0; i < o.length; i++) o[i] = x / b[i]; },
