@@ -60,7 +60,7 @@ export function directChunkReader(dataset: DirectChunkDataset): {
   let handle: Promise<fs.FileHandle> | undefined;
   let closed = false;
   const read: DirectChunkRead = async (coords) => {
-    const stored = index.chunks.get(coords.join(","));
+    const stored = index.chunks.get(coords);
     if (!stored || stored.filterMask !== 0) return undefined;
     if (closed) throw new FormatError(`${source}: the file is closed`);
     const fh = await (handle ??= fs.open(file, "r"));

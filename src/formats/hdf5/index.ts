@@ -195,7 +195,7 @@ function datasetArray(
     if (direct !== undefined) return direct ?? undefined;
     direct = null;
     if (!facts.file || !meta.chunks || !canReadDirectly(dtype, meta.littleEndian, filterIds)) return undefined;
-    const index = readChunkIndex(facts.file, entry.path);
+    const index = readChunkIndex(facts.file, entry.path, shape);
     if (!index || index.elementSize !== meta.size || index.chunkShape.join() !== meta.chunks.join()) return undefined;
     const reader = directChunkReader({ file: facts.file, source, dtype, filters: filterIds, grid: chunks, index });
     facts.onClose(reader.close);

@@ -95,7 +95,7 @@ for (const libver of ["earliest", "v108", "latest"] as const) {
           await allChunks(b),
           `${name}: chunks, direct and through HDF5`,
         );
-        const index = readChunkIndex(file, `/${name}`);
+        const index = readChunkIndex(file, `/${name}`, a.shape);
         // layout version 4 (libver latest) keeps its chunk indexes in other structures: HDF5 reads those
         if (libver === "latest") {
           assert.equal(index, undefined, `${name}: a layout this reader leaves to HDF5`);
@@ -116,23 +116,24 @@ test("the NetCDF-4 fixtures' chunk indexes equal h5py's, and their chunks read t
   for (const name of ["eraint_uvz_nc4.nc", "basin_mask.nc"]) {
     const file = fixture(t, name);
     if (!file) return;
-    const want = python<Record<string, [number, number][]>>(`
+    const want = python<Record<string, { shape: number[]; chunks: [number, number][] }>>(`
 import h5py
 f = h5py.File(${JSON.stringify(file)}, "r")
 out = {}
 for k, d in f.items():
     if isinstance(d, h5py.Dataset) and d.chunks:
-        out[k] = [[d.id.get_chunk_info(i).byte_offset, d.id.get_chunk_info(i).size] for i in range(d.id.get_num_chunks())]
+        chunks = [[d.id.get_chunk_info(i).byte_offset, d.id.get_chunk_info(i).size] for i in range(d.id.get_num_chunks())]
+        out[k] = {"shape": list(d.shape), "chunks": chunks}
 print(json.dumps(out))
 `);
     const direct = await openHdf5(file);
     const viaHdf5 = await openHdf5(file, { directChunks: false });
     try {
-      for (const [v, chunks] of Object.entries(want)) {
-        const index = readChunkIndex(file, `/${v}`);
+      for (const [v, { shape, chunks }] of Object.entries(want)) {
+        const index = readChunkIndex(file, `/${v}`, shape);
         assert.ok(index, `${name}:${v}`);
         assert.deepEqual(
-          [...index.chunks.values()].map((c) => [c.address, c.size]),
+          [...index.chunks].map(([, c]) => [c.address, c.size]),
           chunks,
           `${name}:${v}`,
         );
@@ -162,7 +163,7 @@ with h5py.File(${JSON.stringify(file)}, "w", libver="v108") as f:
         f.create_dataset(f"v{i}", data=np.full((4, 4), i, dtype="<f4"), chunks=(2, 2), compression="gzip")
 print("null")
 `);
-    const index = readChunkIndex(file, "/v17");
+    const index = readChunkIndex(file, "/v17", [4, 4]);
     if (members === 40)
       assert.equal(index?.chunks.size, 4, "found through the heap (its root an indirect block)");
     else assert.equal(index, undefined, "a name index deeper than one leaf is left to HDF5");
@@ -199,5 +200,27 @@ for i in range(used):
 open(${JSON.stringify(file)}, "wb").write(data)
 print("null")
 `);
-  assert.equal(readChunkIndex(file, "/x"), undefined);
+  assert.equal(readChunkIndex(file, "/x", [200, 10]), undefined);
+});
+
+test("a chunk grid of more cells than the index holds is left to HDF5", async (t) => {
+  const file = path.join(tempDir(t), "cells.h5");
+  python(`
+import h5py
+with h5py.File(${JSON.stringify(file)}, "w") as f:
+    d = f.create_dataset("x", shape=(1 << 24,), chunks=(1,), dtype="<f4", fillvalue=2.5, compression="gzip")
+    d[5] = 7
+print("null")
+`);
+  assert.equal(readChunkIndex(file, "/x", [1 << 24]), undefined);
+  const ds = await openHdf5(file);
+  try {
+    const x = ds.variables.get("x")!;
+    assert.deepEqual(
+      [Number((await x.readChunk([5]))[0]), Number((await x.readChunk([6]))[0])],
+      [7, 2.5],
+    );
+  } finally {
+    await ds.close?.();
+  }
 });
