@@ -1,11 +1,12 @@
 import { createRequire } from "node:module";
 
 /**
- * The hottest loops in C (the optional `dae-native-kernels`, built by `npm ci` with
- * node-gyp). Each returns false, having done nothing, for arrays it does not take (anything
- * but Float32Array and Float64Array data), and the caller runs its TypeScript loop instead.
- * Both give the same results to the bit: the C loops do each value's operations in the same
- * order.
+ * The hottest loops in C (the optional `dae-native-kernels`, `native/kernels`, built by
+ * `npm ci` with node-gyp; these are its types). Each returns false, having done nothing, for
+ * arrays it does not take (anything but Float32Array and Float64Array data), and the caller
+ * runs its TypeScript loop instead; each throws a RangeError for arrays shorter than the
+ * shapes it is given, rather than read or write past them. Both give the same results to the
+ * bit: the C loops do each value's operations in the same order.
  *
  * Why C: V8 runs these loops at 1–6 ns per value here (bounds checks, no SIMD). The mean's fold
  * over time was 2.1 of W1's 8.4 s of CPU, the rolling sum 4.5 of W3's 18.7 s, the subtraction
@@ -20,7 +21,10 @@ export interface NativeLoops {
     planes: number,
     skipna: boolean,
   ): boolean;
-  /** As sweep.ts `sumRows`; `mode` 0 mean, 1 sum, 2 count. */
+  /**
+   * As sweep.ts `sumRows`: `val` is [outer, length, inner], windows `[los[j], his[j])` along its
+   * middle dim, `out` [outer, los.length, inner]; `mode` 0 mean, 1 sum, 2 count.
+   */
   sumRows(
     val: ArrayBufferView,
     outer: number,
@@ -34,7 +38,22 @@ export interface NativeLoops {
     emptyIsNaN: boolean,
   ): boolean;
   /** `out[i] = a[i] op b[i]` (op 0 add, 1 sub, 2 mul, 3 div) as elementwise.ts `Loops`; a or b may be a number. */
-  arithmetic(op: number, out: ArrayBufferView, a: ArrayBufferView | number, b: ArrayBufferView | number): boolean;
+  arithmetic(
+    op: number,
+    out: ArrayBufferView,
+    a: ArrayBufferView | number,
+    b: ArrayBufferView | number,
+  ): boolean;
+  /** As copy-box.ts `copyBox`, a memcpy per row (false: shapes it does not take). */
+  copyBox(
+    src: ArrayBufferView,
+    srcShape: readonly number[],
+    srcStart: readonly number[],
+    dst: ArrayBufferView,
+    dstShape: readonly number[],
+    dstStart: readonly number[],
+    extent: readonly number[],
+  ): boolean;
   /** Undoes HDF5's shuffle filter: byte k of element i is at `src[k * n + i]`. */
   unshuffle(src: Uint8Array, dst: Uint8Array, elementSize: number): boolean;
 }

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import fc from "fast-check";
 import { compute } from "../../src/api/compute.js";
+import { copyBox } from "../../src/array/copy-box.js";
 import type { LazyArray } from "../../src/api/lazy-array.js";
 import { fromArray } from "../../src/api/open-dataset.js";
 import { useNativeLoops, type NativeLoops } from "../../src/util/native-loops.js";
@@ -94,6 +95,47 @@ test("means, sums, rolling sums/means/counts and + - * / are the same to the bit
   }
 });
 
+test("boxes copied between buffers are the same in C and in TypeScript", () => {
+  if (!useNativeLoops(true)) return;
+  const loops = createRequire(import.meta.url)("dae-native-kernels") as NativeLoops;
+  try {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 4 }),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.constantFrom(Float32Array, Float64Array, Int16Array, Uint8Array),
+        (dstShape, seed, Class) => {
+          let r = seed;
+          const rand = (n: number) => {
+            r = (Math.imul(r, 1103515245) + 12345) >>> 0;
+            return r % n;
+          };
+          // a box inside dst, and a src holding it somewhere inside a larger shape
+          const extent = dstShape.map((n) => 1 + rand(n));
+          const dstStart = dstShape.map((n, d) => rand(n - extent[d] + 1));
+          const srcShape = extent.map((e) => e + rand(5));
+          const srcStart = srcShape.map((n, d) => rand(n - extent[d] + 1));
+          const size = (s: number[]) => s.reduce((p, q) => p * q, 1);
+          const src = new Class(size(srcShape)).map((_, i) => (i * 7) % 101);
+          const inC = new Class(size(dstShape)).fill(3);
+          assert.equal(
+            loops.copyBox(src, srcShape, srcStart, inC, dstShape, dstStart, extent),
+            true,
+          );
+          useNativeLoops(false);
+          const inTs = new Class(size(dstShape)).fill(3);
+          copyBox(src, srcShape, srcStart, inTs, dstShape, dstStart, extent);
+          const copies = [Array.from(inC), Array.from(inTs)];
+          assert.deepEqual(copies[0], copies[1]);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  } finally {
+    useNativeLoops(true);
+  }
+});
+
 test("the C loops refuse arrays shorter than the shapes they are given, instead of reading past them", (t) => {
   if (!useNativeLoops(true)) return t.skip("dae-native-kernels is not built here");
   const loops = createRequire(import.meta.url)("dae-native-kernels") as NativeLoops;
@@ -169,6 +211,39 @@ test("the C loops refuse arrays shorter than the shapes they are given, instead 
   const quotient = new Float32Array(2);
   loops.arithmetic(3, quotient, 1, Float64Array.from([3, 0]));
   assert.deepEqual([...quotient], [Math.fround(1 / 3), Infinity]);
+  assert.throws(
+    () => loops.copyBox(new Float32Array(10), [10], [5], new Float32Array(10), [10], [0], [6]),
+    RangeError,
+  );
+  assert.throws(
+    () =>
+      loops.copyBox(
+        new Float32Array(10),
+        [2, 5],
+        [0, 0],
+        new Float32Array(9),
+        [3, 3],
+        [0, 0],
+        [2, 4],
+      ),
+    RangeError,
+  );
+  assert.throws(
+    () => loops.copyBox(new Float32Array(10), [10], [0], new Float64Array(10), [10], [0], [2]),
+    RangeError,
+  );
+  assert.equal(
+    loops.copyBox(
+      new Float32Array(10),
+      Int32Array.from([10]) as never,
+      [0],
+      new Float32Array(10),
+      [10],
+      [0],
+      [2],
+    ),
+    false,
+  );
   // kinds it does not take are left to the TypeScript loop
   assert.equal(loops.foldSumPlanes(state(), state(), new Int16Array(30), 3, true), false);
   assert.equal(
