@@ -73,34 +73,28 @@ export function directChunkReader(dataset: DirectChunkDataset): {
       releaseScratch(bytes);
       throw new FormatError(`${where}: the file ends inside the chunk (truncated?)`);
     }
+    const checked = (b: Uint8Array) => {
+      if (b.length !== storedBytes)
+        throw new FormatError(`${where}: holds ${b.length} bytes, expected ${storedBytes}`);
+      return b;
+    };
     try {
       // filters undone in the reverse of the order they were applied
       for (let f = filters.length - 1; f >= 0; f--) {
         const input = bytes;
         if (filters[f] === DEFLATE) bytes = inflate(input, storedBytes, where);
-        else {
-          if (input.length !== storedBytes)
-            throw new FormatError(`${where}: holds ${input.length} bytes, expected ${storedBytes}`);
-          bytes = takeScratch(storedBytes);
-          nativeLoops()!.unshuffle(input, bytes, elementSize);
-        }
+        else
+          nativeLoops()!.unshuffle(checked(input), (bytes = takeScratch(storedBytes)), elementSize);
         releaseScratch(input);
       }
+      checked(bytes);
     } catch (e) {
       releaseScratch(bytes);
       throw e;
     }
-    if (bytes.length !== storedBytes) {
-      releaseScratch(bytes);
-      throw new FormatError(`${where}: holds ${bytes.length} bytes, expected ${storedBytes}`);
-    }
-    const Class = arrayClass(dtype);
-    const aligned = bytes.byteOffset % elementSize === 0;
-    const full = new Class(
-      aligned ? bytes.buffer : bytes.slice().buffer,
-      aligned ? bytes.byteOffset : 0,
-      sizeOf(storedShape),
-    );
+    // zlib's output starts 8-aligned (Node aligns its pooled buffers); a copy where it would not
+    const own = bytes.byteOffset % elementSize === 0 ? bytes : new Uint8Array(bytes);
+    const full = new (arrayClass(dtype))(own.buffer, own.byteOffset, sizeOf(storedShape));
     const extent = grid.chunkExtent(coords);
     if (extent.every((e, d) => e === storedShape[d])) return full;
     const out = allocate(dtype, sizeOf(extent));
