@@ -41,7 +41,8 @@ export interface OpenHdf5Options {
  * datasets get a virtual grid of contiguous slabs of a few MB), read by hyperslab; HDF5
  * decompresses. Chunks of datasets filtered by deflate and shuffle only, with the chunk index
  * netCDF-4 and h5py write by default, are read from the file directly and inflated by Node's
- * zlib instead (`directChunks`; see `readChunkIndex`). Dimensions follow netCDF-4: dimension scale names, `phony_dim_N` otherwise.
+ * zlib instead (`directChunks`; see `readChunkIndex`). Dimensions follow netCDF-4: dimension
+ * scale names, `phony_dim_N` otherwise.
  * Strings, compounds and other non-numeric datasets are left out.
  *
  * h5wasm is synchronous: reads block the thread for the duration of one hyperslab. The
@@ -78,7 +79,12 @@ export async function openHdf5(filePath: string, options: OpenHdf5Options = {}):
   }
 }
 
-function describe(h5: H5, f: InstanceType<H5["lib"]["File"]>, filePath: string, directChunks: boolean): RawDataset {
+function describe(
+  h5: H5,
+  f: InstanceType<H5["lib"]["File"]>,
+  filePath: string,
+  directChunks: boolean,
+): RawDataset {
   const entries: DatasetEntry[] = [];
   const walk = (group: Group) => {
     for (const name of group.keys()) {
