@@ -83,17 +83,18 @@ const LAYOUT = 0x08;
 const LINK = 0x06;
 const CONTINUATION = 0x10;
 const SYMBOL_TABLE = 0x11;
-/** A B-tree deeper than this, or a chunk count above this, is a damaged file, not data. */
+/** A B-tree deeper than this is a damaged file, not data. */
 const MAX_LEVEL = 32;
 /** Grids of more cells than this (128 MB of index) are left to HDF5. */
 const MAX_CELLS = 1 << 23;
 
 /**
  * Reads the chunk index of dataset `datasetPath` (e.g. "/tas", "/grp/var") of an HDF5 file
- * from the file's own structures: superblock, groups (symbol tables or compact links),
- * object headers, the layout message and its version-1 B-tree of chunks — what netCDF-4 and
- * h5py write by default. Returns undefined for anything else (dense link storage, the chunk
- * indexes of layout version 4, contiguous data, damaged structures): HDF5 reads those.
+ * from the file's own structures: superblock, groups (symbol tables, compact links, or links
+ * in a fractal heap whose name index is one leaf), object headers, the layout message and its
+ * version-1 B-tree of chunks — what netCDF-4 and h5py write by default. Returns undefined for
+ * anything else (deeper name indexes, the chunk indexes of layout version 4, contiguous data,
+ * grids above MAX_CELLS, damaged structures): HDF5 reads those.
  *
  * Why: h5wasm has no call that gives a chunk's address, and reading chunks through it
  * inflates them in wasm (W6, a mean over a NetCDF-4 file: 7 of its 10 s of CPU); with the
@@ -150,6 +151,14 @@ class Hdf5Structure {
     const buf = Buffer.alloc(length);
     if (readSync(this.fd, buf, 0, length, address) !== length)
       throw new RangeError(`short read at ${address}`);
+    return buf;
+  }
+
+  /** `length` bytes at `address`, which must start with the 4-byte `signature`. */
+  private block(address: number, length: number, signature: string): Buffer {
+    const buf = this.read(address, length);
+    if (buf.subarray(0, 4).toString("latin1") !== signature)
+      throw new RangeError(`no ${signature} at ${address}`);
     return buf;
   }
 
@@ -274,8 +283,7 @@ class Hdf5Structure {
   private denseLinks(heapAddress: number, nameIndex: number): { name: string; address?: number }[] {
     const O = this.offsetSize;
     const L = this.lengthSize;
-    const h = this.read(heapAddress, 22 + 12 * L + 3 * O + 12);
-    if (h.subarray(0, 4).toString("latin1") !== "FRHP") throw new RangeError("no fractal heap");
+    const h = this.block(heapAddress, 22 + 12 * L + 3 * O + 12, "FRHP");
     const idLength = h.readUInt16LE(5);
     if (h.readUInt16LE(7) !== 0) throw new Unsupported("a filtered fractal heap");
     // (its flags only say whether IDs wrapped and blocks are checksummed: nothing moves)
@@ -297,9 +305,11 @@ class Hdf5Structure {
     const blocks: [number, number, number][] = [];
     if (rootRows === 0) blocks.push([0, rootAddress, startBlock]);
     else {
-      const iblock = this.read(rootAddress, 5 + O + offsetBytes + rootRows * tableWidth * O);
-      if (iblock.subarray(0, 4).toString("latin1") !== "FHIB")
-        throw new RangeError("no indirect block");
+      const iblock = this.block(
+        rootAddress,
+        5 + O + offsetBytes + rootRows * tableWidth * O,
+        "FHIB",
+      );
       let at = 5 + O + offsetBytes;
       let offset = 0;
       for (let row = 0; row < rootRows; row++) {
@@ -311,16 +321,14 @@ class Hdf5Structure {
         }
       }
     }
-    const btree = this.read(nameIndex, 16 + O + 2 + L + 4);
-    if (btree.subarray(0, 4).toString("latin1") !== "BTHD" || btree[5] !== 5)
-      throw new RangeError("no link name index");
+    const btree = this.block(nameIndex, 16 + O + 2 + L + 4, "BTHD");
+    if (btree[5] !== 5) throw new RangeError("no link name index");
     const recordSize = btree.readUInt16LE(10);
     if (btree.readUInt16LE(12) !== 0)
       throw new Unsupported("a link name index deeper than its root");
     const root = this.address(btree, 16);
     const records = btree.readUInt16LE(16 + O);
-    const leaf = this.read(root, 6 + records * recordSize);
-    if (leaf.subarray(0, 4).toString("latin1") !== "BTLF") throw new RangeError("no B-tree leaf");
+    const leaf = this.block(root, 6 + records * recordSize, "BTLF");
     const links: { name: string; address?: number }[] = [];
     for (let r = 0; r < records; r++) {
       const id = leaf.subarray(6 + r * recordSize + 4, 6 + r * recordSize + 4 + idLength);
@@ -351,8 +359,7 @@ class Hdf5Structure {
   }
 
   private symbolTableChild(btree: number, heap: number, name: string): number {
-    const h = this.read(heap, 8 + 2 * this.lengthSize + this.offsetSize);
-    if (h.subarray(0, 4).toString("latin1") !== "HEAP") throw new RangeError("no local heap");
+    const h = this.block(heap, 8 + 2 * this.lengthSize + this.offsetSize, "HEAP");
     const heapData = this.address(h, 8 + 2 * this.lengthSize);
     const heapSize = this.uint(h, 8, this.lengthSize);
     const names = this.read(heapData, heapSize);
@@ -363,9 +370,7 @@ class Hdf5Structure {
     const entrySize = 2 * this.offsetSize + 24;
     let found: number | undefined;
     this.walkBTree(btree, 0, this.lengthSize, 0, (leaf) => {
-      const node = this.read(leaf, 8);
-      if (node.subarray(0, 4).toString("latin1") !== "SNOD")
-        throw new RangeError("no symbol table node");
+      const node = this.block(leaf, 8, "SNOD");
       const count = node.readUInt16LE(6);
       const entries = this.read(leaf + 8, count * entrySize);
       for (let i = 0; i < count; i++) {
@@ -394,9 +399,8 @@ class Hdf5Structure {
     if (level > MAX_LEVEL || seen.has(address))
       throw new RangeError("a B-tree too deep, or with a cycle");
     seen.add(address);
-    const head = this.read(address, 8 + 2 * this.offsetSize);
-    if (head.subarray(0, 4).toString("latin1") !== "TREE" || head[4] !== type)
-      throw new RangeError("no B-tree node");
+    const head = this.block(address, 8 + 2 * this.offsetSize, "TREE");
+    if (head[4] !== type) throw new RangeError("a B-tree node of another type");
     const nodeLevel = head[5];
     const used = head.readUInt16LE(6);
     const stride = keySize + this.offsetSize;

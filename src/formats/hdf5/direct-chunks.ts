@@ -47,7 +47,7 @@ export function canReadDirectly(
  * Chunks read straight from the file: the stored bytes at the index's address, inflated by
  * Node's zlib (native, where HDF5 in h5wasm inflates in wasm), unshuffled, and cut to the
  * grid's extent at the edges (HDF5 stores edge chunks whole). The file is opened on the first
- * read and closed by `close`.
+ * read and closed by `close` (the dataset refuses reads once closed, before they get here).
  */
 export function directChunkReader(dataset: DirectChunkDataset): {
   read: DirectChunkRead;
@@ -58,11 +58,9 @@ export function directChunkReader(dataset: DirectChunkDataset): {
   const storedShape = index.chunkShape;
   const storedBytes = sizeOf(storedShape) * elementSize;
   let handle: Promise<fs.FileHandle> | undefined;
-  let closed = false;
   const read: DirectChunkRead = async (coords) => {
     const stored = index.chunks.get(coords);
     if (!stored || stored.filterMask !== 0) return undefined;
-    if (closed) throw new FormatError(`${source}: the file is closed`);
     const fh = await (handle ??= fs.open(file, "r"));
     const where = `${source}: chunk [${coords}]`;
     // the stored bytes and the unshuffled ones in scratch buffers (reused for the next chunk
@@ -106,7 +104,6 @@ export function directChunkReader(dataset: DirectChunkDataset): {
   return {
     read,
     async close() {
-      closed = true;
       if (handle) await (await handle).close();
     },
   };
