@@ -29,7 +29,7 @@ export type { Plan } from "./plan/plan.js";
 export { formatPlan, explainPlan } from "./plan/explain.js";
 
 // datasets, formats and storage, for your own readers and writers
-export { open, getVariable, writeDatasetZarr, timeComponents, formatTime, encodeTime, type Dataset, type Variable } from "./dataset/index.js";
+export { open, getVariable, writeDatasetZarr, timeComponents, formatTime, encodeTime, type Dataset, type DatasetOpenOptions, type Variable } from "./dataset/index.js";
 export type { ChunkedArray, WritableChunkedArray, Attrs, AttrValue, FillValue } from "./array/chunked-array.js";
 export { ChunkGrid, DimChunks } from "./array/chunk-grid.js";
 export { fromTypedArray, type MemoryArrayOptions } from "./array/memory-array.js";

@@ -10,6 +10,7 @@ import { runPlan } from "../exec/coordinator.js";
 import type { DistributedOptions } from "../exec/distributed/distributed-executor.js";
 import type { Executor, Progress } from "../exec/executor.js";
 import { InlineExecutor } from "../exec/inline-executor.js";
+import { chunkReleaser } from "../exec/release-chunks.js";
 import { checkOutput, openOutputRun, planFingerprint } from "../exec/resume.js";
 import type { TaskEnvironment } from "../exec/run-task.js";
 import { allShareable, openSource } from "../exec/sources.js";
@@ -200,9 +201,10 @@ export async function toZarr(arrays: LazyArray | LazyArray[], path: string, opti
 /**
  * `toZarr`, with `intent`: the fingerprint of what the caller asked for, kept through the
  * rewrites below (shared results and rechunk stages depend on the memory budget, so a
- * resume with another budget must still recognise its output).
+ * resume with another budget must still recognise its output), and `usedUp`: ids of
+ * sources (rechunk intermediates) whose chunks are deleted once no task needs them.
  */
-async function writeOutputs(list: LazyArray[], path: string, options: ToZarrOptions, intent?: string): Promise<RunReport> {
+async function writeOutputs(list: LazyArray[], path: string, options: ToZarrOptions, intent?: string, usedUp = new Set<string>()): Promise<RunReport> {
   const zarrFormat = options.zarrFormat ?? 3;
   const names = new Set<string>();
   for (const a of list) {
@@ -222,7 +224,8 @@ async function writeOutputs(list: LazyArray[], path: string, options: ToZarrOpti
   const staged = options.intermediates === false ? [] : intermediateChunks(list, p);
   if (staged.some(Boolean)) {
     const replaced = await Promise.all(list.map((a, i) => (staged[i] ? viaIntermediate(a, staged[i]!, path, i, options) : a)));
-    const report = await writeOutputs(replaced, path, { ...options, intermediates: false }, fingerprint);
+    const intermediates = new Set(replaced.filter((_, i) => staged[i]).map((a) => a.built.node.id));
+    const report = await writeOutputs(replaced, path, { ...options, intermediates: false }, fingerprint, intermediates);
     await removeWorkDir(path);
     return report;
   }
@@ -259,11 +262,15 @@ async function writeOutputs(list: LazyArray[], path: string, options: ToZarrOpti
         });
       }
       forgetTargets();
+      const deleteUsedUp = chunkReleaser(run, usedUp, out.skip);
       started = true; // runPlan closes the executor
       await runPlan(run, executor, environment, {
         signal: options.signal ? AbortSignal.any([options.signal, out.signal]) : out.signal,
         skip: out.skip,
-        onTaskDone: out.taskDone,
+        onTaskDone: async (k) => {
+          await out.taskDone(k);
+          await deleteUsedUp(k);
+        },
         onProgress: (pr) => {
           last = pr;
           options.onProgress?.(pr);
@@ -307,7 +314,8 @@ async function viaIntermediate(a: LazyArray, chunks: number[], path: string, i: 
   const work = join(workDir(path), `${i}-${a.built.node.id}-${chunks.join("x")}.zarr`);
   const hint = Object.fromEntries(a.dims.map((d, k) => [d, chunks[k]]));
   await toZarr(a.rechunk(hint), work, { ...options, zarrFormat: 3, compressor: workCompressor(path), overwrite: true, intermediates: false });
-  const { vars } = await openDataset(work, { decode: false });
+  // written past the page cache and read once: read past it too
+  const { vars } = await openDataset(work, { decode: false, directReads: true });
   return new LazyArray(vars[a.name].built, a.coords, a.attrs, a.name, a.chunkHint);
 }
 

@@ -20,6 +20,12 @@ export interface LazyDataset {
 export interface OpenOptions {
   /** Apply CF decoding (default true). */
   decode?: boolean;
+  /**
+   * Read a local Zarr store's large chunks past the page cache (O_DIRECT, where the optional
+   * native part is built and the file system allows): for a store read once that is not in
+   * the cache, like a rechunk's intermediate. Default false.
+   */
+  directReads?: boolean;
 }
 
 /**
@@ -35,7 +41,8 @@ export interface OpenOptions {
  */
 export async function openDataset(pathOrUrl: string, options: OpenOptions = {}): Promise<LazyDataset> {
   const decode = options.decode ?? true;
-  const dataset = await openCachedDataset(pathOrUrl, decode);
+  const directReads = options.directReads === true;
+  const dataset = await openCachedDataset(pathOrUrl, decode, directReads);
   const coords: Record<string, Coord> = {};
   for (const v of dataset.variables.values()) {
     if (v.dims.length !== 1 || v.dims[0] !== v.name) continue;
@@ -48,14 +55,14 @@ export async function openDataset(pathOrUrl: string, options: OpenOptions = {}):
     };
   }
   const vars: Record<string, LazyArray> = {};
-  for (const v of dataset.variables.values()) vars[v.name] = variableArray(pathOrUrl, v, decode, coords);
+  for (const v of dataset.variables.values()) vars[v.name] = variableArray(pathOrUrl, v, { decode, ...(directReads ? { directReads } : {}) }, coords);
   return { vars, dataset };
 }
 
-function variableArray(url: string, v: Variable, decode: boolean, coords: Record<string, Coord>): LazyArray {
+function variableArray(url: string, v: Variable, how: { decode: boolean; directReads?: boolean }, coords: Record<string, Coord>): LazyArray {
   const spec: Omit<SourceNode, "id"> = {
     op: "source",
-    ref: { kind: "dataset", url, variable: v.name, decode },
+    ref: { kind: "dataset", url, variable: v.name, ...how },
     dims: [...v.dims],
     shape: [...v.shape],
     dtype: v.dtype,

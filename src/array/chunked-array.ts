@@ -51,6 +51,8 @@ export interface WritableChunkedArray extends ChunkedArray {
    * the old chunk or the new one, never a part. A chunk that is all fill value may be skipped.
    */
   writeChunk(coords: readonly number[], data: TypedArray): Promise<void>;
+  /** Optional: removes chunk `coords`, which then reads as the fill value (used-up work stores). */
+  deleteChunk?(coords: readonly number[]): Promise<void>;
 }
 
 /** Number of elements in a box or shape. */

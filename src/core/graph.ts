@@ -19,7 +19,7 @@ interface NodeBase {
 
 /** Where a source's chunks come from, as data a worker can open again. */
 export type SourceRef =
-  | { kind: "dataset"; url: string; variable: string; decode: boolean }
+  | { kind: "dataset"; url: string; variable: string; decode: boolean; directReads?: boolean }
   | { kind: "memory"; key: string };
 
 /** An array read from storage (or a registered in-memory array). */

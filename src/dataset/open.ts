@@ -31,12 +31,18 @@ const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
  * const z = getVariable(ds, "z"); // float64, decoded from packed int16
  * ```
  */
-export async function open(pathOrUrl: string, options: DatasetOptions = {}): Promise<Dataset> {
-  return datasetFromRaw(await openRaw(pathOrUrl), options);
+export async function open(pathOrUrl: string, options: DatasetOpenOptions = {}): Promise<Dataset> {
+  return datasetFromRaw(await openRaw(pathOrUrl, options), options);
+}
+
+/** Options of `open`: CF decoding, and how a local Zarr store is read. */
+export interface DatasetOpenOptions extends DatasetOptions {
+  /** Read a local Zarr store's large chunks past the page cache (a store read once, not in the cache: a rechunk's intermediate). */
+  directReads?: boolean;
 }
 
 /** Opens a file or store with the reader its content calls for, without CF decoding or labels. */
-export async function openRaw(pathOrUrl: string): Promise<RawDataset> {
+export async function openRaw(pathOrUrl: string, options: Pick<DatasetOpenOptions, "directReads"> = {}): Promise<RawDataset> {
   if (/^https?:\/\//i.test(pathOrUrl)) return openUrl(pathOrUrl);
   if (isS3Url(pathOrUrl)) return openS3(pathOrUrl);
   let isDirectory: boolean;
@@ -48,7 +54,7 @@ export async function openRaw(pathOrUrl: string): Promise<RawDataset> {
     throw ioError(e, pathOrUrl);
   }
   if (isDirectory) {
-    const store = new FsStore(pathOrUrl);
+    const store = new FsStore(pathOrUrl, false, options.directReads);
     if (await isZarr(store)) return openZarr(store);
     throw notAnArrayFile(pathOrUrl);
   }

@@ -180,11 +180,15 @@ export async function writeBlock(
       extent[extent.length - 1] = widths.reduce((a, b) => a + b, 0);
       copyBoxToParts(data, shape, from, extent, parts.slice(0, run.length), widths);
     }
-    for (let p = 0; p < run.length; p++) {
-      const stored = toStorageArray(parts[p], target.dtype);
-      await target.writeChunk(run[p], stored);
-      bytes += stored.byteLength;
-    }
+    // a run's chunks are written at once: each is encoded while the ones before it are being
+    // written (writes past the page cache wait on the disk); the parts are reused by the next run
+    await Promise.all(
+      run.map(async (coords, p) => {
+        const stored = toStorageArray(parts[p], target.dtype);
+        await target.writeChunk(coords, stored);
+        bytes += stored.byteLength;
+      }),
+    );
   }
   return bytes;
 }

@@ -81,11 +81,11 @@ const datasets = new Map<string, Promise<Dataset>>();
  * Opens a dataset once per process: the API's `openDataset` and every task of this
  * process share it (and its open file handles, which stay open until `closeDatasets`).
  */
-export function openCachedDataset(url: string, decode: boolean): Promise<Dataset> {
-  const key = `${decode}|${url}`;
+export function openCachedDataset(url: string, decode: boolean, directReads = false): Promise<Dataset> {
+  const key = `${decode}|${directReads}|${url}`;
   let ds = datasets.get(key);
   if (!ds) {
-    ds = open(url, { decode });
+    ds = open(url, { decode, directReads });
     datasets.set(key, ds);
     ds.catch(() => datasets.delete(key));
   }
@@ -107,5 +107,5 @@ export async function openSource(node: SourceNode): Promise<ChunkedArray> {
     if (!e) throw new InputError(`${ref.key}: in-memory source not available in this process`);
     return e.array;
   }
-  return getVariable(await openCachedDataset(ref.url, ref.decode), ref.variable).array;
+  return getVariable(await openCachedDataset(ref.url, ref.decode, ref.directReads), ref.variable).array;
 }

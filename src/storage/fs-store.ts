@@ -5,12 +5,13 @@ import path from "node:path";
 import type { ByteSource, Store } from "./store.js";
 import { safeKey } from "./keys.js";
 import { DaeError, InputError } from "../util/errors.js";
-import { takeScratch } from "../util/scratch-buffers.js";
+import { readDirect, writeFileDirect } from "../util/direct-io.js";
+import { releaseScratch, takeScratch } from "../util/scratch-buffers.js";
 
 /**
  * A store in a local directory. Writes go to a temporary file beside the target and are
- * renamed into place, so a chunk is never seen half-written. Symlinks that lead out of the
- * root are refused.
+ * renamed into place, so a chunk is never seen half-written; large ones past the page cache
+ * (`writeFileDirect`). Symlinks that lead out of the root are refused.
  */
 export class FsStore implements Store {
   readonly url: string;
@@ -19,6 +20,8 @@ export class FsStore implements Store {
   constructor(
     readonly root: string,
     readonly writable = false,
+    /** Read whole large files past the page cache (`readDirect`): for stores read once that are not in it. */
+    readonly directReads = false,
   ) {
     this.url = root;
   }
@@ -42,7 +45,13 @@ export class FsStore implements Store {
     return this.withFile(key, async (fd, file) => {
       try {
         // one read of the whole file (readFile reads 512 KB per thread-pool round trip)
-        return await readFully(fd, 0, fstatSync(fd).size);
+        const size = fstatSync(fd).size;
+        if (this.directReads) {
+          const buf = takeScratch(size);
+          if ((await readDirect(fd, buf, 0)) === size) return buf;
+          releaseScratch(buf);
+        }
+        return await readFully(fd, 0, size);
       } catch (e) {
         throw ioError(e, file);
       }
@@ -100,7 +109,7 @@ export class FsStore implements Store {
     const tmp = `${file}.${randomBytes(6).toString("hex")}.partial`;
     try {
       await fs.mkdir(path.dirname(file), { recursive: true });
-      await fs.writeFile(tmp, bytes);
+      await writeFile(tmp, bytes);
       await fs.rename(tmp, file);
     } catch (e) {
       await fs.rm(tmp, { force: true }).catch(() => undefined);
@@ -114,7 +123,7 @@ export class FsStore implements Store {
     const tmp = `${file}.${randomBytes(6).toString("hex")}.partial`;
     try {
       await fs.mkdir(path.dirname(file), { recursive: true });
-      await fs.writeFile(tmp, bytes);
+      await writeFile(tmp, bytes);
       // link() fails when the name exists: exclusive, and the content is whole once visible
       await fs.link(tmp, file);
       return true;
@@ -175,6 +184,11 @@ export class FileSource implements ByteSource {
     if (this.handle) await (await this.handle).close();
     this.handle = undefined;
   }
+}
+
+/** Writes a new file: large ones past the page cache where the file system allows (`writeFileDirect`). */
+async function writeFile(file: string, bytes: Uint8Array): Promise<void> {
+  if (!(await writeFileDirect(file, bytes))) await fs.writeFile(file, bytes);
 }
 
 async function readFully(fd: number, offset: number, length: number): Promise<Uint8Array> {

@@ -54,6 +54,15 @@ export interface NativeLoops {
     dstStart: readonly number[],
     extent: readonly number[],
   ): boolean;
+  /** As copy-box.ts `copyBoxToParts`, a memcpy per row of each part (false: shapes it does not take). */
+  copyBoxToParts(
+    src: ArrayBufferView,
+    srcShape: readonly number[],
+    srcStart: readonly number[],
+    extent: readonly number[],
+    parts: readonly ArrayBufferView[],
+    widths: readonly number[],
+  ): boolean;
   /** Undoes HDF5's shuffle filter: byte k of element i is at `src[k * n + i]`. */
   unshuffle(src: Uint8Array, dst: Uint8Array, elementSize: number): boolean;
 }

@@ -37,6 +37,23 @@ test("a scope's buffers go back to the pool at its end: the next take reuses the
   assert.equal(reused.length, 1, "only one of the two 2 MB buffers fits a 3 MB pool");
 });
 
+test("a smaller block reuses the smallest free buffer of up to twice its size (an array's edge blocks)", () => {
+  const pool = new BlockPool();
+  const first = pool.scope(64 * MB);
+  const inner = first.take(Float32Array, (9 * MB) / 4); // an inner block, 9 MB
+  const small = first.take(Float32Array, (5 * MB) / 4);
+  first.end([]);
+  const second = pool.scope(64 * MB);
+  const edge = second.take(Float32Array, (8 * MB) / 4 - 100, false); // an edge block, just under 8 MB
+  assert.equal(edge.buffer, inner.buffer, "the 9 MB buffer serves the 8 MB block: the smallest that fits");
+  assert.equal(edge.length, (8 * MB) / 4 - 100);
+  const tiny = second.take(Float32Array, (2 * MB) / 4);
+  assert.notEqual(tiny.buffer, small.buffer, "a buffer more than twice the size is not lent for it");
+  const zeroed = second.take(Float32Array, (4 * MB) / 4);
+  assert.equal(zeroed.buffer, small.buffer, "5 MB serves 4 MB");
+  assert.ok(zeroed.every((v) => v === 0), "zero-filled over the length asked");
+});
+
 test("tasks that reuse the buffers of earlier ones (blocks of several MB) give the values computed directly", async (t) => {
   const dir = tempDir(t);
   const [nt, ny, nx] = [192, 96, 128];

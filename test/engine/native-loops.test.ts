@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import fc from "fast-check";
 import { compute } from "../../src/api/compute.js";
-import { copyBox } from "../../src/array/copy-box.js";
+import { copyBox, copyBoxToParts } from "../../src/array/copy-box.js";
 import type { LazyArray } from "../../src/api/lazy-array.js";
 import { fromArray } from "../../src/api/open-dataset.js";
 import { useNativeLoops, type NativeLoops } from "../../src/util/native-loops.js";
@@ -136,6 +136,45 @@ test("boxes copied between buffers are the same in C and in TypeScript", () => {
   }
 });
 
+test("boxes split into parts side by side are the same in C and in TypeScript", () => {
+  if (!useNativeLoops(true)) return;
+  const loops = createRequire(import.meta.url)("dae-native-kernels") as NativeLoops;
+  try {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.constantFrom(Float32Array, Float64Array, Int16Array, Uint8Array),
+        (lead, widths, seed, Class) => {
+          let r = seed;
+          const rand = (n: number) => {
+            r = (Math.imul(r, 1103515245) + 12345) >>> 0;
+            return r % n;
+          };
+          // the box: leading extents, then the parts' widths side by side along the last dim
+          const extent = [...lead.slice(1), widths.reduce((a, b) => a + b, 0)];
+          const srcShape = extent.map((e) => e + rand(4));
+          const srcStart = srcShape.map((n, d) => rand(n - extent[d] + 1));
+          const size = (s: number[]) => s.reduce((p, q) => p * q, 1);
+          const src = new Class(size(srcShape)).map((_, i) => (i * 7) % 101);
+          const rows = size(extent.slice(0, -1));
+          const inC = widths.map((w) => new Class(rows * w).fill(3));
+          assert.equal(loops.copyBoxToParts(src, srcShape, srcStart, extent, inC, widths), true);
+          useNativeLoops(false);
+          const inTs = widths.map((w) => new Class(rows * w).fill(3));
+          copyBoxToParts(src, srcShape, srcStart, extent, inTs, widths);
+          assert.deepEqual(inC.map((a) => Array.from(a)), inTs.map((a) => Array.from(a)));
+          useNativeLoops(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  } finally {
+    useNativeLoops(true);
+  }
+});
+
 test("the C loops refuse arrays shorter than the shapes they are given, instead of reading past them", (t) => {
   if (!useNativeLoops(true)) return t.skip("dae-native-kernels is not built here");
   const loops = createRequire(import.meta.url)("dae-native-kernels") as NativeLoops;
@@ -205,6 +244,14 @@ test("the C loops refuse arrays shorter than the shapes they are given, instead 
     ),
     false,
   );
+  const parts = (...lengths: number[]) => lengths.map((n) => new Float32Array(n));
+  assert.throws(() => loops.copyBoxToParts(new Float32Array(12), [2, 6], [0, 0], [2, 6], parts(8, 3), [4, 2]), RangeError, "a part too short");
+  assert.throws(() => loops.copyBoxToParts(new Float32Array(11), [2, 6], [0, 0], [2, 6], parts(8, 4), [4, 2]), RangeError, "src too short");
+  assert.throws(() => loops.copyBoxToParts(new Float32Array(12), [2, 6], [0, 0], [2, 6], parts(8, 4), [4, 1]), RangeError, "widths not adding up");
+  assert.throws(() => loops.copyBoxToParts(new Float32Array(12), [2, 6], [0, 0], [2, 6], [new Float32Array(8), new Float64Array(4)], [4, 2]), RangeError);
+  const split = parts(8, 4);
+  assert.equal(loops.copyBoxToParts(Float32Array.from({ length: 12 }, (_, i) => i), [2, 6], [0, 0], [2, 6], split, [4, 2]), true);
+  assert.deepEqual(split.map((a) => [...a]), [[0, 1, 2, 3, 6, 7, 8, 9], [4, 5, 10, 11]]);
   // kinds it does not take are left to the TypeScript loop
   assert.equal(loops.foldSumPlanes(state(), state(), new Int16Array(30), 3, true), false);
   assert.equal(sumRows(new Float32Array(20), [1, 2], new Uint8Array(20)), false);

@@ -457,6 +457,69 @@ static napi_value CopyBox(napi_env env, napi_callback_info info) {
   return boolean(env, true);
 }
 
+#define MAX_PARTS 256
+
+// copyBoxToParts(src, srcShape, srcStart, extent, parts, widths): as copy-box.ts
+// copyBoxToParts, each row of the box split into the parts by one memcpy each
+static napi_value CopyBoxToParts(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  view src;
+  int64_t ss[MAX_DIMS], so[MAX_DIMS], ex[MAX_DIMS], widths[MAX_PARTS];
+  if (argc != 6 || !get_view(env, argv[0], &src))
+    return range_error(env, "copyBoxToParts(src, srcShape, srcStart, extent, parts, widths): bad arguments");
+  int n = get_dims(env, argv[3], ex);
+  bool is_array = false;
+  uint32_t count = 0;
+  napi_is_array(env, argv[4], &is_array);
+  if (is_array) napi_get_array_length(env, argv[4], &count);
+  // shapes or parts given some other way: left to the TypeScript loop
+  if (n < 1 || get_dims(env, argv[1], ss) != n || get_dims(env, argv[2], so) != n || !is_array || count < 1 ||
+      count > MAX_PARTS || get_dims(env, argv[5], widths) != (int)count)
+    return boolean(env, false);
+  for (int d = 0; d < n; d++)
+    if (ex[d] == 0) return boolean(env, true);
+  size_t es = element_size(src.type);
+  int64_t rows = 1, total = 0;
+  for (int d = 0; d < n - 1; d++) rows *= ex[d];
+  view parts[MAX_PARTS];
+  for (uint32_t p = 0; p < count; p++) {
+    napi_value e;
+    napi_get_element(env, argv[4], p, &e);
+    if (!get_view(env, e, &parts[p])) return range_error(env, "copyBoxToParts: a part is not a typed array");
+    if (element_size(parts[p].type) != es) return range_error(env, "copyBoxToParts: src and a part hold elements of different sizes");
+    if ((double)rows * (double)widths[p] > (double)parts[p].length) return range_error(env, "copyBoxToParts: a part is shorter than its rows");
+    total += widths[p];
+  }
+  if (total != ex[n - 1]) return range_error(env, "copyBoxToParts: the widths do not add up to the box's last extent");
+  int64_t sst[MAX_DIMS];
+  sst[n - 1] = 1;
+  for (int d = n - 2; d >= 0; d--) sst[d] = sst[d + 1] * ss[d + 1];
+  if (!box_fits(n, ss, sst, so, ex, src.length)) return range_error(env, "copyBoxToParts: the box lies outside src");
+  int64_t s_off = 0;
+  for (int d = 0; d < n; d++) s_off += so[d] * sst[d];
+  const uint8_t *sp = src.data;
+  int64_t idx[MAX_DIMS] = {0};
+  for (int64_t row = 0;; row++) {
+    int64_t at = s_off;
+    for (uint32_t p = 0; p < count; p++) {
+      memcpy((uint8_t *)parts[p].data + (size_t)(row * widths[p]) * es, sp + (size_t)at * es, (size_t)widths[p] * es);
+      at += widths[p];
+    }
+    int d = n - 2;
+    for (; d >= 0; d--) {
+      idx[d]++;
+      s_off += sst[d];
+      if (idx[d] < ex[d]) break;
+      s_off -= ex[d] * sst[d];
+      idx[d] = 0;
+    }
+    if (d < 0) break;
+  }
+  return boolean(env, true);
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "foldSumPlanes", NAPI_AUTO_LENGTH, FoldSumPlanes, NULL, &fn);
@@ -469,6 +532,8 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "arithmetic", fn);
   napi_create_function(env, "copyBox", NAPI_AUTO_LENGTH, CopyBox, NULL, &fn);
   napi_set_named_property(env, exports, "copyBox", fn);
+  napi_create_function(env, "copyBoxToParts", NAPI_AUTO_LENGTH, CopyBoxToParts, NULL, &fn);
+  napi_set_named_property(env, exports, "copyBoxToParts", fn);
   return exports;
 }
 

@@ -101,6 +101,11 @@ export class ZarrArray implements WritableChunkedArray {
     } else await this.store.delete(key);
   }
 
+  async deleteChunk(coords: readonly number[]): Promise<void> {
+    this.chunks.checkCoords(coords, this.source);
+    await this.store.delete(this.key(coords));
+  }
+
   /** v2 arrays without a fill value read missing chunks as garbage in zarr-python: always store. */
   protected canSkipFill(): boolean {
     return this.fillValue !== null;

@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "direct_io",
+      "sources": ["src/direct_io.c"],
+      "cflags": ["-O2"]
+    }
+  ]
+}

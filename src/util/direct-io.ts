@@ -1,0 +1,61 @@
+import { promises as fs } from "node:fs";
+import { createRequire } from "node:module";
+
+/** Files smaller than this are written through the page cache: metadata, small chunks. */
+const DIRECT_MIN_BYTES = 1 << 20;
+
+let native:
+  | {
+      writeDirect(fd: number, data: Uint8Array): Promise<boolean>;
+      readDirect(fd: number, data: Uint8Array, offset: number): Promise<number>;
+    }
+  | null
+  | undefined;
+
+function binding(): typeof native {
+  if (native !== undefined) return native;
+  native = null;
+  if (process.env.DAE_DIRECT_IO === "0") return native;
+  try {
+    native = createRequire(import.meta.url)("dae-direct-io") as typeof native;
+  } catch {
+    // not built here: writes go through the page cache, slower on some machines, same bytes
+  }
+  return native;
+}
+
+/**
+ * Writes `data` as the whole content of the new file `file` past the page cache (O_DIRECT,
+ * in the thread pool; the optional native `dae-direct-io`), or returns false: for small data,
+ * where the addon is not built or `DAE_DIRECT_IO=0`, or where the file system refuses
+ * O_DIRECT (the file is then left empty). The caller then writes it as usual.
+ *
+ * Why: a written chunk otherwise takes fresh page-cache pages, which the virtual machines
+ * this was measured on charge as first touches of guest memory — 2.4 ms per MB of system
+ * time (dd of 3 GB: 7.1 s buffered, 0.3 s direct), as much as zstd takes to compress it. Chunks
+ * are written once and not read back by the run that writes them.
+ */
+export async function writeFileDirect(file: string, data: Uint8Array): Promise<boolean> {
+  if (data.length < DIRECT_MIN_BYTES) return false;
+  const b = binding();
+  if (!b) return false;
+  const handle = await fs.open(file, "w");
+  try {
+    return await b.writeDirect(handle.fd, data);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Reads `data.length` bytes of the open file `fd` from `offset` into `data` past the page
+ * cache, returning how many it read (fewer at the end of the file), or -1 having read nothing
+ * where `writeFileDirect` would not write. For files read once that are not in the page cache
+ * (a rechunk's intermediate, written by `writeFileDirect`): read through the cache, each would
+ * take fresh pages again.
+ */
+export async function readDirect(fd: number, data: Uint8Array, offset: number): Promise<number> {
+  if (data.length < DIRECT_MIN_BYTES) return -1;
+  const b = binding();
+  return b ? b.readDirect(fd, data, offset) : -1;
+}
