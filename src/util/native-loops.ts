@@ -63,6 +63,8 @@ export interface NativeLoops {
     parts: readonly ArrayBufferView[],
     widths: readonly number[],
   ): boolean;
+  /** Inflates the zlib stream `src` into `dst` and returns the bytes written; throws for damaged data or more than `dst` holds. */
+  inflateInto(src: Uint8Array, dst: Uint8Array): number;
   /** Undoes HDF5's shuffle filter: byte k of element i is at `src[k * n + i]`. */
   unshuffle(src: Uint8Array, dst: Uint8Array, elementSize: number): boolean;
 }

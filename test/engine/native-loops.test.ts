@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
+import { deflateSync } from "node:zlib";
 import fc from "fast-check";
 import { compute } from "../../src/api/compute.js";
 import { copyBox, copyBoxToParts } from "../../src/array/copy-box.js";
@@ -252,6 +253,19 @@ test("the C loops refuse arrays shorter than the shapes they are given, instead 
   const split = parts(8, 4);
   assert.equal(loops.copyBoxToParts(Float32Array.from({ length: 12 }, (_, i) => i), [2, 6], [0, 0], [2, 6], split, [4, 2]), true);
   assert.deepEqual(split.map((a) => [...a]), [[0, 1, 2, 3, 6, 7, 8, 9], [4, 5, 10, 11]]);
+  // inflate: whole streams into a buffer that holds them, errors for anything else
+  const raw = Uint8Array.from({ length: 5000 }, (_, i) => (i * 31) % 251);
+  const packed = new Uint8Array(deflateSync(raw));
+  const into = new Uint8Array(5000);
+  assert.equal(loops.inflateInto(packed, into), 5000);
+  assert.deepEqual(into, raw);
+  assert.equal(loops.inflateInto(packed, new Uint8Array(6000)), 5000, "a larger buffer: the bytes written");
+  assert.throws(() => loops.inflateInto(packed, new Uint8Array(4999)), /more data than the buffer holds/);
+  assert.throws(() => loops.inflateInto(packed.subarray(0, packed.length - 10), into), /ends early/);
+  const damaged = packed.slice();
+  damaged[0] ^= 0xff;
+  assert.throws(() => loops.inflateInto(damaged, into), /header|invalid|damaged/i);
+  assert.throws(() => loops.inflateInto(packed as never, new Float32Array(10) as never), RangeError);
   // kinds it does not take are left to the TypeScript loop
   assert.equal(loops.foldSumPlanes(state(), state(), new Int16Array(30), 3, true), false);
   assert.equal(sumRows(new Float32Array(20), [1, 2], new Uint8Array(20)), false);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <zlib.h>  // Node's own zlib: its headers ship with Node's, its symbols are exported to addons
 
 typedef struct {
   napi_typedarray_type type;
@@ -520,6 +521,50 @@ static napi_value CopyBoxToParts(napi_env env, napi_callback_info info) {
   return boolean(env, true);
 }
 
+// ---- inflate into a given buffer ----------------------------------------------------------------
+
+// inflateInto(src, dst) -> bytes written: inflates the zlib stream `src` (HDF5's deflate filter)
+// into `dst`, which must hold all of it. Why: zlib.inflateSync allocates a fresh output buffer
+// per chunk (fresh pages and garbage: 2.1 s inflating and 0.8 s collecting in W6); this
+// inflates into the caller's reused scratch buffer with one reused stream per thread.
+static napi_value InflateInto(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  view src, dst;
+  if (argc != 2 || !get_view(env, argv[0], &src) || !get_view(env, argv[1], &dst) || src.type != napi_uint8_array ||
+      dst.type != napi_uint8_array || src.length > UINT32_MAX || dst.length > UINT32_MAX)
+    return range_error(env, "inflateInto(src, dst): Uint8Arrays below 4 GB");
+  static __thread z_stream stream;
+  static __thread bool ready = false;
+  if (!ready) {
+    memset(&stream, 0, sizeof stream);
+    if (inflateInit2(&stream, 15) != Z_OK) return range_error(env, "inflateInto: zlib could not start");
+    ready = true;
+  } else if (inflateReset(&stream) != Z_OK) {
+    return range_error(env, "inflateInto: zlib could not restart");
+  }
+  stream.next_in = (Bytef *)src.data;
+  stream.avail_in = (uInt)src.length;
+  stream.next_out = (Bytef *)dst.data;
+  stream.avail_out = (uInt)dst.length;
+  int status = inflate(&stream, Z_FINISH);
+  if (status != Z_STREAM_END) {
+    napi_value error, message;
+    const char *why = stream.avail_out == 0 && status != Z_DATA_ERROR ? "more data than the buffer holds"
+                      : status == Z_BUF_ERROR                        ? "the stream ends early"
+                      : stream.msg                                   ? stream.msg
+                                                                     : "invalid deflate data";
+    napi_create_string_utf8(env, why, NAPI_AUTO_LENGTH, &message);
+    napi_create_error(env, NULL, message, &error);
+    napi_throw(env, error);
+    return NULL;
+  }
+  napi_value result;
+  napi_create_int64(env, (int64_t)stream.total_out, &result);
+  return result;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "foldSumPlanes", NAPI_AUTO_LENGTH, FoldSumPlanes, NULL, &fn);
@@ -534,6 +579,8 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "copyBox", fn);
   napi_create_function(env, "copyBoxToParts", NAPI_AUTO_LENGTH, CopyBoxToParts, NULL, &fn);
   napi_set_named_property(env, exports, "copyBoxToParts", fn);
+  napi_create_function(env, "inflateInto", NAPI_AUTO_LENGTH, InflateInto, NULL, &fn);
+  napi_set_named_property(env, exports, "inflateInto", fn);
   return exports;
 }
 

@@ -45,7 +45,8 @@ export function canReadDirectly(
 
 /**
  * Chunks read straight from the file: the stored bytes at the index's address, inflated by
- * Node's zlib (native, where HDF5 in h5wasm inflates in wasm), unshuffled, and cut to the
+ * Node's zlib (native, where HDF5 in h5wasm inflates in wasm; from C into a reused buffer where
+ * `dae-native-kernels` is built), unshuffled, and cut to the
  * grid's extent at the edges (HDF5 stores edge chunks whole). The file is opened on the first
  * read and closed by `close` (the dataset refuses reads once closed, before they get here).
  */
@@ -63,8 +64,8 @@ export function directChunkReader(dataset: DirectChunkDataset): {
     if (!stored || stored.filterMask !== 0) return undefined;
     const fh = await (handle ??= fs.open(file, "r"));
     const where = `${source}: chunk [${coords}]`;
-    // the stored bytes and the unshuffled ones in scratch buffers (reused for the next chunk
-    // once given back); zlib's output is its own
+    // the stored, inflated and unshuffled bytes in scratch buffers (reused for the next chunk
+    // once given back; zlib's own output where the C part is not built)
     let bytes: Uint8Array = takeScratch(stored.size);
     const { bytesRead } = await fh.read(bytes, 0, stored.size, stored.address);
     if (bytesRead !== stored.size) {
@@ -110,14 +111,14 @@ export function directChunkReader(dataset: DirectChunkDataset): {
 }
 
 function inflate(bytes: Uint8Array, expected: number, where: string): Uint8Array {
+  const loops = nativeLoops();
+  const out = loops ? takeScratch(expected) : undefined;
   try {
-    // one output buffer a little larger than the chunk: no growing and joining of pieces; and
-    // no more than that, whatever the stream claims
-    return inflateSync(bytes, { chunkSize: expected + 64, maxOutputLength: expected + 64 });
+    // into a reused scratch buffer in C; else one output buffer a little larger than the chunk:
+    // no growing and joining of pieces, and no more than that, whatever the stream claims
+    return out ? out.subarray(0, loops!.inflateInto(bytes, out)) : inflateSync(bytes, { chunkSize: expected + 64, maxOutputLength: expected + 64 });
   } catch (e) {
-    throw new FormatError(
-      `${where}: HDF5: the chunk's deflate data is damaged (${(e as Error).message})`,
-      { cause: e },
-    );
+    releaseScratch(out);
+    throw new FormatError(`${where}: HDF5: the chunk's deflate data is damaged (${(e as Error).message})`, { cause: e });
   }
 }
