@@ -24,6 +24,14 @@ static bool get_view(napi_env env, napi_value value, view *v) {
   return napi_get_typedarray_info(env, value, &v->type, &v->length, &v->data, NULL, NULL) == napi_ok;
 }
 
+// two Uint8Arrays, src and dst, as the first two of `argc` arguments (false where they are not)
+static bool get_byte_pair(napi_env env, napi_callback_info info, size_t argc, napi_value *argv, view *src, view *dst) {
+  size_t got = argc;
+  napi_get_cb_info(env, info, &got, argv, NULL, NULL);
+  return got == argc && get_view(env, argv[0], src) && get_view(env, argv[1], dst) && src->type == napi_uint8_array &&
+         dst->type == napi_uint8_array;
+}
+
 static bool is_float(const view *v) { return v->type == napi_float32_array || v->type == napi_float64_array; }
 
 static napi_value boolean(napi_env env, bool b) {
@@ -246,12 +254,9 @@ static inline void unshuffle_n(const uint8_t *s, uint8_t *d, size_t n, size_t si
 // unshuffle(src, dst, elementSize): byte k of element i is at src[k * n + i] (n elements);
 // a loop over bytes that V8 runs at about 1 ns each (5 ms per 5 MB chunk)
 static napi_value Unshuffle(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   view src, dst;
-  if (argc != 3 || !get_view(env, argv[0], &src) || !get_view(env, argv[1], &dst) || src.type != napi_uint8_array ||
-      dst.type != napi_uint8_array)
+  if (!get_byte_pair(env, info, 3, argv, &src, &dst))
     return range_error(env, "unshuffle(src, dst, elementSize): src and dst must be Uint8Arrays");
   int64_t size = get_int(env, argv[2]);
   if (size < 1 || src.length != dst.length || src.length % (size_t)size != 0)
@@ -528,12 +533,9 @@ static napi_value CopyBoxToParts(napi_env env, napi_callback_info info) {
 // per chunk (fresh pages and garbage: 2.1 s inflating and 0.8 s collecting in W6); this
 // inflates into the caller's reused scratch buffer with one reused stream per thread.
 static napi_value InflateInto(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   view src, dst;
-  if (argc != 2 || !get_view(env, argv[0], &src) || !get_view(env, argv[1], &dst) || src.type != napi_uint8_array ||
-      dst.type != napi_uint8_array || src.length > UINT32_MAX || dst.length > UINT32_MAX)
+  if (!get_byte_pair(env, info, 2, argv, &src, &dst) || src.length > UINT32_MAX || dst.length > UINT32_MAX)
     return range_error(env, "inflateInto(src, dst): Uint8Arrays below 4 GB");
   static __thread z_stream stream;
   static __thread bool ready = false;
