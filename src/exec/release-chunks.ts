@@ -6,10 +6,10 @@ import { openTarget } from "./targets.js";
 /**
  * Tells, task by task, which chunks of the sources in `releasable` (ids of rechunk
  * intermediates: Zarr arrays the run may delete from) no task still to run will read, and
- * deletes them. Deleting an intermediate chunk as soon
- * as it is used up hands its page-cache pages to the output's writes: on the VM the
- * benchmarks run on, writing 3 GB into fresh pages cost 7.1 s of system time, into pages
- * just freed 1.4 s.
+ * deletes them: the disk then never holds the whole intermediate and the whole output at
+ * once, and where the intermediate went through the page cache (no direct I/O), its freed
+ * pages serve the output's writes (on the VM the benchmarks run on, 3 GB written into fresh
+ * pages cost 7.1 s of system time, into pages just freed 1.4 s).
  *
  * Each chunk counts the tasks that read it; `taskDone(k)` (called once task k's writes are
  * recorded, so a resumed run never needs a deleted chunk) deletes those that reach zero.
