@@ -20,7 +20,7 @@ import { createZarrArray } from "../formats/zarr/index.js";
 import { totalTasks, type OutputTarget, type Plan } from "../plan/plan.js";
 import { makePlan } from "../plan/planner.js";
 import type { Store } from "../storage/store.js";
-import { InputError } from "../util/errors.js";
+import { InputError, MemoryBudgetError } from "../util/errors.js";
 import { parseBytes } from "../util/format.js";
 import type { Coord } from "./coords.js";
 import { LazyArray } from "./lazy-array.js";
@@ -178,10 +178,29 @@ export function stageNotes(list: LazyArray[], p: Plan, options: ComputeOptions, 
   for (const n of shared)
     notes.push(`at run time, ${opName(n)} (${n.dims.join("×")} = ${n.shape.join("×")}) is computed once first${toZarr ? " into the work store" : ""}; the tasks shown then read it instead of recomputing it`);
   if (toZarr)
-    intermediateChunks(list, p).forEach((c, i) => {
+    stagedChunks(list, p, options).forEach((c, i) => {
       if (c) notes.push(`at run time, ${p.outputs[i].name} is rechunked in two stages through an intermediate store with chunks ${c.join("×")} (the plan shown decodes each source chunk many times)`);
     });
   return notes;
+}
+
+/** Intermediate chunks of the outputs rechunked in two stages (see `intermediateChunks`), where both stages plan under the budget. */
+function stagedChunks(list: LazyArray[], p: Plan, options: ComputeOptions): (number[] | undefined)[] {
+  return intermediateChunks(list, p, (i, chunks) => {
+    const a = list[i];
+    const target: OutputTarget[] = [{ kind: "zarr", url: "", path: a.name, zarrFormat: 3 }];
+    // the second stage reads the source as the first stage writes it: with the intermediate's chunks
+    const node = { ...a.built.node, chunkShape: chunks };
+    const intermediate = new LazyArray({ node, graph: { [node.id]: node } }, a.coords, a.attrs, a.name, a.chunkHint);
+    try {
+      plan([a.rechunk(hintOf(a, chunks))], target, options);
+      plan([intermediate], target, options);
+      return true;
+    } catch (e) {
+      if (e instanceof MemoryBudgetError) return false;
+      throw e;
+    }
+  });
 }
 
 /** Computes one array into memory. */
@@ -221,7 +240,7 @@ async function writeOutputs(list: LazyArray[], path: string, options: ToZarrOpti
     list = shared;
     p = plan(list, targets, options);
   }
-  const staged = options.intermediates === false ? [] : intermediateChunks(list, p);
+  const staged = options.intermediates === false ? [] : stagedChunks(list, p, options);
   if (staged.some(Boolean)) {
     const replaced = await Promise.all(list.map((a, i) => (staged[i] ? viaIntermediate(a, staged[i]!, path, i, options) : a)));
     const intermediates = new Set(replaced.filter((_, i) => staged[i]).map((a) => a.built.node.id));
@@ -312,11 +331,15 @@ async function inWorkDir(a: LazyArray, path: string, name: string, options: ToZa
 async function viaIntermediate(a: LazyArray, chunks: number[], path: string, i: number, options: ToZarrOptions): Promise<LazyArray> {
   // named by what it holds, so a resumed run reuses a finished intermediate of the same expression only
   const work = join(workDir(path), `${i}-${a.built.node.id}-${chunks.join("x")}.zarr`);
-  const hint = Object.fromEntries(a.dims.map((d, k) => [d, chunks[k]]));
-  await toZarr(a.rechunk(hint), work, { ...options, zarrFormat: 3, compressor: workCompressor(path), overwrite: true, intermediates: false });
+  await toZarr(a.rechunk(hintOf(a, chunks)), work, { ...options, zarrFormat: 3, compressor: workCompressor(path), overwrite: true, intermediates: false });
   // written past the page cache and read once: read past it too
   const { vars } = await openDataset(work, { decode: false, directReads: true });
   return new LazyArray(vars[a.name].built, a.coords, a.attrs, a.name, a.chunkHint);
+}
+
+/** `chunks` as a rechunk hint of `a`, by dim. */
+function hintOf(a: LazyArray, chunks: number[]): Record<string, number> {
+  return Object.fromEntries(a.dims.map((d, k) => [d, chunks[k]]));
 }
 
 function coordNames(list: LazyArray[]): string[] {

@@ -16,9 +16,13 @@ const INTERMEDIATE_CHUNK_BYTES = 8 << 20;
  * first stage then writes whole intermediate chunks from few source chunks, the second reads
  * each intermediate chunk about once.
  *
+ * `fits` says whether both stages plan under the budget with given intermediate chunks: the
+ * second stage's tasks hold several intermediate chunks in flight, so under small budgets the
+ * chunks are halved until they fit; where none fits, the rechunk runs in one stage.
+ *
  * Returns, per output, the intermediate chunk shape, or undefined where none is needed.
  */
-export function intermediateChunks(list: LazyArray[], plan: Plan): (number[] | undefined)[] {
+export function intermediateChunks(list: LazyArray[], plan: Plan, fits: (i: number, chunks: number[]) => boolean = () => true): (number[] | undefined)[] {
   return list.map((a, i) => {
     const node = a.built.node;
     if (node.op !== "source") return undefined;
@@ -26,23 +30,35 @@ export function intermediateChunks(list: LazyArray[], plan: Plan): (number[] | u
     const d = plan.decodes.find((x) => x.source === source);
     if (!d || d.decodes <= AMPLIFICATION_LIMIT * d.chunks) return undefined;
     const target = plan.outputs[i].chunkShape;
-    const chunks = node.chunkShape.map((s, k) => Math.min(s, target[k]));
-    const item = node.dtype.endsWith("64") ? 8 : 4;
     // a stage's task holds several intermediate chunks: keep one well inside a task's share
-    const maxBytes = Math.min(INTERMEDIATE_CHUNK_BYTES, plan.memory.budget / plan.memory.workers / 8);
-    // grow along dims where one side is much longer than the other, in turn, to the target size
-    for (let grown = true; grown; ) {
-      grown = false;
-      for (let k = 0; k < chunks.length; k++) {
-        const limit = Math.max(node.chunkShape[k], target[k]);
-        const bytes = chunks.reduce((p, c) => p * c, item);
-        if (chunks[k] * 2 > limit || bytes * 2 > maxBytes) continue;
-        chunks[k] *= 2;
-        grown = true;
-      }
+    let maxBytes = Math.min(INTERMEDIATE_CHUNK_BYTES, plan.memory.budget / plan.memory.workers / 8);
+    for (;;) {
+      const chunks = grownChunks(node.shape, node.chunkShape, target, node.dtype.endsWith("64") ? 8 : 4, maxBytes);
+      if (fits(i, chunks)) return chunks;
+      const bytes = chunks.reduce((p, c) => p * c, 1);
+      if (bytes <= node.chunkShape.reduce((p, c, k) => p * Math.min(c, target[k]), 1)) return undefined;
+      maxBytes = bytes / 2;
     }
-    return chunks.map((c, k) => Math.min(c, node.shape[k]));
   });
+}
+
+/**
+ * Per dim the smaller of the source and target chunk, doubled in turn along dims where one
+ * side is much longer than the other, while a chunk stays within `maxBytes`.
+ */
+function grownChunks(shape: readonly number[], source: readonly number[], target: readonly number[], item: number, maxBytes: number): number[] {
+  const chunks = source.map((s, k) => Math.min(s, target[k]));
+  for (let grown = true; grown; ) {
+    grown = false;
+    for (let k = 0; k < chunks.length; k++) {
+      const limit = Math.max(source[k], target[k]);
+      const bytes = chunks.reduce((p, c) => p * c, item);
+      if (chunks[k] * 2 > limit || bytes * 2 > maxBytes) continue;
+      chunks[k] *= 2;
+      grown = true;
+    }
+  }
+  return chunks.map((c, k) => Math.min(c, shape[k]));
 }
 
 /**
