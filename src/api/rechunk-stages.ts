@@ -31,12 +31,13 @@ export function intermediateChunks(list: LazyArray[], plan: Plan, fits: (i: numb
     if (!d || d.decodes <= AMPLIFICATION_LIMIT * d.chunks) return undefined;
     const target = plan.outputs[i].chunkShape;
     // a stage's task holds several intermediate chunks: keep one well inside a task's share
-    let maxBytes = Math.min(INTERMEDIATE_CHUNK_BYTES, plan.memory.budget / plan.memory.workers / 8);
-    for (;;) {
-      const chunks = grownChunks(node.shape, node.chunkShape, target, node.dtype.endsWith("64") ? 8 : 4, maxBytes);
+    const item = node.dtype.endsWith("64") ? 8 : 4;
+    const ungrown = node.chunkShape.reduce((p, c, k) => p * Math.min(c, target[k]), item);
+    for (let maxBytes = Math.min(INTERMEDIATE_CHUNK_BYTES, plan.memory.budget / plan.memory.workers / 8); ; ) {
+      const chunks = grownChunks(node.shape, node.chunkShape, target, item, maxBytes);
       if (fits(i, chunks)) return chunks;
-      const bytes = chunks.reduce((p, c) => p * c, 1);
-      if (bytes <= node.chunkShape.reduce((p, c, k) => p * Math.min(c, target[k]), 1)) return undefined;
+      const bytes = chunks.reduce((p, c) => p * c, item);
+      if (bytes <= ungrown) return undefined;
       maxBytes = bytes / 2;
     }
   });
