@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { TestContext } from "node:test";
+import type { WritableChunkedArray } from "../src/array/chunked-array.js";
+import { fromTypedArray } from "../src/array/memory-array.js";
 
 /** The shared fixtures folder (`../shared/fixtures` beside the repository), or undefined. */
 export const fixturesDir: string | undefined = (() => {
@@ -72,3 +74,18 @@ export function assertClose(
 }
 
 export { rmSync };
+
+/** A writable in-memory float64 target that counts writes per chunk. */
+export function countingTarget(shape: number[], dims: string[], chunks: number[]) {
+  const inner = fromTypedArray(new Float64Array(shape.reduce((a, b) => a * b, 1)), { shape, dims, chunks });
+  const writes = new Map<string, number>();
+  const target: WritableChunkedArray = {
+    ...inner,
+    readChunk: inner.readChunk,
+    async writeChunk(coords, data) {
+      writes.set(String(coords), (writes.get(String(coords)) ?? 0) + 1);
+      await inner.writeChunk(coords, data);
+    },
+  };
+  return { target, writes, inner };
+}

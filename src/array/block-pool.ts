@@ -82,6 +82,8 @@ export class BlockPool {
 export class BlockScope {
   private readonly lent: ArrayBuffer[] = [];
   private lentBytes = 0;
+  /** The most this scope has lent at once: keeping that much free raises no peak (buffers round up to grains, past a projection). */
+  private mostLent = 0;
 
   constructor(
     private readonly pool: BlockPool,
@@ -102,6 +104,7 @@ export class BlockScope {
     const buf = reused ?? new ArrayBuffer(size);
     this.lent.push(buf);
     this.lentBytes += buf.byteLength;
+    this.mostLent = Math.max(this.mostLent, this.lentBytes);
     const array = new Class(buf, 0, length);
     if (reused && zeroed) new Uint8Array(buf, 0, bytes).fill(0);
     return array;
@@ -121,7 +124,7 @@ export class BlockScope {
     const kept = new Set(keep.map((a) => a?.buffer));
     for (const buf of this.lent.splice(since)) {
       this.lentBytes -= buf.byteLength;
-      if (!kept.has(buf)) this.pool.give(buf, this.maxFreeBytes);
+      if (!kept.has(buf)) this.pool.give(buf, Math.max(this.maxFreeBytes, this.mostLent));
     }
   }
 }

@@ -13,8 +13,15 @@ import { releaseScratch } from "../util/scratch-buffers.js";
  */
 let nextId = 0;
 
+/** A kept chunk: its array and coordinates (for `retainOnly`) and its values. */
+interface Entry {
+  array: object;
+  coords: readonly number[];
+  value: TypedArray;
+}
+
 export class ChunkCache {
-  private readonly entries = new Map<string, TypedArray>();
+  private readonly entries = new Map<string, Entry>();
   private bytes = 0;
   /** Readers holding each chunk that is, or was, kept here; a chunk leaves when the last is done after its eviction. */
   private readonly readers = new Map<TypedArray, number>();
@@ -28,15 +35,13 @@ export class ChunkCache {
 
   /** Chunk `coords` of `array`, from the cache or from `load` (and then kept, if `keep`). */
   async get(array: object, coords: readonly number[], load: () => Promise<TypedArray>, keep = true): Promise<TypedArray> {
-    let id = this.ids.get(array);
-    if (id === undefined) this.ids.set(array, (id = nextId++));
-    const key = `${id}|${coords}`;
+    const key = this.key(array, coords);
     const hit = this.entries.get(key);
     if (hit) {
       this.entries.delete(key);
       this.entries.set(key, hit);
-      this.readers.set(hit, (this.readers.get(hit) ?? 0) + 1);
-      return hit;
+      this.readers.set(hit.value, (this.readers.get(hit.value) ?? 0) + 1);
+      return hit.value;
     }
     const value = await load();
     this.decodes++;
@@ -44,14 +49,32 @@ export class ChunkCache {
     // a concurrent read may have kept the same chunk meanwhile: this copy replaces it
     const before = this.entries.get(key);
     if (before) this.evict(key, before);
-    this.entries.set(key, value);
+    this.entries.set(key, { array, coords: [...coords], value });
     this.readers.set(value, 1);
     this.bytes += value.byteLength;
-    for (const [k, v] of this.entries) {
+    for (const [k, e] of this.entries) {
       if (this.bytes <= this.maxBytes) break;
-      this.evict(k, v);
+      this.evict(k, e);
     }
     return value;
+  }
+
+  /** No later read needs chunk `coords` of `array`: it leaves the cache (reused once its readers are done). */
+  release(array: object, coords: readonly number[]): void {
+    const key = this.key(array, coords);
+    const e = this.entries.get(key);
+    if (e) this.evict(key, e);
+  }
+
+  /** Keeps only the chunks `wanted` says later reads need (a task computed in steps, between steps). */
+  retainOnly(wanted: (array: object, coords: readonly number[]) => boolean): void {
+    for (const [k, e] of this.entries) if (!wanted(e.array, e.coords)) this.evict(k, e);
+  }
+
+  private key(array: object, coords: readonly number[]): string {
+    let id = this.ids.get(array);
+    if (id === undefined) this.ids.set(array, (id = nextId++));
+    return `${id}|${coords}`;
   }
 
   /** A reader is done with `value`, a chunk `get` gave it: it may be reused once nothing holds it. */
@@ -65,7 +88,7 @@ export class ChunkCache {
     }
   }
 
-  private evict(key: string, value: TypedArray): void {
+  private evict(key: string, { value }: Entry): void {
     this.entries.delete(key);
     this.bytes -= value.byteLength;
     if (this.readers.get(value)) return; // released by its last reader's `done`
@@ -74,7 +97,7 @@ export class ChunkCache {
   }
 
   private isKept(value: TypedArray): boolean {
-    for (const v of this.entries.values()) if (v === value) return true;
+    for (const e of this.entries.values()) if (e.value === value) return true;
     return false;
   }
 }

@@ -51,6 +51,12 @@ export interface WritableChunkedArray extends ChunkedArray {
    * the old chunk or the new one, never a part. A chunk that is all fill value may be skipped.
    */
   writeChunk(coords: readonly number[], data: TypedArray): Promise<void>;
+  /**
+   * Optional: `writeChunk` in two halves. Encodes chunk `coords` of `data` and resolves to the
+   * write of the encoded bytes; `data` may be refilled once it resolves. A writer then encodes
+   * the next chunk while the disk takes this one.
+   */
+  encodeChunk?(coords: readonly number[], data: TypedArray): Promise<() => Promise<void>>;
   /** Optional: removes chunk `coords`, which then reads as the fill value (used-up work stores). */
   deleteChunk?(coords: readonly number[]): Promise<void>;
 }

@@ -28,6 +28,11 @@ export interface EvalContext {
   stats: { bytesRead: number };
   /** Where the task's blocks come from (reused buffers), if anywhere. */
   blocks?: BlockScope;
+  /**
+   * In a task computed in steps, the boxes of each source (by node id) that the steps after
+   * this one read: their chunks stay in the cache, the others leave it once read.
+   */
+  retain?: Map<string, Box[]>;
 }
 
 /** Computes `node` over `box` (in the node's dims order), C order. */
@@ -59,7 +64,8 @@ function evaluateNode(ctx: EvalContext, node: Node, box: Box): Promise<NumberArr
 
 async function evaluateSource(ctx: EvalContext, node: SourceNode, box: Box): Promise<NumberArray> {
   const array = await ctx.openSource(node);
-  const data = await readBox(array, box.start, box.stop, { cache: ctx.cache, blocks: ctx.blocks });
+  const retain = ctx.retain && (ctx.retain.get(node.id) ?? []);
+  const data = await readBox(array, box.start, box.stop, { cache: ctx.cache, blocks: ctx.blocks, retain });
   ctx.stats.bytesRead += data.byteLength;
   return toEngineArray(data);
 }

@@ -5,15 +5,17 @@ import { copyBox, copyBoxToParts } from "../array/copy-box.js";
 import type { NumberArray } from "../array/dtype.js";
 import { boxShape, boxSize, type Box } from "../core/box.js";
 import { evaluate, foldReduce, reduceInputBox, type EvalContext } from "../core/evaluate.js";
+import { sourceReads } from "../plan/propagate.js";
 import { reducer, type Reducer } from "../core/kernels/reductions.js";
 import { canFoldTogether } from "../plan/planner.js";
-import { inputsOf, type Graph, type ReduceNode, type SourceNode } from "../core/graph.js";
+import { inputsOf, type Graph, type Node, type ReduceNode, type SourceNode } from "../core/graph.js";
 import { engineAllocate, toStorageArray } from "../core/kernels/numeric.js";
-import { chunksPerWriteRun } from "../plan/memory.js";
-import { blockBox, taskAt, type OutputTarget, type Plan } from "../plan/plan.js";
+import { chunksPerWriteRun, WRITES_IN_FLIGHT } from "../plan/memory.js";
+import { blockBox, stepBoxes, taskAt, type OutputTarget, type Plan, type Task } from "../plan/plan.js";
 import { limitScratch } from "../util/scratch-buffers.js";
 import { trimMalloc } from "../util/malloc-tuning.js";
 import { collectGarbage } from "./collect-garbage.js";
+import { WriteQueue } from "./write-queue.js";
 
 /** What a worker needs besides the plan: how to open sources and output targets. */
 export interface TaskEnvironment {
@@ -45,9 +47,29 @@ export async function runTask(plan: Plan, k: number, env: TaskEnvironment): Prom
   enterStage(plan, env.blocks);
   const task = taskAt(plan, k);
   const group = plan.groups[task.group];
-  const box = blockBox(plan, task.group, task.block);
-  const ctx = evalContext(plan.graph, plan, env);
+  // a stepped block's cache keeps only chunks later steps read, projected as they are: it evicts
+  // none (under reads in flight it would evict those the step has yet to read)
+  const ctx = evalContext(plan.graph, plan, env, group.steps ? Infinity : undefined);
   const result: TaskResult = { task: k, bytesRead: 0, bytesWritten: 0, decodes: 0 };
+  const writes = new WriteQueue(WRITES_IN_FLIGHT);
+  try {
+    await computeTask(plan, task, env, ctx, result, writes);
+    await writes.drain();
+  } catch (e) {
+    await writes.settle(); // no write of a failed task lands after it is reported
+    throw e;
+  }
+  result.bytesRead = ctx.stats.bytesRead;
+  result.decodes = ctx.cache.decodes;
+  // the task's blocks are dead now (chunks are written), but for the results it hands back
+  ctx.blocks?.end(result.data ?? []);
+  return result;
+}
+
+/** Computes a task's blocks and starts writing them (or keeps them, or its partial states, in `result`). */
+async function computeTask(plan: Plan, task: Task, env: TaskEnvironment, ctx: EvalContext, result: TaskResult, writes: WriteQueue): Promise<void> {
+  const group = plan.groups[task.group];
+  const box = blockBox(plan, task.group, task.block);
   const roots = group.outputs.map((i) => plan.graph[plan.outputs[i].id]);
   if (canFoldTogether(roots)) {
     const input = plan.graph[roots[0].input];
@@ -61,18 +83,52 @@ export async function runTask(plan: Plan, k: number, env: TaskEnvironment): Prom
     if (group.split) result.states = states;
     else {
       const blocks = roots.map((r, j) => finalizeState(r, states[j], boxSize(box)));
-      await deliver(plan, group.outputs, blocks, box, env, result, ctx.blocks);
+      await deliver(plan, group.outputs, blocks, box, env, result, ctx.blocks, writes);
     }
-  } else {
-    const blocks: NumberArray[] = [];
-    for (const r of roots) blocks.push(await evaluate(ctx, r.id, box));
-    await deliver(plan, group.outputs, blocks, box, env, result, ctx.blocks);
+    return;
   }
-  result.bytesRead = ctx.stats.bytesRead;
-  result.decodes = ctx.cache.decodes;
-  // the task's blocks are dead now (chunks are written), but for the results it hands back
-  ctx.blocks?.end(result.data ?? []);
-  return result;
+  for (const step of stepBoxes(plan, task.group, box)) {
+    if (group.steps) await prepareStep(ctx, roots, box, step);
+    const mark = ctx.blocks?.mark() ?? 0;
+    const blocks: NumberArray[] = [];
+    for (const r of roots) blocks.push(await evaluate(ctx, r.id, step));
+    await deliver(plan, group.outputs, blocks, step, env, result, ctx.blocks, writes);
+    if (!group.steps) return;
+    // the step is encoded: its blocks serve the next step
+    ctx.memo.clear();
+    ctx.blocks?.end([], mark);
+  }
+}
+
+/** The part of a stepped block `box` after `step` (with the step too, if `from`), empty after the last step. */
+function restOf(box: Box, step: Box, from = false): Box {
+  const d = step.stop.findIndex((s, i) => s !== box.stop[i] || step.start[i] !== box.start[i]);
+  const rest = { start: [...box.start], stop: [...box.stop] };
+  if (d >= 0) rest.start[d] = from ? step.start[d] : step.stop[d];
+  else if (!from) rest.stop = [...rest.start];
+  return rest;
+}
+
+/** The boxes of each source (by node id) that evaluating `roots` over `box` reads. */
+function readsOf(ctx: EvalContext, roots: Node[], box: Box): Map<string, Box[]> {
+  const reads = new Map<string, Box[]>();
+  if (boxSize(box) > 0) for (const { source, box: b } of sourceReads(ctx.graph, roots, box)) reads.set(source.id, [...(reads.get(source.id) ?? []), b]);
+  return reads;
+}
+
+/**
+ * Before a step of a stepped block: drops the cached chunks that neither this step nor the
+ * ones after it read, and tells the evaluator which boxes of each source the steps after it
+ * read (`EvalContext.retain`): the chunks those overlap are kept, the others leave once read.
+ */
+async function prepareStep(ctx: EvalContext, roots: Node[], box: Box, step: Box): Promise<void> {
+  const needed = new Map<object, Box[]>();
+  for (const [id, boxes] of readsOf(ctx, roots, restOf(box, step, true))) needed.set(await ctx.openSource(ctx.graph[id] as SourceNode), boxes);
+  ctx.cache.retainOnly((array, coords) => {
+    const chunk = (array as ChunkedArray).chunks.chunkBox(coords);
+    return (needed.get(array) ?? []).some((b) => chunk.start.every((s, d) => s < b.stop[d] && chunk.stop[d] > b.start[d]));
+  });
+  ctx.retain = readsOf(ctx, roots, restOf(box, step));
 }
 
 /** The blocks and memory shape of the plan this thread last ran a task of. */
@@ -111,19 +167,21 @@ export async function deliver(
   env: TaskEnvironment,
   result: Pick<TaskResult, "data" | "bytesWritten">,
   blocks?: BlockScope,
+  writes?: WriteQueue,
 ): Promise<void> {
   for (let j = 0; j < outputs.length; j++) {
     const out = plan.outputs[outputs[j]];
     if (out.target.kind === "memory") {
       result.data ??= outputs.map(() => undefined);
       result.data[j] = data[j];
-    } else result.bytesWritten += await writeBlock(await env.openTarget(out.target, outputs[j]), out.chunkShape, box, data[j], blocks);
+    } else result.bytesWritten += await writeBlock(await env.openTarget(out.target, outputs[j]), out.chunkShape, box, data[j], blocks, writes);
   }
 }
 
 /** A fresh evaluation context for one task. */
-export function evalContext(graph: Graph, plan: Plan, env: TaskEnvironment): EvalContext {
-  limitScratch(plan.memory.scratchBytes);
+export function evalContext(graph: Graph, plan: Plan, env: TaskEnvironment, cacheBytes = plan.memory.cacheBytes): EvalContext {
+  // chunks leaving the cache serve the next decodes: the pool may hold what the cache gave up
+  limitScratch(plan.memory.scratchBytes + plan.memory.cacheBytes);
   const opened = new Map<string, Promise<ChunkedArray>>();
   return {
     graph,
@@ -132,7 +190,7 @@ export function evalContext(graph: Graph, plan: Plan, env: TaskEnvironment): Eva
       if (!p) opened.set(node.id, (p = env.openSource(node)));
       return p;
     },
-    cache: new ChunkCache(plan.memory.cacheBytes),
+    cache: new ChunkCache(cacheBytes),
     slabs: plan.slabs,
     shared: sharedNodes(graph),
     memo: new Map(),
@@ -160,6 +218,8 @@ export async function writeBlock(
   box: Box,
   data: NumberArray,
   blocks?: BlockScope,
+  /** Where the chunk writes go on in the background (else each is awaited). */
+  writes?: WriteQueue,
 ): Promise<number> {
   const shape = boxShape(box);
   const first = box.start.map((s, d) => Math.floor(s / chunkShape[d]));
@@ -180,15 +240,14 @@ export async function writeBlock(
       extent[extent.length - 1] = widths.reduce((a, b) => a + b, 0);
       copyBoxToParts(data, shape, from, extent, parts.slice(0, run.length), widths);
     }
-    // a run's chunks are written at once: each is encoded while the ones before it are being
-    // written (writes past the page cache wait on the disk); the parts are reused by the next run
-    await Promise.all(
-      run.map(async (coords, p) => {
-        const stored = toStorageArray(parts[p], target.dtype);
-        await target.writeChunk(coords, stored);
-        bytes += stored.byteLength;
-      }),
-    );
+    // each chunk is encoded while the ones before it are being written (writes past the page
+    // cache wait on the disk); the parts are reused by the next run once encoded
+    for (const [p, coords] of run.entries()) {
+      const stored = toStorageArray(parts[p], target.dtype);
+      if (writes && target.encodeChunk) await writes.add(await target.encodeChunk(coords, stored));
+      else await target.writeChunk(coords, stored);
+      bytes += stored.byteLength;
+    }
   }
   return bytes;
 }

@@ -18,6 +18,7 @@ export interface PlanExplanation {
     blockCounts: number[];
     tasks: number;
     split?: { dim: string; parts: number; partExtent: number };
+    steps?: { dim: string; extent: number; retainBytes: number };
   }[];
   /** Bytes: projected peak of the largest task (chunk cache and scratch buffers included), and in total against the budget. */
   memory: {
@@ -63,6 +64,7 @@ export function explainPlan(plan: Plan): PlanExplanation {
       blockCounts: g.blockCounts,
       tasks: plan.taskCounts[i],
       ...(g.split ? { split: g.split } : {}),
+      ...(g.steps ? { steps: g.steps } : {}),
     })),
     memory: { ...plan.memory },
     decodes: plan.decodes.map((d) => ({ ...d, perChunk: d.chunks > 0 ? d.decodes / d.chunks : 0 })),
@@ -96,7 +98,9 @@ export function formatPlan(plan: Plan): string {
   for (const g of e.groups) {
     const split = g.split
       ? `, each split into ${g.split.parts} partial tasks along ${g.split.dim} (${g.split.partExtent} per part)`
-      : "";
+      : g.steps
+        ? `, each computed in steps of ${g.steps.extent} along ${g.steps.dim}`
+        : "";
     lines.push(
       `tasks for ${g.outputs.join(", ")}: ${g.tasks}, blocks of ${times(g.blockShape)} (${times(g.blockCounts)} blocks)${split}`,
     );

@@ -6,6 +6,7 @@ import { groupFoldOf, groupSlabSteps } from "../core/group-fold.js";
 import { inputsOf, windowsOf, type Graph, type Node, type WindowAxis, type WindowNode } from "../core/graph.js";
 import { histogramSlab } from "../core/kernels/histogram.js";
 import { isWhole, reducer } from "../core/kernels/reductions.js";
+import { blockBox, stepBoxes, taskAt, type Plan } from "./plan.js";
 import { inputBox } from "./propagate.js";
 
 /** A run of neighbouring chunks along the last dim that a task fills together for writing holds at most this. */
@@ -16,15 +17,18 @@ export function chunksPerWriteRun(chunkBytes: number): number {
   return Math.max(1, Math.floor(WRITE_RUN_BYTES / chunkBytes));
 }
 
+/** Encoded chunks a task holds while the disk takes them (see exec/write-queue). */
+export const WRITES_IN_FLIGHT = 2;
+
 /**
  * Bytes a task holds besides its output blocks while writing them: a run of chunks being
- * filled (see WRITE_RUN_BYTES) and one chunk being encoded (its bytes at most as large).
+ * filled (see WRITE_RUN_BYTES) and the encoded chunks being written (each at most as large).
  */
 export function writeBytes(node: Node, blockShape: readonly number[], chunkShape: readonly number[]): number {
   const chunk = blockBytes(node, chunkShape.reduce((a, b) => a * b, 1));
   const n = chunkShape.length;
   const inRow = n === 0 ? 1 : Math.ceil(blockShape[n - 1] / chunkShape[n - 1]);
-  return (Math.min(inRow, chunksPerWriteRun(chunk)) + 1) * chunk;
+  return (Math.min(inRow, chunksPerWriteRun(chunk)) + WRITES_IN_FLIGHT) * chunk;
 }
 
 /** Bytes a block of `n` elements of a node takes in the engine (int64 as float64). */
@@ -85,6 +89,20 @@ export function peakBytes(graph: Graph, id: string, box: Box, slabs: Record<stri
       return out + state + copy + peakBytes(graph, node.input, slab, slabs);
     }
   }
+}
+
+/**
+ * The projected peak of task `k` of a plan: its outputs' blocks (of its largest step, for a
+ * block computed in steps) with everything evaluating them holds, the chunk cache and the
+ * scratch buffers. The plan promises that no task exceeds `plan.memory.perTask`.
+ */
+export function taskPeak(plan: Plan, k: number): number {
+  const task = taskAt(plan, k);
+  const outputs = plan.groups[task.group].outputs;
+  const peaks = stepBoxes(plan, task.group, blockBox(plan, task.group, task.block)).map((box) =>
+    outputs.reduce((sum, i) => sum + peakBytes(plan.graph, plan.outputs[i].id, box, plan.slabs), 0),
+  );
+  return Math.max(...peaks) + plan.memory.cacheBytes + plan.memory.scratchBytes;
 }
 
 /**

@@ -29,6 +29,13 @@ export interface PlannedGroup {
   blockCounts: number[];
   /** Reductions split along `dim` into `parts` partial tasks whose states are combined. */
   split?: { dim: string; parts: number; partExtent: number };
+  /**
+   * Each block computed in steps of `extent` along output dim `dim` (whole output chunks),
+   * each step written before the next, while the task's chunk cache keeps the input chunks
+   * later steps read (at most `retainBytes`): an input chunk that straddles steps is decoded
+   * once per task, and the task holds one step's blocks, not the whole block's.
+   */
+  steps?: { dim: string; extent: number; retainBytes: number };
 }
 
 /** A task: one block of one group (and one part of it, for a split reduction). */
@@ -94,6 +101,24 @@ export function taskAt(plan: Plan, k: number): Task {
     b = Math.floor(b / g.blockCounts[d]);
   }
   return g.split ? { group, block, part } : { group, block };
+}
+
+/**
+ * The boxes a task's block is computed in: the block itself, or its steps in order (see
+ * `PlannedGroup.steps`).
+ */
+export function stepBoxes(plan: Plan, group: number, box: Box): Box[] {
+  const g = plan.groups[group];
+  if (!g.steps) return [box];
+  const d = plan.graph[plan.outputs[g.outputs[0]].id].dims.indexOf(g.steps.dim);
+  const out: Box[] = [];
+  for (let s = box.start[d]; s < box.stop[d]; s += g.steps.extent) {
+    const step = { start: [...box.start], stop: [...box.stop] };
+    step.start[d] = s;
+    step.stop[d] = Math.min(box.stop[d], s + g.steps.extent);
+    out.push(step);
+  }
+  return out;
 }
 
 /** The output box a block of a group covers. */

@@ -5,7 +5,9 @@ import { windowChunk } from "../core/kernels/window-axis.js";
 import { MemoryBudgetError } from "../util/errors.js";
 import { blockBytes, peakBytes, writeBytes } from "./memory.js";
 import type { DecodeCount, OutputTarget, Plan, PlannedGroup, PlannedOutput } from "./plan.js";
-import { inputBox, visitBoxes } from "./propagate.js";
+import { blockReadsAlong, inputBox, sourceElements, sourceReads, visitBoxes } from "./propagate.js";
+import { retainedBytes } from "./retention.js";
+import { overlap } from "./source-chunks.js";
 import { formatBytes } from "../util/format.js";
 import { scratchShare } from "../util/scratch-buffers.js";
 
@@ -20,12 +22,22 @@ export interface PlanRequest {
 
 /** Per-task chunk cache: holds input chunks that straddle slabs of one task. */
 const MAX_CACHE = 64 << 20;
+/**
+ * What reading a byte from decoded chunks costs (copying it into a block, computing on it),
+ * in decoded bytes: decoding runs at ~1.3 GB/s a core here, copying at ~5 GB/s, and blocks
+ * whose windows reach past them read some bytes twice (W3 in steps of 10 reads 16 time steps
+ * for each 10 it writes: 8.7 s, against 7.0 s in steps of 40).
+ */
+const READ_COST = 0.25;
 /** What a task costs beyond its decodes (scheduling, opening, writing), in decode-bytes. */
 const TASK_OVERHEAD = 1 << 20;
 /**
- * Tasks with more memory than this cost more per byte: their buffers exceed the allocator's
- * reuse threshold (see util/malloc-tuning), so each is mapped and faulted in afresh, which
- * costs about as much as decoding it. Larger blocks must save that many decodes.
+ * Blocks (or steps) holding more than this cost more per byte, by the square root of how many
+ * times more: fresh memory is faulted in at ~2.6 ms per MB on the benchmarks' VM (once per
+ * thread, buffers are pooled), and blocks far past the CPU's caches stream every pass through
+ * memory (W3 in steps of 80 ran 8.0 s, in steps of 40 7.0 s). The root, not the ratio: W4's
+ * steps of 178 MB, on both inputs' chunk edges, save a third of its decodes and ran 8.3–9.3 s
+ * against 10.1 s for 85 MB steps that cut b's chunks.
  */
 const LARGE_TASK = 96 << 20;
 /** Default output chunks aim at about this many bytes. */
@@ -102,32 +114,42 @@ function planFor(req: PlanRequest, workers: number): Plan {
   const byKey = new Map<string, number[]>();
   outputs.forEach((o, i) => byKey.set(keyOf(o), [...(byKey.get(keyOf(o)) ?? []), i]));
   let perTask = 0;
+  let retain = 0;
+  // only plain blocks keep the chunks their reads cut through (stepped ones keep what later steps read)
+  let cutCache = 0;
   for (const members of byKey.values()) {
     const roots = members.map((i) => graph[outputs[i].id]);
     const chunkShape = outputs[members[0]].chunkShape;
     const inMemory = members.every((i) => outputs[i].target.kind === "memory");
-    const best = chooseBlocks(graph, roots, chunkShape, perTaskBudget, workers, slabs, inMemory);
+    const best = chooseBlocks(graph, roots, chunkShape, perTaskBudget, workers, slabs, inMemory, cacheBytes);
     const node = roots[0];
     const blockCounts = node.shape.map((n, d) => Math.max(1, Math.ceil(n / best.blockShape[d])));
     const group: PlannedGroup = { outputs: members, blockShape: best.blockShape, blockCounts };
     const blocks = blockCounts.reduce((a, b) => a * b, 1);
     const split = blocks < workers ? splitReduction(graph, roots, workers, blocks) : undefined;
     const names = members.map((i) => outputs[i].name).join(", ");
+    if (best.steps) {
+      const dim = node.dims[best.steps.dim];
+      group.steps = { dim, extent: best.steps.extent, retainBytes: best.retain };
+      notes.push(`${names}: each block computed in steps of ${best.steps.extent} along ${dim}; the task keeps the input chunks later steps read again (${formatBytes(best.retain)} at most), so each is decoded once per task`);
+    }
     if (split) {
       group.split = split;
       notes.push(`${names}: ${blocks} block(s) for ${workers} workers: reduction split into ${split.parts} partial tasks along ${split.dim}, states combined`);
     }
     if (members.length > 1) notes.push(`${names}: computed together, one pass over their shared inputs`);
-    perTask = Math.max(perTask, best.peak);
+    perTask = Math.max(perTask, best.peak + best.retain);
+    retain = Math.max(retain, best.retain);
+    if (!best.steps) cutCache = cacheBytes;
     groups.push(group);
     for (const r of roots) notes.push(...fusionNotes(graph, r, outputs[members[roots.indexOf(r)]].name));
   }
   const taskCounts = groups.map((g) => g.blockCounts.reduce((a, b) => a * b, 1) * (g.split?.parts ?? 1));
   const decodes = countDecodes(graph, outputs, groups);
-  const total = (perTask + cacheBytes + scratchBytes) * workers + held;
+  const total = (perTask + cutCache + scratchBytes) * workers + held;
   if (total > req.memory)
     throw new MemoryBudgetError(
-      `the results to hold in memory (${formatBytes(held)}) and ${workers} task(s) of ${formatBytes(perTask + cacheBytes + scratchBytes)} ` +
+      `the results to hold in memory (${formatBytes(held)}) and ${workers} task(s) of ${formatBytes(perTask + cutCache + scratchBytes)} ` +
         `need ${formatBytes(total)}, over the budget of ${formatBytes(req.memory)}: write to Zarr (-o) instead of loading, ` +
         `raise --memory, or use fewer --workers`,
     );
@@ -137,7 +159,7 @@ function planFor(req: PlanRequest, workers: number): Plan {
     groups,
     slabs,
     taskCounts,
-    memory: { budget: req.memory, workers, perTask: perTask + cacheBytes + scratchBytes, cacheBytes, scratchBytes, held, total },
+    memory: { budget: req.memory, workers, perTask: perTask + cutCache + scratchBytes, cacheBytes: cutCache + retain, scratchBytes, held, total },
     decodes,
     notes,
   };
@@ -163,41 +185,69 @@ export function defaultChunks(graph: Graph, node: Node, target = TARGET_CHUNK): 
 
 /** The chunk size of the first source dim that output dim `dim` of `node` reads from. */
 function sourceChunk(graph: Graph, node: Node, dim: string): number | undefined {
+  return sourceChunks(graph, node, dim)[0];
+}
+
+/** The chunk sizes of the source dims that output dim `dim` of `node` reads from (the first source's first). */
+function sourceChunks(graph: Graph, node: Node, dim: string): number[] {
   switch (node.op) {
     case "source":
-      return node.chunkShape[node.dims.indexOf(dim)];
+      return [node.chunkShape[node.dims.indexOf(dim)]];
     case "map":
-      for (const o of node.inputs)
-        if ("node" in o && graph[o.node].dims.includes(dim)) {
-          const c = sourceChunk(graph, graph[o.node], dim);
-          if (c) return c;
-        }
-      return undefined;
+      return node.inputs.flatMap((o) => ("node" in o && graph[o.node].dims.includes(dim) ? sourceChunks(graph, graph[o.node], dim) : []));
     case "view": {
       const a = node.axes[node.dims.indexOf(dim)];
-      if (!a) return undefined;
-      const c = sourceChunk(graph, graph[node.input], a.inDim);
-      return c ? Math.max(1, Math.floor(c / Math.abs(a.step))) : undefined;
+      return a ? sourceChunks(graph, graph[node.input], a.inDim).map((c) => Math.max(1, Math.floor(c / Math.abs(a.step)))) : [];
     }
     case "reduce":
-      return sourceChunk(graph, graph[node.input], dim);
+      return sourceChunks(graph, graph[node.input], dim);
     case "window": {
       const input = graph[node.input];
-      return windowChunk(node, dim, (d) => extent(input, d), (d) => sourceChunk(graph, input, d));
+      const c = windowChunk(node, dim, (d) => extent(input, d), (d) => sourceChunk(graph, input, d));
+      return c ? [c] : [];
     }
   }
 }
 
+/**
+ * The block extents tried along an output dim: the output chunk times powers of two, the
+ * smallest multiple of it on which every source's chunks along the dim also end (their least
+ * common multiple) times powers of two, and the whole dim. Doubling alone never lands on the
+ * sources' chunk edges (48 → 96 → … misses 720 = lcm(48, 360)), and a block between them
+ * decodes the chunks it cuts twice.
+ */
+function blockLadder(length: number, chunk: number, sources: readonly number[]): number[] {
+  const n = Math.max(1, length); // an empty dim is one empty block
+  const rungs = new Set<number>([n]);
+  const aligned = sources.reduce((l, c) => lcm(l, c), chunk);
+  for (const base of [chunk, aligned]) for (let e = base; e < n; e *= 2) rungs.add(e);
+  return [...rungs].sort((a, b) => a - b);
+}
+
+function lcm(a: number, b: number): number {
+  let [x, y] = [a, b];
+  while (y) [x, y] = [y, x % y];
+  return (a / x) * b;
+}
+
+/** A block shape the planner considers, with its projected memory and cost. */
 interface Candidate {
   blockShape: number[];
+  steps?: { dim: number; extent: number };
+  /** Projected peak of one block (of one step, for a stepped one), chunk cache and scratch aside. */
   peak: number;
+  /** Input chunks kept between steps (see `retainedBytes`). */
+  retain: number;
   cost: number;
 }
 
 /**
  * Picks the block shape (a multiple of the output chunk per dim) that minimises the decode
- * cost plus task overhead over the workers, among those whose projected peak fits the
- * per-task budget, growing greedily from one output chunk by the best doubling.
+ * cost per busy worker, among those whose projected peak fits the per-task budget: plain
+ * blocks, grown greedily along the `blockLadder` of each dim, and blocks computed in steps
+ * along one dim (see `PlannedGroup.steps`), whose tasks hold one step and the input chunks
+ * that straddle steps, so that they can span whole input chunks where a plain block of the
+ * same memory would cut them.
  */
 function chooseBlocks(
   graph: Graph,
@@ -208,27 +258,53 @@ function chooseBlocks(
   slabs: Record<string, Record<string, number>>,
   /** Blocks may be smaller than `chunkShape` (in-memory results: nothing is written per chunk). */
   shrinkable = false,
+  /** The chunk cache of plain blocks, outside `budget`: stepped blocks need none besides what they retain. */
+  cutCache = 0,
 ): Candidate {
   const node = roots[0];
   if (shrinkable) chunkShape = shrinkToFit(graph, roots, chunkShape, budget, slabs);
   const ids = roots.map((r) => r.id);
-  const evaluateShape = (mult: number[]): Candidate | undefined => {
-    const blockShape = chunkShape.map((c, d) => Math.min(node.shape[d], c * mult[d]) || 1);
-    const box: Box = { start: blockShape.map(() => 0), stop: blockShape };
-    const blocksHeld = roots.reduce((sum, r) => sum + blockBytes(r, boxSize(box)), 0);
+  const ladders = node.dims.map((d, i) => blockLadder(node.shape[i], Math.min(node.shape[i], chunkShape[i]) || 1, sourceChunks(graph, node, d)));
+  const evaluateShape = (blockShape: number[], steps?: Candidate["steps"]): Candidate | undefined => {
+    const stepShape = steps ? blockShape.map((e, d) => (d === steps.dim ? steps.extent : e)) : blockShape;
+    const blocksHeld = roots.reduce((sum, r) => sum + blockBytes(r, boxSize(fullBox(stepShape))), 0);
     // written outputs: the blocks are held while a run of chunks is filled from them
-    const writing = shrinkable ? 0 : blocksHeld + Math.max(...roots.map((r) => writeBytes(r, blockShape, chunkShape)));
-    const peak = Math.max(fitSlabs(graph, ids, box, budget, slabs), writing);
-    if (peak > budget) return undefined;
-    const counts = node.shape.map((n, d) => Math.max(1, Math.ceil(n / blockShape[d])));
-    const tasks = counts.reduce((a, b) => a * b, 1);
+    const writing = shrinkable ? 0 : blocksHeld + Math.max(...roots.map((r) => writeBytes(r, stepShape, chunkShape)));
+    const peak = Math.max(fitSlabs(graph, ids, fullBox(stepShape), budget, slabs), writing);
+    const room = budget + (steps ? cutCache : 0);
+    if (peak > room) return undefined;
+    const retain = steps ? retainedBytes(graph, roots, blockShape, steps.dim, steps.extent) : 0;
+    if (peak + retain > room) return undefined;
+    const tasks = node.shape.reduce((p, n, d) => p * Math.max(1, Math.ceil(n / blockShape[d])), 1);
+    if (steps && tasks < MIN_TASKS_PER_WORKER * workers) return undefined;
     const decodeBytes = roots.reduce((sum, r) => sum + decodeCost(graph, r, blockShape), 0);
-    const cost = ((decodeBytes + tasks * TASK_OVERHEAD) / Math.min(workers, tasks)) * Math.max(1, peak / LARGE_TASK);
-    return { blockShape, peak, cost };
+    // steps read what their windows need around them again (from the cache): by step, not by block
+    const readShape = steps ? blockShape.map((e, d) => (d === steps.dim ? steps.extent : e)) : blockShape;
+    const readBytes = roots.reduce((sum, r) => sum + readCost(graph, r, readShape), 0);
+    // the busiest worker's share: tasks are alike, so it runs ceil(tasks / workers) of them
+    const perWorker = ((decodeBytes + READ_COST * readBytes + tasks * TASK_OVERHEAD) / tasks) * Math.ceil(tasks / workers);
+    return { blockShape, steps, peak, retain, cost: perWorker * Math.sqrt(Math.max(1, peak / LARGE_TASK)) };
   };
-  const mult = chunkShape.map(() => 1);
-  let best = evaluateShape(mult);
-  if (!best) {
+  /** Grows `from` greedily: each move takes the dim and rung (of those not `fixed`) that lower the cost most. */
+  const grow = (from: Candidate, rungs: number[], fixed = -1): Candidate => {
+    let best = from;
+    for (;;) {
+      let move: { d: number; r: number; c: Candidate } | undefined;
+      ladders.forEach((ladder, d) => {
+        if (d === fixed) return;
+        for (let r = rungs[d] + 1; r < ladder.length; r++) {
+          const c = evaluateShape(best.blockShape.map((e, i) => (i === d ? ladder[r] : e)), best.steps);
+          if (!c) break; // larger rungs take more memory still
+          if (c.cost < (move?.c ?? best).cost * 0.98) move = { d, r, c };
+        }
+      });
+      if (!move) return best;
+      best = move.c;
+      rungs[move.d] = move.r;
+    }
+  };
+  const first = evaluateShape(ladders.map((l) => l[0]));
+  if (!first) {
     const peak = fitSlabs(graph, ids, { start: chunkShape.map(() => 0), stop: chunkShape.map((c, d) => Math.min(c, node.shape[d])) }, budget, slabs);
     throw new MemoryBudgetError(
       `one output chunk [${chunkShape}] of ${node.dims.join("×")} needs ${formatBytes(peak)} per task ` +
@@ -236,22 +312,69 @@ function chooseBlocks(
         `raise --memory, use fewer --workers, or ask for smaller output chunks`,
     );
   }
-  // each step doubles the dim that lowers the cost most: taking the first that lowers it at
-  // all spends the memory on dims that save little (W3's rolling mean doubled lat before
-  // time and kept 1.49 decodes per chunk; this way 1.25)
-  for (;;) {
-    let step: { d: number; c: Candidate } | undefined;
-    for (let d = 0; d < mult.length; d++) {
-      if (chunkShape[d] * mult[d] >= node.shape[d]) continue;
-      const c = evaluateShape(mult.map((m, i) => (i === d ? m * 2 : m)));
-      if (c && c.cost < (step?.c ?? best).cost * 0.98) step = { d, c };
-    }
-    if (!step) break;
-    best = step.c;
-    mult[step.d] *= 2;
-  }
-  fitSlabs(graph, ids, { start: best.blockShape.map(() => 0), stop: best.blockShape }, budget, slabs);
+  let best = grow(first, ladders.map(() => 0));
+  const plain = best;
+  if (!shrinkable && !canFoldTogether(roots))
+    ladders.forEach((ladder, d) => {
+      const n = node.shape[d];
+      // steps no longer than the plain block along d; tasks of at most MAX_TASK_STEPS of them
+      for (let r = 0; r < ladder.length && ladder[r] < n && ladder[r] <= plain.blockShape[d]; r++) {
+        const step = ladder[r];
+        const count = Math.ceil(n / step);
+        for (let parts = Math.ceil(count / MAX_TASK_STEPS); parts < count; parts *= 2) {
+          const steps = { dim: d, extent: step };
+          const shape = ladders.map((l, i) => (i === d ? Math.min(n, step * Math.ceil(count / parts)) : l[0]));
+          if (stepRecompute(graph, roots, shape, steps) > STEP_RECOMPUTE_LIMIT) return;
+          const start = evaluateShape(shape, steps);
+          if (!start) continue;
+          const c = grow(start, ladders.map(() => 0), d);
+          if (c.cost < best.cost * 0.98) best = c;
+        }
+      }
+    });
+  fitSlabs(graph, ids, fullBox(best.steps ? best.blockShape.map((e, i) => (i === best.steps!.dim ? best.steps!.extent : e)) : best.blockShape), budget, slabs);
   return best;
+}
+
+/**
+ * Stepped tasks are at most this many steps, and at least MIN_TASKS_PER_WORKER per worker:
+ * progress and `--resume` go task by task, and a task's memory no longer bounds its length.
+ * Each cut re-decodes the chunks that straddle it (W4 at M: 4 parts along time instead of 1,
+ * 150 more decodes of b's 500).
+ */
+const MAX_TASK_STEPS = 16;
+const MIN_TASKS_PER_WORKER = 4;
+
+/** Above this many times their own reads, reductions recomputed in each step rule steps out. */
+const STEP_RECOMPUTE_LIMIT = 1.5;
+
+/**
+ * How many times the reductions inside the roots (not the roots themselves) read their
+ * sources when the first task of `taskShape` is computed in `steps`, against once over the
+ * whole task: a group mean feeding an anomaly needs, in every step, the means of the months it
+ * touches, each computed from all of the month's days again.
+ */
+function stepRecompute(graph: Graph, roots: Node[], taskShape: number[], steps: { dim: number; extent: number }): number {
+  const ids = new Set(roots.map((r) => r.id));
+  const reads = (box: Box) => {
+    let n = 0;
+    for (const r of roots)
+      visitBoxes(graph, r.id, box, (m, b) => {
+        if (m.op === "reduce" && !ids.has(m.id)) n += sourceElements(graph, m.id, b);
+      });
+    return n;
+  };
+  const task: Box = { start: taskShape.map(() => 0), stop: taskShape.map((e, d) => Math.min(e, roots[0].shape[d])) };
+  const once = reads(task);
+  if (once === 0) return 1;
+  let stepped = 0;
+  for (let s = 0; s < task.stop[steps.dim]; s += steps.extent) {
+    const box = { start: [...task.start], stop: [...task.stop] };
+    box.start[steps.dim] = s;
+    box.stop[steps.dim] = Math.min(task.stop[steps.dim], s + steps.extent);
+    stepped += reads(box);
+  }
+  return stepped / once;
 }
 
 /** Halves the largest dim of `shape` until a block of it fits `budget` (or it is all ones). */
@@ -276,8 +399,12 @@ function whyLarge(graph: Graph, node: Node): string {
 }
 
 /**
- * Shrinks the slabs of streamed reductions under `rootIds` until evaluating `box` fits
- * `budget`, aligning slab extents to source chunks; returns the resulting peak.
+ * Shrinks the slabs of streamed reductions under `rootIds` until evaluating a block of the
+ * extents of `box` fits `budget`, wherever the block lies, aligning slab extents to source
+ * chunks; returns the resulting peak. Blocks differ by where they lie: the first block's
+ * windows are cut short at the array's start, a middle one's are not, a last one may be short.
+ * Every op maps dims independently, so the worst block takes, dim by dim, the first or the
+ * middle position, whichever reads more.
  */
 function fitSlabs(graph: Graph, rootIds: string[], box: Box, budget: number, slabs: Record<string, Record<string, number>>): number {
   const reduces: ReduceNode[] = [];
@@ -296,7 +423,17 @@ function fitSlabs(graph: Graph, rootIds: string[], box: Box, budget: number, sla
     }
     slabs[r.id] = start;
   }
-  const peakOf = () => rootIds.reduce((sum, id) => sum + peakBytes(graph, id, box, slabs), 0);
+  const peakAt = (b: Box) => rootIds.reduce((sum, id) => sum + peakBytes(graph, id, b, slabs), 0);
+  const shape = graph[rootIds[0]].shape;
+  const worst: Box = { start: [...box.start], stop: [...box.stop] };
+  shape.forEach((n, d) => {
+    const e = box.stop[d] - box.start[d];
+    const middle = { start: [...box.start], stop: [...box.stop] };
+    middle.start[d] = e > 0 ? Math.floor(Math.ceil(n / e) / 2) * e : 0;
+    middle.stop[d] = Math.min(n, middle.start[d] + e);
+    if (peakAt(middle) > peakAt(box)) [worst.start[d], worst.stop[d]] = [middle.start[d], middle.stop[d]];
+  });
+  const peakOf = () => peakAt(worst);
   let peak = peakOf();
   while (peak > budget) {
     let shrunk = false;
@@ -324,66 +461,48 @@ function extent(node: Node, dim: string): number {
 }
 
 /**
- * Decoded bytes over the whole output for a block shape. Every op maps dims independently,
- * so the count factorises per output dim: for each output dim, walk its blocks alone (other
- * dims whole) and multiply, per source, the chunks its driven dims overlap.
+ * Decoded bytes over the whole output for a block shape: every chunk a block's reads overlap
+ * is decoded for it.
  */
 function decodeCost(graph: Graph, node: Node, blockShape: number[]): number {
   return perSourceDecodes(graph, node, blockShape).reduce((s, d) => s + d.decodes * d.chunkBytes, 0);
 }
 
-function perSourceDecodes(graph: Graph, node: Node, blockShape: number[]) {
-  const full = fullBox(node.shape);
-  const occurrences: { source: SourceNode; box: Box }[] = [];
-  visitBoxes(graph, node.id, full, (n, b) => {
-    if (n.op === "source") occurrences.push({ source: n, box: b });
-  });
-  const factors = occurrences.map((o) => o.source.dims.map((_, j) => overlap(o.source, j, o.box.start[j], o.box.stop[j])));
-  const driven = occurrences.map((o) => o.source.dims.map(() => -1));
-  const perDim: number[][] = occurrences.map(() => []);
-  node.dims.forEach((_, d) => {
-    const sums = occurrences.map(() => 0);
-    const count = Math.ceil(node.shape[d] / blockShape[d]);
-    for (let b = 0; b < count; b++) {
-      const box: Box = { start: [...full.start], stop: [...full.stop] };
-      box.start[d] = b * blockShape[d];
-      box.stop[d] = Math.min(node.shape[d], box.start[d] + blockShape[d]);
-      let k = 0;
-      visitBoxes(graph, node.id, box, (n, bx) => {
-        if (n.op !== "source") return;
-        const o = occurrences[k];
-        let prod = 1;
-        n.dims.forEach((_, j) => {
-          if (bx.start[j] !== o.box.start[j] || bx.stop[j] !== o.box.stop[j]) {
-            driven[k][j] = d;
-            prod *= overlap(n, j, bx.start[j], bx.stop[j]);
-          }
-        });
-        sums[k] += prod;
-        k++;
-      });
-    }
-    occurrences.forEach((_, k) => perDim[k].push(driven[k].includes(d) ? sums[k] : count));
-  });
-  return occurrences.map((o, k) => {
-    const fixed = factors[k].reduce((p, f, j) => (driven[k][j] < 0 ? p * f : p), 1);
-    const decodes = perDim[k].reduce((p, s) => p * s, fixed);
-    const chunkBytes = o.source.chunkShape.reduce((a, b) => a * b, blockBytes(o.source, 1));
-    return { source: o.source, decodes, chunkBytes };
-  });
+/** Bytes the blocks of a block shape read from sources, over the whole output (what is copied and computed). */
+function readCost(graph: Graph, node: Node, blockShape: number[]): number {
+  return perSourceSums(graph, node, blockShape, (_, __, a, b) => b - a).reduce((s, r) => s + r.sum * blockBytes(r.source, 1), 0);
 }
 
-/** Chunks of source dim `j` that the range [a, b) overlaps. */
-function overlap(source: SourceNode, j: number, a: number, b: number): number {
-  if (b <= a) return 0;
-  const sizes = source.chunkSizes?.[j];
-  if (!sizes) {
-    const c = source.chunkShape[j];
-    return Math.floor((b - 1) / c) - Math.floor(a / c) + 1;
-  }
-  let n = 0;
-  for (let i = 0, s = 0; i < sizes.length && s < b; s += sizes[i++]) if (s + sizes[i] > a) n++;
-  return n;
+function perSourceDecodes(graph: Graph, node: Node, blockShape: number[]) {
+  return perSourceSums(graph, node, blockShape, overlap).map(({ source, sum }) => ({
+    source,
+    decodes: sum,
+    chunkBytes: source.chunkShape.reduce((a, b) => a * b, blockBytes(source, 1)),
+  }));
+}
+
+/**
+ * For each source read under `node`, the sum over the blocks of `blockShape` of the product
+ * over the source's dims of `measure` of the range the block reads (chunks overlapped,
+ * elements). Every op maps dims independently, so the sum factorises per output dim: for each
+ * output dim, walk its blocks alone (other dims whole) over the source dims it drives.
+ */
+function perSourceSums(graph: Graph, node: Node, blockShape: number[], measure: (source: SourceNode, j: number, a: number, b: number) => number) {
+  const reads = sourceReads(graph, [node], fullBox(node.shape));
+  const driven = reads.map((o) => o.source.dims.map(() => false));
+  const perDim: number[][] = reads.map(() => []);
+  node.dims.forEach((_, d) => {
+    const { blocks, drives } = blockReadsAlong(graph, [node], d, blockShape[d]);
+    reads.forEach((o, k) => {
+      if (!drives[k].includes(true)) return perDim[k].push(blocks.length);
+      drives[k].forEach((x, j) => x && (driven[k][j] = true));
+      perDim[k].push(blocks.reduce((sum, b) => sum + o.source.dims.reduce((p, _, j) => (drives[k][j] ? p * measure(o.source, j, b[k].box.start[j], b[k].box.stop[j]) : p), 1), 0));
+    });
+  });
+  return reads.map((o, k) => {
+    const fixed = o.source.dims.reduce((p, _, j) => (driven[k][j] ? p : p * measure(o.source, j, o.box.start[j], o.box.stop[j])), 1);
+    return { source: o.source, sum: perDim[k].reduce((p, x) => p * x, fixed) };
+  });
 }
 
 function countDecodes(graph: Graph, outputs: PlannedOutput[], groups: PlannedGroup[]): DecodeCount[] {

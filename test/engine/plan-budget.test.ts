@@ -4,29 +4,13 @@ import fc from "fast-check";
 import { fromArray } from "../../src/api/open-dataset.js";
 import { plan } from "../../src/api/compute.js";
 import { ChunkGrid } from "../../src/array/chunk-grid.js";
-import type { WritableChunkedArray } from "../../src/array/chunked-array.js";
-import { fromTypedArray } from "../../src/array/memory-array.js";
 import { runPlan } from "../../src/exec/coordinator.js";
 import { InlineExecutor } from "../../src/exec/inline-executor.js";
 import { openSource } from "../../src/exec/sources.js";
-import { peakBytes } from "../../src/plan/memory.js";
-import { blockBox, taskAt, totalTasks } from "../../src/plan/plan.js";
+import { taskPeak } from "../../src/plan/memory.js";
+import { totalTasks } from "../../src/plan/plan.js";
 import { closeEnough, refBinary, refReduce, refReducers } from "./reference.js";
-
-/** A writable in-memory target that counts writes per chunk. */
-function countingTarget(shape: number[], dims: string[], chunks: number[]) {
-  const inner = fromTypedArray(new Float64Array(shape.reduce((a, b) => a * b, 1)), { shape, dims, chunks });
-  const writes = new Map<string, number>();
-  const target: WritableChunkedArray = {
-    ...inner,
-    readChunk: inner.readChunk,
-    async writeChunk(coords, data) {
-      writes.set(String(coords), (writes.get(String(coords)) ?? 0) + 1);
-      await inner.writeChunk(coords, data);
-    },
-  };
-  return { target, writes, inner };
-}
+import { countingTarget } from "../helpers.js";
 
 test("plans under tight budgets stream, respect the budget per task, and write each output chunk once", async () => {
   await fc.assert(
@@ -64,9 +48,7 @@ test("plans under tight budgets stream, respect the budget per task, and write e
         const running = p.memory.workers;
         assert.ok(running >= 1 && running <= workers, `${running} workers planned of ${workers}`);
         for (let k = 0; k < totalTasks(p); k++) {
-          const task = taskAt(p, k);
-          const box = blockBox(p, task.group, task.block);
-          const peak = peakBytes(p.graph, p.outputs[0].id, box, p.slabs) + p.memory.cacheBytes + p.memory.scratchBytes;
+          const peak = taskPeak(p, k);
           assert.ok(peak * running <= memory, `task ${k}: ${peak} × ${running} > ${memory}`);
         }
         await runPlan(p, new InlineExecutor({ openSource, openTarget: async () => target }), { openSource, openTarget: async () => target });

@@ -6,6 +6,8 @@ import { sizeOf } from "../../src/array/chunked-array.js";
 import { copyBox, copyBoxToParts } from "../../src/array/copy-box.js";
 import { fromTypedArray } from "../../src/array/memory-array.js";
 import { chunkRuns, writeBlock } from "../../src/exec/run-task.js";
+import { WriteQueue } from "../../src/exec/write-queue.js";
+import type { TypedArray } from "../../src/array/dtype.js";
 
 const shapes = fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 4 });
 
@@ -82,11 +84,31 @@ test("writeBlock writes a block's chunks with the values of the block (random sh
           mult: fc.tuple(...shape.map(() => fc.integer({ min: 1, max: 3 }))),
           at: fc.tuple(...shape.map(() => fc.nat())),
           pooled: fc.boolean(),
+          queued: fc.boolean(),
+          delays: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 8 }),
         }),
       ),
-      async ({ shape, chunks, mult, at, pooled }) => {
+      async ({ shape, chunks, mult, at, pooled, queued, delays }) => {
         const out = new Float64Array(sizeOf(shape)).fill(-1);
-        const target = fromTypedArray(out, { shape, chunks });
+        const memory = fromTypedArray(out, { shape, chunks });
+        // writes that finish out of order, after the parts they were encoded from are refilled
+        let inFlight = 0;
+        let most = 0;
+        let n = 0;
+        const target = {
+          ...memory,
+          writeChunk: memory.writeChunk,
+          async encodeChunk(coords: readonly number[], data: TypedArray) {
+            const encoded = data.slice();
+            return async () => {
+              most = Math.max(most, ++inFlight);
+              for (let i = delays[n++ % delays.length]; i > 0; i--) await new Promise((r) => setImmediate(r));
+              await memory.writeChunk(coords, encoded);
+              inFlight--;
+            };
+          },
+        };
+        const writes = queued ? new WriteQueue(2) : undefined;
         const block = shape.map((s, d) => Math.min(s, chunks[d] * mult[d]));
         const start = shape.map((s, d) => (at[d] % Math.ceil(s / block[d])) * block[d]);
         const stop = start.map((s, d) => Math.min(shape[d], s + block[d]));
@@ -95,8 +117,10 @@ test("writeBlock writes a block's chunks with the values of the block (random sh
         const data = new Float64Array(sizeOf(extent));
         copyBox(whole, shape, start, data, extent, extent.map(() => 0), extent);
         const scope = pooled ? new BlockPool().scope(1 << 30) : undefined;
-        const bytes = await writeBlock(target, chunks, { start, stop }, data, scope);
+        const bytes = await writeBlock(target, chunks, { start, stop }, data, scope, writes);
+        await writes?.drain();
         assert.equal(bytes, data.byteLength);
+        assert.ok(most <= 2, `${most} writes at once`);
         // inside the box: the block's values; outside: untouched
         out.forEach((v, i) => {
           let r = i;
@@ -114,4 +138,24 @@ test("writeBlock of a 0-d block writes its one chunk", async () => {
   const out = new Float64Array(1);
   await writeBlock(fromTypedArray(out, { shape: [] }), [], { start: [], stop: [] }, Float64Array.of(4.5));
   assert.equal(out[0], 4.5);
+});
+
+test("a write queue: a failed write fails the task's next write or its drain, and settle waits for every write", async () => {
+  const q = new WriteQueue(3);
+  const landed: number[] = [];
+  const later = (i: number, fail = false) => async () => {
+    await new Promise((r) => setTimeout(r, 5 * i));
+    if (fail) throw new Error(`write ${i} failed`);
+    landed.push(i);
+  };
+  await q.add(later(3));
+  await q.add(later(1, true));
+  await new Promise((r) => setTimeout(r, 10));
+  await assert.rejects(q.add(later(2)), /write 1 failed/);
+  await q.settle();
+  assert.deepEqual(landed.sort(), [3], "the write started before the failure landed; none after");
+  await assert.rejects(q.drain(), /write 1 failed/);
+  const ok = new WriteQueue(2);
+  for (let i = 0; i < 5; i++) await ok.add(later(i % 2));
+  await ok.drain();
 });

@@ -51,12 +51,14 @@ export function validatePlan(value: unknown, policy: PlanPolicy): Plan {
     const where = `groups[${i}]`;
     if (!isObject(g) || !Array.isArray(g.outputs) || g.outputs.length === 0) bad(where, "no outputs");
     if (!g.outputs.every((o) => Number.isSafeInteger(o) && o >= 0 && o < plan.outputs.length)) bad(where, "an output index is out of range");
-    const shape = plan.graph[plan.outputs[g.outputs[0]].id].shape;
+    const { shape, dims } = plan.graph[plan.outputs[g.outputs[0]].id];
     if (!isIntList(g.blockShape, 1) || g.blockShape.length !== shape.length) bad(where, "blockShape must be positive integers, one per dim");
     if (!isIntList(g.blockCounts, 0) || g.blockCounts.some((c, d) => c !== Math.ceil(shape[d] / g.blockShape[d]))) bad(where, "blockCounts do not match the shape and blockShape");
     const parts = g.split ? g.split.parts : 1;
     if (g.split && !(Number.isSafeInteger(g.split.parts) && g.split.parts > 0 && Number.isSafeInteger(g.split.partExtent) && g.split.partExtent > 0 && typeof g.split.dim === "string"))
       bad(where, "split needs a dim, parts > 0 and partExtent > 0");
+    if (g.steps && !(typeof g.steps.dim === "string" && dims.includes(g.steps.dim) && Number.isSafeInteger(g.steps.extent) && g.steps.extent > 0 && Number.isSafeInteger(g.steps.retainBytes) && g.steps.retainBytes >= 0))
+      bad(where, "steps need one of the output's dims, extent > 0 and retainBytes >= 0");
     if (plan.taskCounts[i] !== g.blockCounts.reduce((p, c) => p * c, 1) * parts) bad(where, "taskCounts does not match the blocks");
   });
   if (!isObject(plan.slabs) || !Object.values(plan.slabs).every((s) => isObject(s) && Object.values(s).every((n) => Number.isSafeInteger(n) && n > 0)))

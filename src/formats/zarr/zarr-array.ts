@@ -86,6 +86,10 @@ export class ZarrArray implements WritableChunkedArray {
   }
 
   async writeChunk(coords: readonly number[], data: TypedArray): Promise<void> {
+    await (await this.encodeChunk(coords, data))();
+  }
+
+  async encodeChunk(coords: readonly number[], data: TypedArray): Promise<() => Promise<void>> {
     this.chunks.checkCoords(coords, this.source);
     const extent = this.chunks.chunkExtent(coords);
     if (!(data instanceof arrayClass(this.dtype)) || data.length !== sizeOf(extent))
@@ -95,10 +99,15 @@ export class ZarrArray implements WritableChunkedArray {
     const key = this.key(coords);
     const full = this.pad(data, extent);
     const bytes = this.canSkipFill() && isAllFill(full, this.fill) ? undefined : await this.encodeUnit(full);
-    if (bytes) {
+    if (!bytes) return () => this.store.delete(key);
+    const store = async () => {
       await this.store.set(key, bytes);
       releaseApart(bytes, full);
-    } else await this.store.delete(key);
+    };
+    // without a compressor the bytes are `data`'s own: written before it may be refilled
+    if (bytes.buffer !== data.buffer) return store;
+    await store();
+    return async () => undefined;
   }
 
   async deleteChunk(coords: readonly number[]): Promise<void> {
