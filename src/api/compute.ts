@@ -15,7 +15,7 @@ import { checkOutput, openOutputRun, planFingerprint } from "../exec/resume.js";
 import type { TaskEnvironment } from "../exec/run-task.js";
 import { allShareable, openSource } from "../exec/sources.js";
 import { forgetTargets, openTarget } from "../exec/targets.js";
-import { defaultWorkers, ThreadExecutor } from "../exec/thread-executor.js";
+import { defaultWorkers, ThreadExecutor, warmThreads } from "../exec/thread-executor.js";
 import { createZarrArray } from "../formats/zarr/index.js";
 import { totalTasks, type OutputTarget, type Plan } from "../plan/plan.js";
 import { makePlan } from "../plan/planner.js";
@@ -140,6 +140,14 @@ async function executorFor(plan: Plan, options: ComputeOptions, env: TaskEnviron
 
 const environment: TaskEnvironment = { openSource, openTarget: (t) => openTarget(t) };
 
+/** Starts the worker threads a run on threads will use, so that they load while this thread plans. */
+function warmUp(arrays: LazyArray[], options: ComputeOptions): void {
+  if (options.executor !== undefined && options.executor !== "threads") return;
+  const workers = options.workers ?? defaultWorkers();
+  const sources = Object.values(mergeGraphs(arrays)).filter((n): n is SourceNode => n.op === "source");
+  if (Number.isInteger(workers) && workers >= 1 && allShareable(sources)) warmThreads(workers);
+}
+
 /**
  * Computes several arrays in one pass over their shared inputs and returns them in memory
  * (refused, before anything runs, when they do not fit the memory budget).
@@ -150,6 +158,7 @@ const environment: TaskEnvironment = { openSource, openTarget: (t) => openTarget
  * ```
  */
 export async function compute(arrays: LazyArray[], options: ComputeOptions = {}): Promise<LoadedArray[]> {
+  warmUp(arrays, options);
   const targets: OutputTarget[] = arrays.map(() => ({ kind: "memory" }));
   let p = plan(arrays, targets, options);
   // distributed workers cannot read this process's memory: there, shared results are recomputed
@@ -214,7 +223,9 @@ export async function load(array: LazyArray, options: ComputeOptions = {}): Prom
  * root metadata is written last, so an interrupted run never looks complete.
  */
 export async function toZarr(arrays: LazyArray | LazyArray[], path: string, options: ToZarrOptions = {}): Promise<RunReport> {
-  return writeOutputs(Array.isArray(arrays) ? arrays : [arrays], path, options);
+  const list = Array.isArray(arrays) ? arrays : [arrays];
+  warmUp(list, options);
+  return writeOutputs(list, path, options);
 }
 
 /**
@@ -281,20 +292,26 @@ async function writeOutputs(list: LazyArray[], path: string, options: ToZarrOpti
         });
       }
       forgetTargets();
-      const deleteUsedUp = chunkReleaser(run, usedUp, out.skip);
+      const usedUpChunks = chunkReleaser(run, usedUp, out.skip);
       started = true; // runPlan closes the executor
-      await runPlan(run, executor, environment, {
-        signal: options.signal ? AbortSignal.any([options.signal, out.signal]) : out.signal,
-        skip: out.skip,
-        onTaskDone: async (k) => {
-          await out.taskDone(k);
-          await deleteUsedUp(k);
-        },
-        onProgress: (pr) => {
-          last = pr;
-          options.onProgress?.(pr);
-        },
-      });
+      try {
+        await runPlan(run, executor, environment, {
+          signal: options.signal ? AbortSignal.any([options.signal, out.signal]) : out.signal,
+          skip: out.skip,
+          onTaskDone: async (k) => {
+            await out.taskDone(k);
+            usedUpChunks.taskDone(k);
+          },
+          onProgress: (pr) => {
+            last = pr;
+            options.onProgress?.(pr);
+          },
+        });
+      } catch (e) {
+        await usedUpChunks.settled().catch(() => undefined); // the run's failure is the one to report
+        throw e;
+      }
+      await usedUpChunks.settled();
       await finishZarrStore(out.store, [...names, ...coordNames(list)], {}, zarrFormat);
       await out.finish();
     }

@@ -40,6 +40,18 @@ function poolOf(size: number): Piscina {
   return pool;
 }
 
+/** Sent to start a thread before there is a plan (see `warmThreads`): it only loads the worker's modules. */
+export const WARM_UP = "warm-up";
+
+/**
+ * Starts the threads of a pool of `size` ahead of its first run: each loads the engine's
+ * modules (~0.3 s) while the calling thread plans, instead of after.
+ */
+export function warmThreads(size: number): void {
+  const pool = poolOf(size);
+  for (let i = pool.threads.length; i < size; i++) pool.run(WARM_UP).catch(() => undefined);
+}
+
 /** Ends every worker thread of every pool. */
 export async function closeThreadPools(): Promise<void> {
   const all = [...pools.values()];
@@ -68,7 +80,7 @@ export class ThreadExecutor implements Executor {
 
   async run(k: number): Promise<TaskResult> {
     const msg: ThreadTask = { plan: this.plan!, k, snapshots: this.snapshots };
-    const reply: ThreadReply = await this.pool!.run(msg);
+    const reply = (await this.pool!.run(msg)) as ThreadReply;
     if ("userError" in reply) throw new DaeError(reply.userError);
     return reply;
   }

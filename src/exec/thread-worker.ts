@@ -5,6 +5,7 @@ import { adoptSnapshots, openSource, type MemorySnapshot } from "./sources.js";
 import { openTarget } from "./targets.js";
 import { DaeError } from "../util/errors.js";
 import { collectGarbage } from "./collect-garbage.js";
+import { WARM_UP } from "./thread-executor.js";
 
 /** What the pool sends a worker thread for one task: plain data only, never code. */
 export interface ThreadTask {
@@ -20,7 +21,8 @@ export type ThreadReply = TaskResult | { userError: string };
 const blocks = new BlockPool();
 
 /** Runs one task in a worker thread (piscina calls the default export). */
-export default async function runThreadTask(msg: ThreadTask): Promise<ThreadReply> {
+export default async function runThreadTask(msg: ThreadTask | typeof WARM_UP): Promise<ThreadReply | undefined> {
+  if (msg === WARM_UP) return undefined;
   adoptSnapshots(msg.snapshots);
   try {
     return await runTask(msg.plan, msg.k, { openSource, openTarget, blocks });

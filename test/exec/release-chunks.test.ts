@@ -91,12 +91,13 @@ test("used-up chunks of a work store are deleted once their last reader is done,
           [order[i], order[j]] = [order[j], order[i]];
         }
         forgetTargets();
-        const taskDone = chunkReleaser(p, new Set([source.id]), (k) => skipped.has(k));
+        const released = chunkReleaser(p, new Set([source.id]), (k) => skipped.has(k));
         const pending = new Set(order);
         for (const k of order) {
           for (const c of reads[k])
             assert.ok(existsSync(file(c)), `chunk ${c} is there when task ${k} runs`);
-          await taskDone(k);
+          released.taskDone(k);
+          await released.settled();
           pending.delete(k);
           for (const c of reads[k]) {
             const stillRead = [...pending].some((q) => reads[q].includes(c));
