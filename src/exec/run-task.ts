@@ -227,29 +227,50 @@ export async function writeBlock(
   const chunkBytes = chunkShape.reduce((a, b) => a * b, data.BYTES_PER_ELEMENT);
   const parts: NumberArray[] = []; // reused from run to run where the size is the same
   let bytes = 0;
+  // each chunk is encoded while the ones before it are being written (writes past the page
+  // cache wait on the disk); what it was encoded from can be refilled once it is encoded
+  const put = async (coords: number[], values: NumberArray) => {
+    const stored = toStorageArray(values, target.dtype);
+    if (writes && target.encodeChunk) await writes.add(await target.encodeChunk(coords, stored));
+    else await target.writeChunk(coords, stored);
+    bytes += stored.byteLength;
+  };
   for (const run of chunkRuns(first, last, chunksPerWriteRun(chunkBytes))) {
     const boxes = run.map((c) => target.chunks.chunkBox(c));
+    const from = boxes[0].start.map((s, d) => s - box.start[d]);
+    const extent = boxShape(boxes[0]);
+    // a chunk that is one stretch of the block (whole but along the leading dims) is encoded from it, uncopied
+    const at = run.length === 1 ? contiguousOffset(shape, from, extent) : undefined;
+    if (at !== undefined) {
+      await put(run[0], data.subarray(at, at + boxSize(boxes[0])));
+      continue;
+    }
     boxes.forEach((b, p) => {
       if (parts[p]?.length !== boxSize(b)) parts[p] = engineAllocate(target.dtype, boxSize(b), blocks, false);
     });
-    const from = boxes[0].start.map((s, d) => s - box.start[d]);
-    const extent = boxShape(boxes[0]);
     if (run.length === 1) copyBox(data, shape, from, parts[0], extent, extent.map(() => 0), extent);
     else {
       const widths = boxes.map((b) => b.stop[b.stop.length - 1] - b.start[b.start.length - 1]);
       extent[extent.length - 1] = widths.reduce((a, b) => a + b, 0);
       copyBoxToParts(data, shape, from, extent, parts.slice(0, run.length), widths);
     }
-    // each chunk is encoded while the ones before it are being written (writes past the page
-    // cache wait on the disk); the parts are reused by the next run once encoded
-    for (const [p, coords] of run.entries()) {
-      const stored = toStorageArray(parts[p], target.dtype);
-      if (writes && target.encodeChunk) await writes.add(await target.encodeChunk(coords, stored));
-      else await target.writeChunk(coords, stored);
-      bytes += stored.byteLength;
-    }
+    for (const [p, coords] of run.entries()) await put(coords, parts[p]);
   }
   return bytes;
+}
+
+/**
+ * Where the box at `from` of `extent` starts in a C-order block of `shape`, if its elements
+ * are one stretch of the block's: of extent 1 along the dims before some dim, whole along
+ * the dims after it.
+ */
+export function contiguousOffset(shape: readonly number[], from: readonly number[], extent: readonly number[]): number | undefined {
+  let d = 0;
+  while (d < shape.length - 1 && extent[d] === 1) d++;
+  for (let j = d + 1; j < shape.length; j++) if (extent[j] !== shape[j]) return undefined;
+  let at = 0;
+  for (let j = 0; j < shape.length; j++) at = at * shape[j] + from[j];
+  return at;
 }
 
 /**

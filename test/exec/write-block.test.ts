@@ -5,7 +5,7 @@ import { BlockPool } from "../../src/array/block-pool.js";
 import { sizeOf } from "../../src/array/chunked-array.js";
 import { copyBox, copyBoxToParts } from "../../src/array/copy-box.js";
 import { fromTypedArray } from "../../src/array/memory-array.js";
-import { chunkRuns, writeBlock } from "../../src/exec/run-task.js";
+import { chunkRuns, contiguousOffset, writeBlock } from "../../src/exec/run-task.js";
 import { WriteQueue } from "../../src/exec/write-queue.js";
 import type { TypedArray } from "../../src/array/dtype.js";
 
@@ -158,4 +158,34 @@ test("a write queue: a failed write fails the task's next write or its drain, an
   const ok = new WriteQueue(2);
   for (let i = 0; i < 5; i++) await ok.add(later(i % 2));
   await ok.drain();
+});
+
+test("contiguousOffset: a box is one stretch of its block exactly when its C-order offsets are consecutive", () => {
+  fc.assert(
+    fc.property(
+      shapes.chain((shape) =>
+        fc.record({
+          shape: fc.constant(shape),
+          from: fc.tuple(...shape.map((s) => fc.integer({ min: 0, max: s - 1 }))),
+          cut: fc.tuple(...shape.map(() => fc.nat())),
+        }),
+      ),
+      ({ shape, from, cut }) => {
+        const extent = shape.map((s, d) => 1 + (cut[d] % (s - from[d])));
+        const offsets: number[] = [];
+        const idx = [...from];
+        for (;;) {
+          offsets.push(idx.reduce((o, x, d) => o * shape[d] + x, 0));
+          let d = idx.length - 1;
+          for (; d >= 0; d--) {
+            if (++idx[d] < from[d] + extent[d]) break;
+            idx[d] = from[d];
+          }
+          if (d < 0) break;
+        }
+        const consecutive = offsets.every((o, i) => i === 0 || o === offsets[i - 1] + 1);
+        assert.equal(contiguousOffset(shape, from, extent), consecutive ? offsets[0] : undefined);
+      },
+    ),
+  );
 });
