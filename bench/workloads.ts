@@ -35,6 +35,8 @@ export interface Workload {
   id: string;
   title: string;
   runners: Runner[];
+  /** What it reads, in the data folder (read once before each timed run: the runs are warm-cache runs). */
+  inputs: string[];
   /** The workload whose "ours" row a peer is compared with, when not this one (W8 vs W7). */
   compareWith?: string;
 }
@@ -57,14 +59,15 @@ const xarray = (id: string, output?: string): Runner => ({
 
 /** The workloads of issue 7, each with our runner and the peers that can do it. */
 export const WORKLOADS: Workload[] = [
-  { id: "W1", title: "mean over time (in memory)", runners: [ours("W1"), xarray("W1")] },
-  { id: "W2", title: "monthly anomaly → Zarr", runners: [ours("W2", "zarr"), xarray("W2", "zarr")] },
-  { id: "W3", title: "7-day rolling mean → Zarr", runners: [ours("W3", "zarr"), xarray("W3", "zarr")] },
-  { id: "W4", title: "a + b (misaligned chunks) → Zarr", runners: [ours("W4", "zarr"), xarray("W4", "zarr")] },
-  { id: "W5", title: "rechunk to time series → Zarr", runners: [ours("W5", "zarr"), xarray("W5", "zarr")] },
+  { id: "W1", title: "mean over time (in memory)", inputs: ["a.zarr"], runners: [ours("W1"), xarray("W1")] },
+  { id: "W2", title: "monthly anomaly → Zarr", inputs: ["a.zarr"], runners: [ours("W2", "zarr"), xarray("W2", "zarr")] },
+  { id: "W3", title: "7-day rolling mean → Zarr", inputs: ["a.zarr"], runners: [ours("W3", "zarr"), xarray("W3", "zarr")] },
+  { id: "W4", title: "a + b (misaligned chunks) → Zarr", inputs: ["a.zarr", "b.zarr"], runners: [ours("W4", "zarr"), xarray("W4", "zarr")] },
+  { id: "W5", title: "rechunk to time series → Zarr", inputs: ["a.zarr"], runners: [ours("W5", "zarr"), xarray("W5", "zarr")] },
   {
     id: "W6",
     title: "mean over time of NetCDF-4",
+    inputs: ["a.nc"],
     runners: [
       ours("W6"),
       xarray("W6"),
@@ -74,11 +77,13 @@ export const WORKLOADS: Workload[] = [
   {
     id: "W7",
     title: "read + decode every chunk (our I/O floor)",
+    inputs: ["a.zarr"],
     runners: [{ tool: "dae", ours: true, command: (c) => [...c.node, path.join(c.scripts, `read-all${c.ext}`), c.data] }],
   },
   {
     id: "W8",
     title: "read + decode every chunk (native floor)",
+    inputs: ["a.zarr"],
     compareWith: "W7",
     runners: [{ tool: "numcodecs (C zstd)", ours: false, command: (c) => [PYTHON, path.join(c.py, "native_floor.py"), c.data] }],
   },

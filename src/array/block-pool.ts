@@ -81,6 +81,7 @@ export class BlockPool {
 /** The arrays one task takes from a `BlockPool`; `end` gives them back. */
 export class BlockScope {
   private readonly lent: ArrayBuffer[] = [];
+  private readonly lentNow = new Set<ArrayBuffer>();
   private lentBytes = 0;
   /** The most this scope has lent at once: keeping that much free raises no peak (buffers round up to grains, past a projection). */
   private mostLent = 0;
@@ -103,11 +104,17 @@ export class BlockScope {
     if (!reused) this.pool.shrink(Math.max(0, this.maxFreeBytes - this.lentBytes - size));
     const buf = reused ?? new ArrayBuffer(size);
     this.lent.push(buf);
+    this.lentNow.add(buf);
     this.lentBytes += buf.byteLength;
     this.mostLent = Math.max(this.mostLent, this.lentBytes);
     const array = new Class(buf, 0, length);
     if (reused && zeroed) new Uint8Array(buf, 0, bytes).fill(0);
     return array;
+  }
+
+  /** Whether `array` views, from its start, a buffer this scope has lent and not taken back. */
+  owns(array: ArrayBufferView): boolean {
+    return array.byteOffset === 0 && this.lentNow.has(array.buffer as ArrayBuffer);
   }
 
   /** How many buffers this scope has lent so far: `end(keep, mark)` gives back only those lent after. */
@@ -123,6 +130,7 @@ export class BlockScope {
   end(keep: readonly (ArrayBufferView | undefined)[], since = 0): void {
     const kept = new Set(keep.map((a) => a?.buffer));
     for (const buf of this.lent.splice(since)) {
+      this.lentNow.delete(buf);
       this.lentBytes -= buf.byteLength;
       if (!kept.has(buf)) this.pool.give(buf, Math.max(this.maxFreeBytes, this.mostLent));
     }

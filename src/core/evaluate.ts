@@ -9,7 +9,7 @@ import { broadcastTo, gather, stridesFor } from "./gather.js";
 import { inputsOf, windowsOf, type Graph, type MapNode, type Node, type ReduceNode, type SourceNode, type ViewNode, type WindowNode } from "./graph.js";
 import { foldGroups, groupFoldOf, groupSlabSteps } from "./group-fold.js";
 import { elementwise, type Arg } from "./kernels/elementwise.js";
-import { engineAllocate, toEngineArray } from "./kernels/numeric.js";
+import { engineAllocate, engineClass, toEngineArray } from "./kernels/numeric.js";
 import { isWhole, reducer, type Reducer } from "./kernels/reductions.js";
 import { axisInputRange } from "./kernels/window-axis.js";
 import { windowKernel, type WindowBlock } from "./kernels/window-kernels.js";
@@ -74,6 +74,7 @@ async function evaluateMap(ctx: EvalContext, node: MapNode, box: Box): Promise<N
   const shape = boxShape(box);
   const size = boxSize(box);
   const args: Arg[] = [];
+  let into: NumberArray | undefined;
   for (const operand of node.inputs) {
     if ("scalar" in operand) {
       args.push(operand.scalar);
@@ -82,10 +83,14 @@ async function evaluateMap(ctx: EvalContext, node: MapNode, box: Box): Promise<N
     const input = ctx.graph[operand.node];
     const inBox = projectBox(node.dims, box, input.dims);
     const data = await evaluate(ctx, input.id, inBox);
-    args.push(broadcastTo(data, input.dims, boxShape(inBox), node.dims, shape));
+    const arg = broadcastTo(data, input.dims, boxShape(inBox), node.dims, shape);
+    args.push(arg);
+    // a block of this task's that nothing else reads (not a shared node's, not a cached chunk)
+    // takes the result in place: element i of the result needs element i of each input only
+    if (!into && arg === data && !ctx.shared.has(input.id) && arg.constructor === engineClass(node.dtype) && arg.length === size && ctx.blocks?.owns(arg)) into = arg;
   }
   // written whole by the kernel: a reused buffer needs no zeroing
-  const out = engineAllocate(node.dtype, size, ctx.blocks, false);
+  const out = into ?? engineAllocate(node.dtype, size, ctx.blocks, false);
   elementwise(node.fn).run(out, args);
   return out;
 }

@@ -76,6 +76,12 @@ test("tasks that reuse the buffers of earlier ones (blocks of several MB) give t
       want: (k: number, j: number, i: number) => at(k, j, i) * 2 + at(k, j, nx - 1 - i),
     },
     {
+      // maps take an operand's block for their result, but never a shared operand's (a + 1 feeds two)
+      name: "map of a shared map",
+      array: a.add(1).mul(2).add(a.add(1)).sub(a),
+      want: (k: number, j: number, i: number) => (at(k, j, i) + 1) * 2 + (at(k, j, i) + 1) - at(k, j, i),
+    },
+    {
       name: "rolling sum",
       array: a.rolling({ t: 3 }).sum(),
       want: (k: number, j: number, i: number) => (k < 2 ? NaN : at(k, j, i) + at(k - 1, j, i) + at(k - 2, j, i)),

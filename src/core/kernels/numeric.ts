@@ -8,8 +8,13 @@ import { arrayClass, isBigInt, type DType, type NumberArray, type TypedArray } f
  * of finished tasks: zero-filled, or with `zeroed` false as they were (for arrays written whole).
  */
 export function engineAllocate(dtype: DType, length: number, blocks?: BlockScope, zeroed = true): NumberArray {
-  const Class = (dtype === "bool" ? BoolBlock : isBigInt(dtype) ? Float64Array : arrayClass(dtype)) as ViewClass<NumberArray>;
+  const Class = engineClass(dtype);
   return blocks ? blocks.take(Class, length, zeroed) : new Class(length);
+}
+
+/** The class of the engine's blocks of `dtype`. */
+export function engineClass(dtype: DType): ViewClass<NumberArray> {
+  return (dtype === "bool" ? BoolBlock : isBigInt(dtype) ? Float64Array : arrayClass(dtype)) as ViewClass<NumberArray>;
 }
 
 /**
