@@ -209,7 +209,7 @@ function stagedChunks(list: LazyArray[], p: Plan, options: ComputeOptions): (num
       if (e instanceof MemoryBudgetError) return false;
       throw e;
     }
-  });
+  }, resolveWorkers(options));
 }
 
 /** Computes one array into memory. */

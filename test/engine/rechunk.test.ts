@@ -44,9 +44,10 @@ print(json.dumps({"chunks": list(ds.t.encoding["chunks"]), "sum": float(ds.t.ast
 test("a rechunk that reads each source chunk about once needs no intermediate", async () => {
   const a = fromArray(data, { shape, dims: ["time", "lat", "lon"], chunks: [10, 12, 15] });
   const target = a.rechunk({ time: 20 });
-  const p = plan([target], [{ kind: "zarr", url: "x", path: "t", zarrFormat: 3 }], { memory: "64MB", workers: 1, executor: "inline" });
+  const options = { memory: "64MB", workers: 1, executor: "inline" } as const;
+  const p = plan([target], [{ kind: "zarr", url: "x", path: "t", zarrFormat: 3 }], options);
   assert.deepEqual(intermediateChunks([target], p), [undefined]);
-  assert.deepEqual(stageNotes([target], p, {}, true), []);
+  assert.deepEqual(stageNotes([target], p, options, true), []);
 });
 
 test("a group mean under an anomaly is noted as computed once first, as the run does", () => {
