@@ -10,7 +10,7 @@ import { reducer, type Reducer } from "../core/kernels/reductions.js";
 import { canFoldTogether } from "../plan/planner.js";
 import { inputsOf, type Graph, type Node, type ReduceNode, type SourceNode } from "../core/graph.js";
 import { engineAllocate, toStorageArray } from "../core/kernels/numeric.js";
-import { chunksPerWriteRun, WRITES_IN_FLIGHT } from "../plan/memory.js";
+import { blockBytes, chunksPerWriteRun, writesInFlight } from "../plan/memory.js";
 import { blockBox, stepBoxes, taskAt, type OutputTarget, type Plan, type Task } from "../plan/plan.js";
 import { limitScratch } from "../util/scratch-buffers.js";
 import { trimMalloc } from "../util/malloc-tuning.js";
@@ -49,9 +49,10 @@ export async function runTask(plan: Plan, k: number, env: TaskEnvironment): Prom
   const group = plan.groups[task.group];
   // a stepped block's cache keeps only chunks later steps read, projected as they are: it evicts
   // none (under reads in flight it would evict those the step has yet to read)
-  const ctx = evalContext(plan.graph, plan, env, group.steps ? Infinity : undefined);
+  const ctx = evalContext(plan.graph, plan, env, group.steps !== undefined);
   const result: TaskResult = { task: k, bytesRead: 0, bytesWritten: 0, decodes: 0 };
-  const writes = new WriteQueue(WRITES_IN_FLIGHT);
+  const chunkBytes = Math.max(0, ...group.outputs.map((i) => blockBytes(plan.graph[plan.outputs[i].id], plan.outputs[i].chunkShape.reduce((a, b) => a * b, 1))));
+  const writes = new WriteQueue(writesInFlight(chunkBytes));
   try {
     await computeTask(plan, task, env, ctx, result, writes);
     await writes.drain();
@@ -179,9 +180,10 @@ export async function deliver(
 }
 
 /** A fresh evaluation context for one task. */
-export function evalContext(graph: Graph, plan: Plan, env: TaskEnvironment, cacheBytes = plan.memory.cacheBytes): EvalContext {
-  // chunks leaving the cache serve the next decodes: the pool may hold what the cache gave up
-  limitScratch(plan.memory.scratchBytes + plan.memory.cacheBytes);
+export function evalContext(graph: Graph, plan: Plan, env: TaskEnvironment, stepped = false): EvalContext {
+  // the chunks a stepped task kept serve its next decodes once used up: the pool may hold what
+  // the cache gave up (a plain task's cache gives its chunks up at its end, past its projection)
+  limitScratch(plan.memory.scratchBytes + (stepped ? plan.memory.cacheBytes : 0));
   const opened = new Map<string, Promise<ChunkedArray>>();
   return {
     graph,
@@ -190,7 +192,7 @@ export function evalContext(graph: Graph, plan: Plan, env: TaskEnvironment, cach
       if (!p) opened.set(node.id, (p = env.openSource(node)));
       return p;
     },
-    cache: new ChunkCache(cacheBytes),
+    cache: new ChunkCache(stepped ? Infinity : plan.memory.cacheBytes),
     slabs: plan.slabs,
     shared: sharedNodes(graph),
     memo: new Map(),

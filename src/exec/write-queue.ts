@@ -3,7 +3,7 @@
  * task encodes the next chunk (and reads, decodes and computes the next step) while the disk
  * takes the last ones, instead of waiting for each write (writes past the page cache wait on
  * the disk: W2 at M waited ~3 ms per 4 MB chunk, 584 times). The plan counts the encoded
- * chunks held (`WRITES_IN_FLIGHT` in plan/memory).
+ * chunks held (`writesInFlight` in plan/memory).
  *
  * A task must `drain` its queue before it reports its chunks written; the first failed write
  * fails the next `add` or the `drain`. A task that fails `settle`s it before it reports the

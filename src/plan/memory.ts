@@ -17,8 +17,16 @@ export function chunksPerWriteRun(chunkBytes: number): number {
   return Math.max(1, Math.floor(WRITE_RUN_BYTES / chunkBytes));
 }
 
-/** Encoded chunks a task holds while the disk takes them (see exec/write-queue): with 4 rather than 2, W2 at M 8.8-8.9 -> 8.1-8.4 s. */
-export const WRITES_IN_FLIGHT = 4;
+/**
+ * Encoded chunks of `chunkBytes` a task has on their way to the disk at once (see
+ * exec/write-queue): up to 4 (W2 at M, 4 MB chunks: 8.1–8.4 s against 8.8–8.9 s with 2), fewer
+ * for large chunks, at most WRITE_RUN_BYTES' worth past the first (W5's 27 MB chunks at L,
+ * 4 at once per worker: the process grew to 1.2 GB), and never fewer than 2: one written while
+ * the next is encoded.
+ */
+export function writesInFlight(chunkBytes: number): number {
+  return Math.min(4, 1 + Math.max(1, Math.floor(WRITE_RUN_BYTES / chunkBytes)));
+}
 
 /**
  * Bytes a task holds besides its output blocks while writing them: a run of chunks being
@@ -28,7 +36,7 @@ export function writeBytes(node: Node, blockShape: readonly number[], chunkShape
   const chunk = blockBytes(node, chunkShape.reduce((a, b) => a * b, 1));
   const n = chunkShape.length;
   const inRow = n === 0 ? 1 : Math.ceil(blockShape[n - 1] / chunkShape[n - 1]);
-  return (Math.min(inRow, chunksPerWriteRun(chunk)) + WRITES_IN_FLIGHT) * chunk;
+  return (Math.min(inRow, chunksPerWriteRun(chunk)) + writesInFlight(chunk)) * chunk;
 }
 
 /** Bytes a block of `n` elements of a node takes in the engine (int64 as float64). */
