@@ -88,17 +88,66 @@ async function computeTask(plan: Plan, task: Task, env: TaskEnvironment, ctx: Ev
     }
     return;
   }
-  for (const step of stepBoxes(plan, task.group, box)) {
-    if (group.steps) await prepareStep(ctx, roots, box, step);
-    const mark = ctx.blocks?.mark() ?? 0;
+  if (!group.steps) {
     const blocks: NumberArray[] = [];
-    for (const r of roots) blocks.push(await evaluate(ctx, r.id, step));
-    await deliver(plan, group.outputs, blocks, step, env, result, ctx.blocks, writes);
-    if (!group.steps) return;
-    // the step is encoded: its blocks serve the next step
-    ctx.memo.clear();
-    ctx.blocks?.end([], mark);
+    for (const r of roots) blocks.push(await evaluate(ctx, r.id, box));
+    return deliver(plan, group.outputs, blocks, box, env, result, ctx.blocks, writes);
   }
+  for (const step of stepBoxes(plan, task.group, box)) {
+    await prepareStep(ctx, roots, box, step);
+    const later = ctx.retain ?? new Map<string, Box[]>();
+    const pieces = chunkPieces(plan, group.outputs, step);
+    const piecesReads = pieces.map((p) => readsOf(ctx, roots, p));
+    for (const [i, piece] of pieces.entries()) {
+      // the chunks this piece reads stay for the pieces after it in the step, and the steps after
+      ctx.retain = new Map(later);
+      for (const reads of piecesReads.slice(i + 1)) for (const [id, boxes] of reads) ctx.retain.set(id, [...(ctx.retain.get(id) ?? []), ...boxes]);
+      const mark = ctx.blocks?.mark() ?? 0;
+      const blocks: NumberArray[] = [];
+      for (const r of roots) blocks.push(await evaluate(ctx, r.id, piece));
+      await deliver(plan, group.outputs, blocks, piece, env, result, ctx.blocks, writes);
+      // the piece is encoded: its blocks serve the next one
+      ctx.memo.clear();
+      ctx.blocks?.end([], mark);
+    }
+  }
+}
+
+/**
+ * The boxes a step is computed in: its output chunks one by one when every output is computed
+ * point by point from its sources (maps only) and written in chunks of one shape — each chunk
+ * is then encoded from the block it was computed in, never copied out of a step-sized one (W4's
+ * copies into parts) — else the step whole. Steps of more than `MAX_PIECES` chunks go whole:
+ * each piece's retention lists the reads of the pieces after it.
+ */
+function chunkPieces(plan: Plan, outputs: number[], step: Box): Box[] {
+  const targets = outputs.map((i) => plan.outputs[i]);
+  const chunkShape = targets[0].chunkShape;
+  if (targets.some((o) => o.target.kind === "memory" || o.chunkShape.some((c, d) => c !== chunkShape[d]))) return [step];
+  if (!pointwise(plan.graph, targets.map((o) => plan.graph[o.id]))) return [step];
+  const first = step.start.map((s, d) => Math.floor(s / chunkShape[d]));
+  const last = step.stop.map((s, d) => Math.ceil(s / chunkShape[d]));
+  if (last.reduce((p, l, d) => p * (l - first[d]), 1) > MAX_PIECES) return [step];
+  const pieces: Box[] = [];
+  for (const run of chunkRuns(first, last, 1)) {
+    const start = run[0].map((c, d) => Math.max(step.start[d], c * chunkShape[d]));
+    pieces.push({ start, stop: run[0].map((c, d) => Math.min(step.stop[d], (c + 1) * chunkShape[d])) });
+  }
+  return pieces;
+}
+
+const MAX_PIECES = 64;
+
+/** Whether every node `roots` are computed from is a map or a source (element i of each input makes element i). */
+function pointwise(graph: Graph, roots: Node[]): boolean {
+  const seen = new Set<string>();
+  const visit = (n: Node): boolean => {
+    if (seen.has(n.id)) return true;
+    seen.add(n.id);
+    if (n.op === "source") return true;
+    return n.op === "map" && inputsOf(n).every((i) => visit(graph[i]));
+  };
+  return roots.every(visit);
 }
 
 /** The part of a stepped block `box` after `step` (with the step too, if `from`), empty after the last step. */
