@@ -265,12 +265,16 @@ function chooseBlocks(
   if (shrinkable) chunkShape = shrinkToFit(graph, roots, chunkShape, budget, slabs);
   const ids = roots.map((r) => r.id);
   const ladders = node.dims.map((d, i) => blockLadder(node.shape[i], Math.min(node.shape[i], chunkShape[i]) || 1, sourceChunks(graph, node, d)));
-  const evaluateShape = (blockShape: number[], steps?: Candidate["steps"]): Candidate | undefined => {
-    const stepShape = steps ? blockShape.map((e, d) => (d === steps.dim ? steps.extent : e)) : blockShape;
+  /** A task's peak over blocks (or steps) of `stepShape`: evaluating them, or writing them out. */
+  const peakOf = (stepShape: number[]): number => {
     const blocksHeld = roots.reduce((sum, r) => sum + blockBytes(r, boxSize(fullBox(stepShape))), 0);
     // written outputs: the blocks are held while a run of chunks is filled from them
     const writing = shrinkable ? 0 : blocksHeld + Math.max(...roots.map((r) => writeBytes(r, stepShape, chunkShape)));
-    const peak = Math.max(fitSlabs(graph, ids, fullBox(stepShape), budget, slabs), writing);
+    return Math.max(fitSlabs(graph, ids, fullBox(stepShape), budget, slabs), writing);
+  };
+  const evaluateShape = (blockShape: number[], steps?: Candidate["steps"]): Candidate | undefined => {
+    const stepShape = steps ? blockShape.map((e, d) => (d === steps.dim ? steps.extent : e)) : blockShape;
+    const peak = peakOf(stepShape);
     const room = budget + (steps ? cutCache : 0);
     if (peak > room) return undefined;
     const retain = steps ? retainedBytes(graph, roots, blockShape, steps.dim, steps.extent) : 0;
@@ -305,7 +309,7 @@ function chooseBlocks(
   };
   const first = evaluateShape(ladders.map((l) => l[0]));
   if (!first) {
-    const peak = fitSlabs(graph, ids, { start: chunkShape.map(() => 0), stop: chunkShape.map((c, d) => Math.min(c, node.shape[d])) }, budget, slabs);
+    const peak = peakOf(ladders.map((l) => l[0]));
     throw new MemoryBudgetError(
       `one output chunk [${chunkShape}] of ${node.dims.join("×")} needs ${formatBytes(peak)} per task ` +
         `(${whyLarge(graph, node)}), over ${formatBytes(budget)} per task (the budget over ${workers} worker(s)): ` +
@@ -339,11 +343,12 @@ function chooseBlocks(
 /**
  * Stepped tasks are at most this many steps, and at least MIN_TASKS_PER_WORKER per worker:
  * progress and `--resume` go task by task, and a task's memory no longer bounds its length.
- * Each cut re-decodes the chunks that straddle it (W4 at M: 4 parts along time instead of 1,
- * 150 more decodes of b's 500).
+ * Each cut re-decodes the chunks that straddle it: W4 at M in 8 tasks of 210 steps cut b's
+ * chunks 3 times (150 more decodes of its 500), in 4 tasks of 390 once (50; 7.6-7.8 s against
+ * 7.9-9.1 s); large arrays have many tasks whatever this says.
  */
 const MAX_TASK_STEPS = 16;
-const MIN_TASKS_PER_WORKER = 4;
+const MIN_TASKS_PER_WORKER = 2;
 
 /** Above this many times their own reads, reductions recomputed in each step rule steps out. */
 const STEP_RECOMPUTE_LIMIT = 1.5;
