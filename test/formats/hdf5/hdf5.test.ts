@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { readdirSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
 import { openHdf5 } from "../../../src/formats/hdf5/index.js";
@@ -234,12 +234,13 @@ print(json.dumps(out).replace("Infinity", "1e999"))
   }
 });
 
-/** Open file descriptors of this process that point at `file`. */
+/** Open file descriptors of this process that point at `file` (by its real path: /proc shows links resolved). */
 function openDescriptors(file: string): number {
+  const real = realpathSync(file);
   let n = 0;
   for (const fd of readdirSync("/proc/self/fd")) {
     try {
-      if (readlinkSync(`/proc/self/fd/${fd}`) === file) n++;
+      if (readlinkSync(`/proc/self/fd/${fd}`) === real) n++;
     } catch {
       // closed while listing
     }
