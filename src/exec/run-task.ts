@@ -8,7 +8,7 @@ import { evaluate, foldReduce, reduceInputBox, type EvalContext } from "../core/
 import { sourceReads } from "../plan/propagate.js";
 import { reducer, type Reducer } from "../core/kernels/reductions.js";
 import { canFoldTogether } from "../plan/planner.js";
-import { inputsOf, type Graph, type Node, type ReduceNode, type SourceNode } from "../core/graph.js";
+import { collect, inputsOf, type Graph, type Node, type ReduceNode, type SourceNode } from "../core/graph.js";
 import { engineAllocate, toStorageArray } from "../core/kernels/numeric.js";
 import { blockBytes, chunksPerWriteRun, writesInFlight } from "../plan/memory.js";
 import { blockBox, stepBoxes, taskAt, type OutputTarget, type Plan, type Task } from "../plan/plan.js";
@@ -88,11 +88,12 @@ async function computeTask(plan: Plan, task: Task, env: TaskEnvironment, ctx: Ev
     }
     return;
   }
-  if (!group.steps) {
+  const computeBox = async (b: Box) => {
     const blocks: NumberArray[] = [];
-    for (const r of roots) blocks.push(await evaluate(ctx, r.id, box));
-    return deliver(plan, group.outputs, blocks, box, env, result, ctx.blocks, writes);
-  }
+    for (const r of roots) blocks.push(await evaluate(ctx, r.id, b));
+    await deliver(plan, group.outputs, blocks, b, env, result, ctx.blocks, writes);
+  };
+  if (!group.steps) return computeBox(box);
   for (const step of stepBoxes(plan, task.group, box)) {
     await prepareStep(ctx, roots, box, step);
     const later = ctx.retain ?? new Map<string, Box[]>();
@@ -103,9 +104,7 @@ async function computeTask(plan: Plan, task: Task, env: TaskEnvironment, ctx: Ev
       ctx.retain = new Map(later);
       for (const reads of piecesReads.slice(i + 1)) for (const [id, boxes] of reads) ctx.retain.set(id, [...(ctx.retain.get(id) ?? []), ...boxes]);
       const mark = ctx.blocks?.mark() ?? 0;
-      const blocks: NumberArray[] = [];
-      for (const r of roots) blocks.push(await evaluate(ctx, r.id, piece));
-      await deliver(plan, group.outputs, blocks, piece, env, result, ctx.blocks, writes);
+      await computeBox(piece);
       // the piece is encoded: its blocks serve the next one
       ctx.memo.clear();
       ctx.blocks?.end([], mark);
@@ -124,9 +123,10 @@ function chunkPieces(plan: Plan, outputs: number[], step: Box): Box[] {
   const targets = outputs.map((i) => plan.outputs[i]);
   const chunkShape = targets[0].chunkShape;
   if (targets.some((o) => o.target.kind === "memory" || o.chunkShape.some((c, d) => c !== chunkShape[d]))) return [step];
-  if (!pointwise(plan.graph, targets.map((o) => plan.graph[o.id]))) return [step];
-  const first = step.start.map((s, d) => Math.floor(s / chunkShape[d]));
-  const last = step.stop.map((s, d) => Math.ceil(s / chunkShape[d]));
+  const reached = collect(targets.map((o) => plan.graph[o.id]), (id) => plan.graph[id]);
+  // element i of each input makes element i of the output
+  if (Object.values(reached).some((n) => n.op !== "map" && n.op !== "source")) return [step];
+  const { first, last } = chunkRange(step, chunkShape);
   if (last.reduce((p, l, d) => p * (l - first[d]), 1) > MAX_PIECES) return [step];
   const pieces: Box[] = [];
   for (const run of chunkRuns(first, last, 1)) {
@@ -138,16 +138,9 @@ function chunkPieces(plan: Plan, outputs: number[], step: Box): Box[] {
 
 const MAX_PIECES = 64;
 
-/** Whether every node `roots` are computed from is a map or a source (element i of each input makes element i). */
-function pointwise(graph: Graph, roots: Node[]): boolean {
-  const seen = new Set<string>();
-  const visit = (n: Node): boolean => {
-    if (seen.has(n.id)) return true;
-    seen.add(n.id);
-    if (n.op === "source") return true;
-    return n.op === "map" && inputsOf(n).every((i) => visit(graph[i]));
-  };
-  return roots.every(visit);
+/** The chunks of `chunkShape` that `box` overlaps: their coordinates from `first` to `last` (exclusive). */
+function chunkRange(box: Box, chunkShape: readonly number[]): { first: number[]; last: number[] } {
+  return { first: box.start.map((s, d) => Math.floor(s / chunkShape[d])), last: box.stop.map((s, d) => Math.ceil(s / chunkShape[d])) };
 }
 
 /** The part of a stepped block `box` after `step` (with the step too, if `from`), empty after the last step. */
@@ -273,8 +266,7 @@ export async function writeBlock(
   writes?: WriteQueue,
 ): Promise<number> {
   const shape = boxShape(box);
-  const first = box.start.map((s, d) => Math.floor(s / chunkShape[d]));
-  const last = box.stop.map((s, d) => Math.ceil(s / chunkShape[d]));
+  const { first, last } = chunkRange(box, chunkShape);
   const chunkBytes = chunkShape.reduce((a, b) => a * b, data.BYTES_PER_ELEMENT);
   const parts: NumberArray[] = []; // reused from run to run where the size is the same
   let bytes = 0;

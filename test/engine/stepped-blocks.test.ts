@@ -97,7 +97,7 @@ test("blocks computed in steps (input chunks kept between steps) give the refere
           shape: fc.constant(shape),
           ca: chunksArb(shape),
           cb: chunksArb(shape),
-          // output chunks short in t and whole across: blocks along t are what the budget limits
+          // output chunks short in t, whole along y, a third of x or more: blocks along t are what the budget limits
           out: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.constant(shape[1]), fc.integer({ min: Math.ceil(shape[2] / 3), max: shape[2] })),
           window: fc.integer({ min: 1, max: 5 }),
           expr: fc.constantFrom<Expr>("a + b", "a * 2 - b", "rolling(a + b)", "rolling(a) - b"),
