@@ -19,7 +19,7 @@ const M_CHUNKS = { chunks: [10, 360, 360], b_chunks: [73, 144, 144], w4_chunks: 
 /**
  * M is 730 days × 0.25° (≈ 3 GB raw); S is an eighth of it (half the lat and lon, 730 × 360 × 360)
  * with the same chunk shape, so per-chunk costs are M's; L is four times M along time (8 years).
- * XS (≈ 3 MB) is for the CI smoke test only.
+ * XS (≈ 3 MB) is for a quick check of the suite itself; CI runs S.
  */
 export const SIZES: Record<SizeName, WorkloadParams> = {
   XS: { shape: [365, 32, 64], chunks: [10, 32, 32], b_chunks: [73, 16, 16], w4_chunks: [30, 24, 24], rechunk: [365, 8, 8] },
