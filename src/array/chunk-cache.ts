@@ -27,6 +27,8 @@ export class ChunkCache {
   private readonly readers = new Map<TypedArray, number>();
   /** Chunks decoded (misses), for the plan's decode counts and the progress report. */
   decodes = 0;
+  /** The most bytes kept at once, to compare with the plan's projection. */
+  peakBytes = 0;
 
   /** Arrays are told apart by identity (two arrays may share a `source` name). */
   private readonly ids = new WeakMap<object, number>();
@@ -56,6 +58,7 @@ export class ChunkCache {
       if (this.bytes <= this.maxBytes) break;
       this.evict(k, e);
     }
+    this.peakBytes = Math.max(this.peakBytes, this.bytes);
     return value;
   }
 
@@ -64,6 +67,16 @@ export class ChunkCache {
     const key = this.key(array, coords);
     const e = this.entries.get(key);
     if (e) this.evict(key, e);
+  }
+
+  /** Bytes of the chunks kept now. */
+  get keptBytes(): number {
+    return this.bytes;
+  }
+
+  /** Whether chunk `coords` of `array` is kept. */
+  has(array: object, coords: readonly number[]): boolean {
+    return this.entries.has(this.key(array, coords));
   }
 
   /** Keeps only the chunks `wanted` says later reads need (a task computed in steps, between steps). */

@@ -133,6 +133,19 @@ export class ChunkGrid {
     return { start, stop };
   }
 
+  /** The coordinates of the chunks that the box `[start, stop)` overlaps, in C order. */
+  *overlapping(start: readonly number[], stop: readonly number[]): Generator<number[]> {
+    const ranges = this.dims.map((dc, d) => dc.overlapping(start[d], stop[d]));
+    if (ranges.some(([a, b]) => a >= b)) return;
+    const coords = ranges.map((r) => r[0]);
+    for (;;) {
+      yield [...coords];
+      let d = coords.length - 1;
+      for (; d >= 0 && ++coords[d] >= ranges[d][1]; d--) coords[d] = ranges[d][0];
+      if (d < 0) return;
+    }
+  }
+
   /** The shape of chunk `coords`, clipped to the array. */
   chunkExtent(coords: readonly number[]): number[] {
     return coords.map((c, d) => this.dims[d].extent(c));

@@ -72,18 +72,7 @@ export async function readBox(
   }
   // the chunks cover the box: every value of it is copied over
   const out = options.blocks ? options.blocks.take(arrayClass(array.dtype), sizeOf(extent), false) : allocate(array.dtype, sizeOf(extent));
-  const all: number[][] = [];
-  const coords = ranges.map((r) => r[0]);
-  for (;;) {
-    all.push([...coords]);
-    let d = n - 1;
-    for (; d >= 0; d--) {
-      if (++coords[d] < ranges[d][1]) break;
-      coords[d] = ranges[d][0];
-    }
-    if (d < 0) break;
-  }
-  const reads = all.map((c) => ({ c, later: later(c) }));
+  const reads = [...array.chunks.overlapping(start, stop)].map((c) => ({ c, later: later(c) }));
   // chunks used up first: those kept for later reads are decoded once the others are gone
   if (options.retain) reads.sort((a, b) => Number(a.later) - Number(b.later));
   const concurrency = options.concurrency ?? READ_CONCURRENCY;
@@ -112,7 +101,7 @@ export async function readBox(
       else releaseScratch(data);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, all.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(concurrency, reads.length) }, worker));
   return out;
 }
 

@@ -21,3 +21,8 @@ export function fullBox(shape: readonly number[]): Box {
 export function boxKey(box: Box): string {
   return `${box.start}:${box.stop}`;
 }
+
+/** Whether `box` overlaps one of `boxes` (shares an element with it). */
+export function overlapsAny(box: Box, boxes: readonly Box[]): boolean {
+  return boxes.some((b) => box.start.every((s, d) => s < b.stop[d] && box.stop[d] > b.start[d]));
+}

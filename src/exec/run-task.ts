@@ -3,7 +3,7 @@ import { ChunkCache } from "../array/chunk-cache.js";
 import type { ChunkedArray, WritableChunkedArray } from "../array/chunked-array.js";
 import { copyBox, copyBoxToParts } from "../array/copy-box.js";
 import type { NumberArray } from "../array/dtype.js";
-import { boxShape, boxSize, type Box } from "../core/box.js";
+import { boxShape, boxSize, overlapsAny, type Box } from "../core/box.js";
 import { evaluate, foldReduce, reduceInputBox, type EvalContext } from "../core/evaluate.js";
 import { sourceReads } from "../plan/propagate.js";
 import { reducer, type Reducer } from "../core/kernels/reductions.js";
@@ -31,6 +31,8 @@ export interface TaskResult {
   bytesRead: number;
   bytesWritten: number;
   decodes: number;
+  /** The most bytes of input chunks the task's cache kept at once (within the plan's projection). */
+  cachePeak?: number;
   /** The block of each of the group's outputs that goes back to the caller (else undefined). */
   data?: (NumberArray | undefined)[];
   /** Partial reduction states per output, for a part of a split reduction. */
@@ -62,6 +64,7 @@ export async function runTask(plan: Plan, k: number, env: TaskEnvironment): Prom
   }
   result.bytesRead = ctx.stats.bytesRead;
   result.decodes = ctx.cache.decodes;
+  result.cachePeak = ctx.cache.peakBytes;
   // the task's blocks are dead now (chunks are written), but for the results it hands back
   ctx.blocks?.end(result.data ?? []);
   return result;
@@ -97,7 +100,8 @@ async function computeTask(plan: Plan, task: Task, env: TaskEnvironment, ctx: Ev
   for (const step of stepBoxes(plan, task.group, box)) {
     await prepareStep(ctx, roots, box, step);
     const later = ctx.retain ?? new Map<string, Box[]>();
-    const pieces = chunkPieces(plan, group.outputs, step);
+    const cut = chunkPieces(plan, group.outputs, step);
+    const pieces = cut.length > 1 && (await piecesFit(plan, ctx, roots, cut, later)) ? cut : [step];
     const piecesReads = pieces.map((p) => readsOf(ctx, roots, p));
     for (const [i, piece] of pieces.entries()) {
       // the chunks this piece reads stay for the pieces after it in the step, and the steps after
@@ -138,6 +142,59 @@ function chunkPieces(plan: Plan, outputs: number[], step: Box): Box[] {
 
 const MAX_PIECES = 64;
 
+/**
+ * Whether computing `pieces` of a step one by one keeps the task within its projected memory.
+ * A whole step's read uses up the chunks kept for it before it decodes those kept for later
+ * steps (`readBox`), as the plan's projection counts (`retainedBytes`); pieces read in their
+ * own order and keep what the pieces after them read too, so they may hold more: W5 in one
+ * stage on one worker held three columns of chunks (1.1 GB) against two (722 MB) projected,
+ * where a step passed from one column of chunks to the next. Walks the pieces as the cache
+ * will (a chunk stays from its first read by a piece to its last, or on if a later step reads
+ * it) and compares the most it holds, with a piece's blocks, to the task's projection.
+ */
+async function piecesFit(plan: Plan, ctx: EvalContext, roots: Node[], pieces: Box[], later: Map<string, Box[]>): Promise<boolean> {
+  const lastRead = new Map<string, number>();
+  const bytesOf = new Map<string, number>();
+  const keptLater = new Set<string>();
+  const held = new Set<string>();
+  const reads: string[][] = [];
+  for (const [i, piece] of pieces.entries()) {
+    const keys: string[] = [];
+    for (const [id, boxes] of readsOf(ctx, roots, piece)) {
+      const node = ctx.graph[id] as SourceNode;
+      const array = await ctx.openSource(node);
+      for (const b of boxes)
+        for (const c of array.chunks.overlapping(b.start, b.stop)) {
+          const key = `${id}|${c}`;
+          keys.push(key);
+          lastRead.set(key, i);
+          if (bytesOf.has(key)) continue;
+          bytesOf.set(key, blockBytes(node, array.chunks.chunkExtent(c).reduce((p, e) => p * e, 1)));
+          if (overlapsAny(array.chunks.chunkBox(c), later.get(id) ?? [])) keptLater.add(key);
+          if (ctx.cache.has(array, c)) held.add(key);
+        }
+    }
+    reads.push(keys);
+  }
+  const blocks = Math.max(...pieces.map((p) => roots.reduce((sum, r) => sum + blockBytes(r, boxSize(p)), 0)));
+  const room = plan.memory.perTask - plan.memory.scratchBytes - blocks;
+  let bytes = ctx.cache.keptBytes;
+  for (const [i, keys] of reads.entries()) {
+    for (const key of keys)
+      if (!held.has(key) && (keptLater.has(key) || lastRead.get(key)! > i)) {
+        held.add(key);
+        bytes += bytesOf.get(key)!;
+      }
+    if (bytes > room) return false;
+    for (const key of keys)
+      if (held.has(key) && !keptLater.has(key) && lastRead.get(key) === i) {
+        held.delete(key);
+        bytes -= bytesOf.get(key)!;
+      }
+  }
+  return true;
+}
+
 /** The chunks of `chunkShape` that `box` overlaps: their coordinates from `first` to `last` (exclusive). */
 function chunkRange(box: Box, chunkShape: readonly number[]): { first: number[]; last: number[] } {
   return { first: box.start.map((s, d) => Math.floor(s / chunkShape[d])), last: box.stop.map((s, d) => Math.ceil(s / chunkShape[d])) };
@@ -169,7 +226,7 @@ async function prepareStep(ctx: EvalContext, roots: Node[], box: Box, step: Box)
   for (const [id, boxes] of readsOf(ctx, roots, restOf(box, step, true))) needed.set(await ctx.openSource(ctx.graph[id] as SourceNode), boxes);
   ctx.cache.retainOnly((array, coords) => {
     const chunk = (array as ChunkedArray).chunks.chunkBox(coords);
-    return (needed.get(array) ?? []).some((b) => chunk.start.every((s, d) => s < b.stop[d] && chunk.stop[d] > b.start[d]));
+    return overlapsAny(chunk, needed.get(array) ?? []);
   });
   ctx.retain = readsOf(ctx, roots, restOf(box, step));
 }
