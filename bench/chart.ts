@@ -31,7 +31,7 @@ export function writeChart(rep: Report, file: string): void {
     if (k > 0 && rows[k - 1].workload !== r.workload) c.fillRect(12, y - 3, width - 24, 1, "#cccccc");
     c.text(`${r.workload}  ${r.tool}`, 12, y + 14);
     if (!r.median) {
-      c.text(r.status === "unsupported" ? "not yet supported" : r.status, labelW, y + 14, { color: "#888888" });
+      c.text(r.status, labelW, y + 14, { color: "#888888" });
       return;
     }
     const w = Math.max(1, Math.round((r.median.wall / max) * barMax));

@@ -6,7 +6,7 @@ export interface Row {
   title: string;
   tool: string;
   ours: boolean;
-  status: "ok" | "unsupported" | "missing" | "failed" | "timeout";
+  status: "ok" | "missing" | "failed" | "timeout";
   /** Why it is not ok, or what to know about it. */
   note?: string;
   runs: Measurement[];
@@ -47,7 +47,7 @@ const fmt = (x: number | undefined, digits = 2) => (x === undefined ? "" : x.toF
 
 function cells(r: Row): string[] {
   const m = r.median;
-  const status = r.status === "ok" ? "" : r.status === "unsupported" ? "not yet supported" : r.status;
+  const status = r.status === "ok" ? "" : r.status;
   return [
     r.workload,
     r.title,

@@ -17,7 +17,7 @@ import { diskBytes, ensureData, PYTHON } from "./data.js";
 import { GNU_TIME, medianOf, timed, type Measurement } from "./measure.js";
 import { markdown, textTable, type Report, type Row } from "./report.js";
 import { isSizeName, SIZES } from "./sizes.js";
-import { missingReason, UNSUPPORTED_EXIT, WORKLOADS, type Context } from "./workloads.js";
+import { missingReason, WORKLOADS, type Context } from "./workloads.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ext = path.extname(fileURLToPath(import.meta.url));
@@ -128,10 +128,6 @@ async function main(): Promise<void> {
           if (typeof value === "number") row.check = value;
         }
         rmSync(out, { recursive: true, force: true });
-        if (runner.ours && t.code === UNSUPPORTED_EXIT) {
-          Object.assign(row, { status: "unsupported", note: String(result?.unsupported ?? "") });
-          break;
-        }
         if (t.timedOut) {
           Object.assign(row, { status: "timeout", note: `killed after ${limit} s (--timeout)` });
           log(`${w.id} ${runner.tool}: TIMEOUT after ${limit} s`);

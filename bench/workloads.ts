@@ -3,9 +3,6 @@ import os from "node:os";
 import path from "node:path";
 import { PYTHON } from "./data.js";
 
-/** Exit code of our workload script for "the engine has no such operation yet" (reported, never faked). */
-export const UNSUPPORTED_EXIT = 3;
-
 /** Where things are: the data folder, a scratch output path, the scripts, the budget. */
 export interface Context {
   data: string;

@@ -238,8 +238,7 @@ export class InnerChunkReader extends ZarrArray {
   }
 }
 
-/** The `extent` corner of a C-order `full` chunk of `shape` (the chunk itself when it fits). */
-/** `full` cut to `extent` (an edge chunk), as a copy: `full` is then given back. */
+/** The `extent` corner of a C-order `full` chunk of `shape`: the chunk itself when it fits, else a copy (`full` is then given back). */
 function clip(full: TypedArray, shape: readonly number[], extent: readonly number[]): TypedArray {
   if (extent.every((e, d) => e === shape[d])) return full;
   const out = new (full.constructor as new (n: number) => TypedArray)(sizeOf(extent));
