@@ -21,15 +21,7 @@ export interface PlanExplanation {
     steps?: { dim: string; extent: number; retainBytes: number };
   }[];
   /** Bytes: projected peak of the largest task (chunk cache and scratch buffers included), and in total against the budget. */
-  memory: {
-    budget: number;
-    workers: number;
-    perTask: number;
-    cacheBytes: number;
-    scratchBytes: number;
-    held: number;
-    total: number;
-  };
+  memory: Plan["memory"];
   /** Per input: its chunks, the decodes the plan makes of them, and decodes per chunk. */
   decodes: { source: string; chunks: number; decodes: number; perChunk: number }[];
   /** Graph nodes by operation (after common sub-expressions are merged). */

@@ -21,6 +21,16 @@ export interface PlotArea {
   height: number;
 }
 
+/** The plot area of a `width` × `height` picture inside `margin` (at least a pixel each way). */
+export function plotArea(width: number, height: number, margin: { left: number; right: number; top: number; bottom: number }): PlotArea {
+  return {
+    left: margin.left,
+    top: margin.top,
+    width: Math.max(1, width - margin.left - margin.right),
+    height: Math.max(1, height - margin.top - margin.bottom),
+  };
+}
+
 const LAT = /^(lat|latitude|y_lat|nav_lat)$/i;
 const LON = /^(lon|long|longitude|x_lon|nav_lon)$/i;
 

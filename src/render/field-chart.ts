@@ -1,5 +1,5 @@
 import { Canvas, parseColor } from "./canvas.js";
-import { axisTicks, axisTitle, drawBottomAxis, drawLeftAxis, drawTitle, geoKind, type Axis, type PlotArea } from "./axes.js";
+import { axisTicks, axisTitle, drawBottomAxis, drawLeftAxis, drawTitle, geoKind, plotArea, type Axis, type PlotArea } from "./axes.js";
 import { colorIndex, colormap } from "./colormap.js";
 import { numberTicks } from "./ticks.js";
 
@@ -85,13 +85,7 @@ function pictureSize(chart: FieldChart, style: FieldStyle): { width: number; hei
  */
 export function fieldLayout(chart: Pick<FieldChart, "rows" | "cols" | "x" | "y">, style: FieldStyle): { width: number; height: number; area: PlotArea } {
   const { width, height } = pictureSize({ ...chart, values: [], title: "" }, style);
-  const area: PlotArea = {
-    left: MARGIN.left,
-    top: MARGIN.top,
-    width: Math.max(1, width - MARGIN.left - MARGIN.right),
-    height: Math.max(1, height - MARGIN.top - MARGIN.bottom),
-  };
-  return { width, height, area };
+  return { width, height, area: plotArea(width, height, MARGIN) };
 }
 
 /**

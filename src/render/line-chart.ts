@@ -1,5 +1,5 @@
 import { Canvas } from "./canvas.js";
-import { axisTicks, axisTitle, drawBottomAxis, drawLeftAxis, drawTitle, type Axis, type PlotArea } from "./axes.js";
+import { axisTicks, axisTitle, drawBottomAxis, drawLeftAxis, drawTitle, plotArea, type Axis, type PlotArea } from "./axes.js";
 import { numberTicks } from "./ticks.js";
 
 /** A 1-D series to draw: `y` over the `x` axis (its values, or indices). */
@@ -28,13 +28,7 @@ const MARGIN = { left: 84, right: 28, top: 52, bottom: 56 };
 export function lineLayout(style: LineStyle = {}): { width: number; height: number; area: PlotArea } {
   const width = Math.round(style.width ?? 900);
   const height = Math.round(style.height ?? 420);
-  const area: PlotArea = {
-    left: MARGIN.left,
-    top: MARGIN.top,
-    width: Math.max(1, width - MARGIN.left - MARGIN.right),
-    height: Math.max(1, height - MARGIN.top - MARGIN.bottom),
-  };
-  return { width, height, area };
+  return { width, height, area: plotArea(width, height, MARGIN) };
 }
 
 /**

@@ -104,34 +104,40 @@ export class FsStore implements Store {
   }
 
   async set(key: string, bytes: Uint8Array): Promise<void> {
-    if (!this.writable) throw new InputError(`${this.root} is opened read-only`);
-    const file = await this.resolve(key);
-    const tmp = `${file}.${randomBytes(6).toString("hex")}.partial`;
-    try {
-      await fs.mkdir(path.dirname(file), { recursive: true });
-      await writeFile(tmp, bytes);
-      await fs.rename(tmp, file);
-    } catch (e) {
-      await fs.rm(tmp, { force: true }).catch(() => undefined);
-      throw ioError(e, file);
-    }
+    await this.writeBeside(key, bytes, (tmp, file) => fs.rename(tmp, file));
   }
 
   async setIfAbsent(key: string, bytes: Uint8Array): Promise<boolean> {
+    return this.writeBeside(key, bytes, async (tmp, file) => {
+      try {
+        // link() fails when the name exists: exclusive, and the content is whole once visible
+        await fs.link(tmp, file);
+        return true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+        throw e;
+      } finally {
+        await fs.rm(tmp, { force: true }).catch(() => undefined);
+      }
+    });
+  }
+
+  /**
+   * Writes `bytes` to a temporary file beside `key`'s and lets `publish` give it the key's name
+   * (a rename, a link): a reader never sees a partly written value. The temporary file is
+   * removed if anything fails.
+   */
+  private async writeBeside<R>(key: string, bytes: Uint8Array, publish: (tmp: string, file: string) => Promise<R>): Promise<R> {
     if (!this.writable) throw new InputError(`${this.root} is opened read-only`);
     const file = await this.resolve(key);
     const tmp = `${file}.${randomBytes(6).toString("hex")}.partial`;
     try {
       await fs.mkdir(path.dirname(file), { recursive: true });
       await writeFile(tmp, bytes);
-      // link() fails when the name exists: exclusive, and the content is whole once visible
-      await fs.link(tmp, file);
-      return true;
+      return await publish(tmp, file);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
-      throw ioError(e, file);
-    } finally {
       await fs.rm(tmp, { force: true }).catch(() => undefined);
+      throw ioError(e, file);
     }
   }
 

@@ -6,25 +6,7 @@ import { readBox } from "../../src/array/read-box.js";
 import { ChunkCache } from "../../src/array/chunk-cache.js";
 import { ChunkGrid, DimChunks } from "../../src/array/chunk-grid.js";
 import { sizeOf } from "../../src/array/chunked-array.js";
-
-/** The box [start, stop) of a C-order array, element by element (the reference). */
-function naiveBox(data: Float64Array, shape: number[], start: number[], stop: number[]): number[] {
-  const out: number[] = [];
-  const idx = [...start];
-  const n = shape.length;
-  if (stop.some((s, d) => s <= start[d])) return out;
-  for (;;) {
-    let off = 0;
-    for (let d = 0; d < n; d++) off = off * shape[d] + idx[d];
-    out.push(data[off]);
-    let d = n - 1;
-    for (; d >= 0; d--) {
-      if (++idx[d] < stop[d]) break;
-      idx[d] = start[d];
-    }
-    if (d < 0) return out;
-  }
-}
+import { naiveBox } from "../formats/netcdf3/oracle.js";
 
 const arrayAndBox = fc
   .array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 4 })

@@ -353,14 +353,19 @@ const reducers: Record<string, Reducer | WholeReducer> = {
 };
 
 /**
- * The most frequent non-NaN value of each run (ties: the smallest, as scipy.stats.mode), for
- * categorical data such as basin codes or land cover, where a mean would invent classes.
+ * A reduction that needs a run's values all at once: the statistic `statisticFor(params)`
+ * makes (checking them) is given the non-NaN values of each run sorted (a copy: O(R log R));
+ * a run with none, or with a NaN and !skipna, gives NaN.
  */
-function modeReducer(): WholeReducer {
+function sortedRunsReducer(
+  dtype: (input: DType) => DType,
+  statisticFor: (params: Record<string, number>) => (sorted: Float64Array) => number,
+): WholeReducer {
   return {
     whole: true,
-    dtype: (t) => t,
-    reduceRuns(data, run, out, skipna) {
+    dtype,
+    reduceRuns(data, run, out, skipna, params) {
+      const statistic = statisticFor(params);
       const buf = new Float64Array(run);
       for (let i = 0; i < out.length; i++) {
         let n = 0;
@@ -370,57 +375,45 @@ function modeReducer(): WholeReducer {
           if (isNaN(x)) sawNaN = true;
           else buf[n++] = x;
         }
-        if (n === 0 || (sawNaN && !skipna)) {
-          out[i] = NaN;
-          continue;
-        }
-        const v = buf.subarray(0, n).sort();
-        let best = v[0];
-        let bestCount = 0;
-        for (let a = 0; a < n; ) {
-          let b = a;
-          while (b < n && v[b] === v[a]) b++;
-          if (b - a > bestCount) [best, bestCount] = [v[a], b - a];
-          a = b;
-        }
-        out[i] = best;
+        out[i] = n === 0 || (sawNaN && !skipna) ? NaN : statistic(buf.subarray(0, n).sort());
       }
     },
   };
 }
 
 /**
- * Quantiles by numpy's default "linear" method over the non-NaN values of each run
- * (or NaN when a value is NaN and !skipna). Sorts a copy of the run: O(R log R).
+ * The most frequent non-NaN value of each run (ties: the smallest, as scipy.stats.mode), for
+ * categorical data such as basin codes or land cover, where a mean would invent classes.
  */
-function quantileReducer(q: (p: Record<string, number>) => number): WholeReducer {
-  return {
-    whole: true,
-    dtype: floatOf,
-    reduceRuns(data, run, out, skipna, params) {
-      const qq = q(params);
-      if (!(qq >= 0 && qq <= 1)) throw new InputError(`quantile q=${qq} must be between 0 and 1`);
-      const buf = new Float64Array(run);
-      for (let i = 0; i < out.length; i++) {
-        let n = 0;
-        let sawNaN = false;
-        for (let j = 0; j < run; j++) {
-          const x = data[i * run + j];
-          if (isNaN(x)) sawNaN = true;
-          else buf[n++] = x;
-        }
-        if (n === 0 || (sawNaN && !skipna)) {
-          out[i] = NaN;
-          continue;
-        }
-        const v = buf.subarray(0, n).sort();
-        const pos = qq * (n - 1);
-        const lo = Math.floor(pos);
-        const hi = Math.min(lo + 1, n - 1);
-        out[i] = v[lo] + (v[hi] - v[lo]) * (pos - lo);
+function modeReducer(): WholeReducer {
+  return sortedRunsReducer(
+    (t) => t,
+    () => (v) => {
+      let best = v[0];
+      let bestCount = 0;
+      for (let a = 0; a < v.length; ) {
+        let b = a;
+        while (b < v.length && v[b] === v[a]) b++;
+        if (b - a > bestCount) [best, bestCount] = [v[a], b - a];
+        a = b;
       }
+      return best;
     },
-  };
+  );
+}
+
+/** Quantiles by numpy's default "linear" method over the non-NaN values of each run. */
+function quantileReducer(q: (p: Record<string, number>) => number): WholeReducer {
+  return sortedRunsReducer(floatOf, (params) => {
+    const qq = q(params);
+    if (!(qq >= 0 && qq <= 1)) throw new InputError(`quantile q=${qq} must be between 0 and 1`);
+    return (v) => {
+      const pos = qq * (v.length - 1);
+      const lo = Math.floor(pos);
+      const hi = Math.min(lo + 1, v.length - 1);
+      return v[lo] + (v[hi] - v[lo]) * (pos - lo);
+    };
+  });
 }
 
 /** The reduction `name`, or an error listing the known ones. */

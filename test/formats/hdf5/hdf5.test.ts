@@ -2,14 +2,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import fc from "fast-check";
 import { openHdf5 } from "../../../src/formats/hdf5/index.js";
 import { readBox } from "../../../src/array/read-box.js";
 import { ChunkCache } from "../../../src/array/chunk-cache.js";
-import type { ChunkedArray } from "../../../src/array/chunked-array.js";
 import { DaeError, FormatError } from "../../../src/util/errors.js";
 import { fixture, python, tempDir } from "../../helpers.js";
-import { assertAttrs, assertValues, naiveBox, readWithNetcdf4 } from "../netcdf3/oracle.js";
+import { assertAttrs, assertValues, checkRandomBoxes, readWithNetcdf4 } from "../netcdf3/oracle.js";
 
 /** Opens `file` and checks every variable (dims, shape, attrs, raw values) against python netCDF4. */
 async function checkAgainstNetcdf4(file: string) {
@@ -36,35 +34,6 @@ async function checkAgainstNetcdf4(file: string) {
     throw e;
   }
   return { want, ds };
-}
-
-/** Random boxes of `a` equal the same boxes of the oracle's array, read in one hyperslab or by chunks. */
-async function checkRandomBoxes(a: ChunkedArray, values: (number | null)[], runs = 60) {
-  const box = fc.tuple(
-    ...a.shape.map((s) =>
-      fc
-        .tuple(fc.integer({ min: 0, max: s }), fc.integer({ min: 0, max: s }))
-        .map(([x, y]) => [Math.min(x, y), Math.max(x, y)]),
-    ),
-  );
-  await fc.assert(
-    fc.asyncProperty(box, fc.boolean(), async (b, viaChunks) => {
-      const start = b.map((r) => r[0]);
-      const stop = b.map((r) => r[1]);
-      const got = await readBox(
-        a,
-        start,
-        stop,
-        viaChunks ? { cache: new ChunkCache(1 << 20) } : {},
-      );
-      assertValues(
-        got,
-        naiveBox(values, a.shape, start, stop),
-        `${a.source} [${start}]..[${stop}]`,
-      );
-    }),
-    { numRuns: runs },
-  );
 }
 
 test("eraint_uvz_nc4.nc: dims, attrs, raw values and encoding equal netCDF4's; random boxes equal xarray's", async (t) => {

@@ -2,16 +2,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import fc from "fast-check";
 import { openNetcdf3 } from "../../../src/formats/netcdf3/index.js";
 import { FileSource } from "../../../src/storage/fs-store.js";
 import { readBox } from "../../../src/array/read-box.js";
 import { ChunkCache } from "../../../src/array/chunk-cache.js";
-import type { ChunkedArray } from "../../../src/array/chunked-array.js";
 import { FormatError } from "../../../src/util/errors.js";
 import type { ByteSource } from "../../../src/storage/store.js";
 import { fixture, python, tempDir } from "../../helpers.js";
-import { assertAttrs, assertValues, naiveBox, readWithNetcdf4 } from "./oracle.js";
+import { assertAttrs, assertValues, checkRandomBoxes, readWithNetcdf4 } from "./oracle.js";
 
 /** Opens `file`, checks every variable against the python netCDF4 oracle, and returns both. */
 async function checkAgainstOracle(file: string, options: { virtualChunkBytes?: number } = {}) {
@@ -50,35 +48,6 @@ async function checkAgainstOracle(file: string, options: { virtualChunkBytes?: n
     await ds.close?.();
   }
   return { want, ds };
-}
-
-/** Random boxes of `a` equal the same boxes of the oracle's array, read whole and chunk by chunk. */
-async function checkRandomBoxes(a: ChunkedArray, values: (number | null)[], runs = 60) {
-  const box = fc.tuple(
-    ...a.shape.map((s) =>
-      fc
-        .tuple(fc.integer({ min: 0, max: s }), fc.integer({ min: 0, max: s }))
-        .map(([x, y]) => [Math.min(x, y), Math.max(x, y)]),
-    ),
-  );
-  await fc.assert(
-    fc.asyncProperty(box, fc.boolean(), async (b, viaChunks) => {
-      const start = b.map((r) => r[0]);
-      const stop = b.map((r) => r[1]);
-      const got = await readBox(
-        a,
-        start,
-        stop,
-        viaChunks ? { cache: new ChunkCache(1 << 20) } : {},
-      );
-      assertValues(
-        got,
-        naiveBox(values, a.shape, start, stop),
-        `${a.source} [${start}]..[${stop}]`,
-      );
-    }),
-    { numRuns: runs },
-  );
 }
 
 test("eraint_uvz.nc (64-bit offset): dims, attrs and raw values equal netCDF4's", async (t) => {

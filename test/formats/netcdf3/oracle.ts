@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
-import type { AttrValue, Attrs } from "../../../src/array/chunked-array.js";
+import fc from "fast-check";
+import { ChunkCache } from "../../../src/array/chunk-cache.js";
+import type { AttrValue, Attrs, ChunkedArray } from "../../../src/array/chunked-array.js";
+import { readBox } from "../../../src/array/read-box.js";
 import type { TypedArray } from "../../../src/array/dtype.js";
 import { python } from "../../helpers.js";
 
@@ -93,7 +96,7 @@ export function assertValues(
 
 /** The box `[start, stop)` of a flattened C-order array, element by element (the reference). */
 export function naiveBox<T>(
-  data: readonly T[],
+  data: ArrayLike<T>,
   shape: readonly number[],
   start: readonly number[],
   stop: readonly number[],
@@ -113,4 +116,24 @@ export function naiveBox<T>(
     }
     if (d < 0) return out;
   }
+}
+
+/** Random boxes of `a` equal the same boxes of the oracle's values, read whole and chunk by chunk. */
+export async function checkRandomBoxes(a: ChunkedArray, values: (number | null)[], runs = 60): Promise<void> {
+  const box = fc.tuple(
+    ...a.shape.map((s) =>
+      fc
+        .tuple(fc.integer({ min: 0, max: s }), fc.integer({ min: 0, max: s }))
+        .map(([x, y]) => [Math.min(x, y), Math.max(x, y)]),
+    ),
+  );
+  await fc.assert(
+    fc.asyncProperty(box, fc.boolean(), async (b, viaChunks) => {
+      const start = b.map((r) => r[0]);
+      const stop = b.map((r) => r[1]);
+      const got = await readBox(a, start, stop, viaChunks ? { cache: new ChunkCache(1 << 20) } : {});
+      assertValues(got, naiveBox(values, a.shape, start, stop), `${a.source} [${start}]..[${stop}]`);
+    }),
+    { numRuns: runs },
+  );
 }
