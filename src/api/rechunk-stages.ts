@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import type { Plan } from "../plan/plan.js";
 import { isS3Url } from "../storage/s3-store.js";
+import { poolZstd } from "../util/codec-threads.js";
 import type { LazyArray } from "./lazy-array.js";
 
 /** Above this many decodes per source chunk, a rechunk goes through an intermediate store. */
@@ -11,7 +12,8 @@ const INTERMEDIATE_CHUNK_BYTES = 8 << 20;
 /**
  * A rechunk whose blocks would decode each source chunk many times (source chunks long in
  * one dim, target chunks long in another), or that fits the budget only on fewer workers than
- * asked, goes through an intermediate Zarr store, as
+ * asked where the idle cores cannot take its zstd work (`codecsInPool`), goes through an
+ * intermediate Zarr store, as
  * rechunker does: the intermediate chunk is, per dim, the source chunk where the target
  * gathers and the target chunk where it splits, grown toward INTERMEDIATE_CHUNK_BYTES. The
  * first stage then writes whole intermediate chunks from few source chunks, the second reads
@@ -35,8 +37,11 @@ export function intermediateChunks(
     if (node.op !== "source") return undefined;
     const source = node.ref.kind === "dataset" ? `${node.ref.url}:${node.ref.variable}` : node.ref.key;
     const d = plan.decodes.find((x) => x.source === source);
-    // W5 at M: one worker holding 722 MB of chunks, 11.0 s, 963 MB; two stages on two, 10.4-10.9 s, 716 MB
-    if (!d || (d.decodes <= AMPLIFICATION_LIMIT * d.chunks && plan.memory.workers >= workers)) return undefined;
+    // on fewer workers, one stage wins where the idle cores take its zstd work (W5 at M: one
+    // worker 4.5-5.4 s with it, 5.5-6.8 s without; two stages on two 7.8 s), not otherwise
+    // (11.0 s against 10.4-10.9 s staged, on another machine)
+    const oneStage = plan.memory.workers >= workers || poolZstd() !== undefined;
+    if (!d || (d.decodes <= AMPLIFICATION_LIMIT * d.chunks && oneStage)) return undefined;
     const target = plan.outputs[i].chunkShape;
     // a stage's task holds several intermediate chunks: keep one well inside a task's share
     const item = node.dtype.endsWith("64") ? 8 : 4;

@@ -82,6 +82,8 @@ export class BlockPool {
 export class BlockScope {
   private readonly lent: ArrayBuffer[] = [];
   private readonly lentNow = new Set<ArrayBuffer>();
+  /** Buffers a background encode still reads: they go back to the pool once it is done. */
+  private readonly held = new Map<ArrayBuffer, Promise<void>>();
   private lentBytes = 0;
   /** The most this scope has lent at once: keeping that much free raises no peak (buffers round up to grains, past a projection). */
   private mostLent = 0;
@@ -112,6 +114,21 @@ export class BlockScope {
     return array;
   }
 
+  /**
+   * Keeps `buf`, if this scope lent it, from the pool until `until` settles (a chunk of it is
+   * being encoded in the background): `end` gives it back then, not at once.
+   */
+  holdUntil(buf: ArrayBufferLike, until: Promise<unknown>): void {
+    const lent = buf as ArrayBuffer;
+    if (!this.lentNow.has(lent)) return;
+    const settled = until.then(
+      () => undefined,
+      () => undefined,
+    );
+    const before = this.held.get(lent);
+    this.held.set(lent, before ? before.then(() => settled) : settled);
+  }
+
   /** Whether `array` views, from its start, a buffer this scope has lent and not taken back. */
   owns(array: ArrayBufferView): boolean {
     return array.byteOffset === 0 && this.lentNow.has(array.buffer as ArrayBuffer);
@@ -132,7 +149,12 @@ export class BlockScope {
     for (const buf of this.lent.splice(since)) {
       this.lentNow.delete(buf);
       this.lentBytes -= buf.byteLength;
-      if (!kept.has(buf)) this.pool.give(buf, Math.max(this.maxFreeBytes, this.mostLent));
+      const held = this.held.get(buf);
+      this.held.delete(buf);
+      if (kept.has(buf)) continue;
+      const max = Math.max(this.maxFreeBytes, this.mostLent);
+      if (held) void held.then(() => this.pool.give(buf, max));
+      else this.pool.give(buf, max);
     }
   }
 }

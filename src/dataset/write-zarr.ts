@@ -14,6 +14,7 @@ import type { TimeAxis } from "./cf-decode.js";
 import { checkDimSizes, outputChunkShape } from "./output-chunks.js";
 import { encodeTimeValue, timeCoding, type TimeCoding } from "./time-units.js";
 import { finishZarrStore, prepareZarrTarget } from "./zarr-target.js";
+import { useCodecPool } from "../util/codec-threads.js";
 import { tuneMalloc } from "../util/malloc-tuning.js";
 
 /** What `writeDatasetZarr` needs of a variable (a `Variable` of an opened dataset has it all). */
@@ -101,6 +102,8 @@ export async function writeDatasetZarr(
   options: WriteZarrOptions = {},
 ): Promise<WriteSummary> {
   tuneMalloc();
+  // this thread copies; the pool's threads decode and encode the chunks in flight
+  useCodecPool(true);
   const zarrFormat = options.zarrFormat ?? 3;
   const planned = planVariables(dataset, options, zarrFormat);
   const store = await prepareZarrTarget(target, options.overwrite ?? false);

@@ -12,6 +12,7 @@ import { collect, inputsOf, type Graph, type Node, type ReduceNode, type SourceN
 import { engineAllocate, toStorageArray } from "../core/kernels/numeric.js";
 import { blockBytes, chunksPerWriteRun, writesInFlight } from "../plan/memory.js";
 import { blockBox, stepBoxes, taskAt, type OutputTarget, type Plan, type Task } from "../plan/plan.js";
+import { cores, codecsInPool, useCodecPool } from "../util/codec-threads.js";
 import { limitScratch } from "../util/scratch-buffers.js";
 import { trimMalloc } from "../util/malloc-tuning.js";
 import { collectGarbage } from "./collect-garbage.js";
@@ -47,6 +48,8 @@ export interface TaskResult {
  */
 export async function runTask(plan: Plan, k: number, env: TaskEnvironment): Promise<TaskResult> {
   enterStage(plan, env.blocks);
+  // a plan on fewer workers than cores leaves its zstd work to the idle ones
+  useCodecPool(plan.memory.workers < cores());
   const task = taskAt(plan, k);
   const group = plan.groups[task.group];
   // a stepped block's cache keeps only chunks later steps read, projected as they are: it evicts
@@ -101,7 +104,7 @@ async function computeTask(plan: Plan, task: Task, env: TaskEnvironment, ctx: Ev
     await prepareStep(ctx, roots, box, step);
     const later = ctx.retain ?? new Map<string, Box[]>();
     const cut = chunkPieces(plan, group.outputs, step);
-    const pieces = cut.length > 1 && (await piecesFit(plan, ctx, roots, cut, later)) ? cut : [step];
+    const pieces = cut.length > 1 && (await piecesFit(plan, ctx, roots, cut, later, writes.inFlight)) ? cut : [step];
     const piecesReads = pieces.map((p) => readsOf(ctx, roots, p));
     for (const [i, piece] of pieces.entries()) {
       // the chunks this piece reads stay for the pieces after it in the step, and the steps after
@@ -147,12 +150,12 @@ const MAX_PIECES = 64;
  * A whole step's read uses up the chunks kept for it before it decodes those kept for later
  * steps (`readBox`), as the plan's projection counts (`retainedBytes`); pieces read in their
  * own order and keep what the pieces after them read too, so they may hold more: W5 in one
- * stage on one worker held three columns of chunks (1.1 GB) against two (722 MB) projected,
+ * stage on one worker held three half-columns of chunks (1.1 GB) against 722 MB projected,
  * where a step passed from one column of chunks to the next. Walks the pieces as the cache
  * will (a chunk stays from its first read by a piece to its last, or on if a later step reads
- * it) and compares the most it holds, with a piece's blocks, to the task's projection.
+ * it) and compares the most it holds, with the blocks of the pieces in flight, to the projection.
  */
-async function piecesFit(plan: Plan, ctx: EvalContext, roots: Node[], pieces: Box[], later: Map<string, Box[]>): Promise<boolean> {
+async function piecesFit(plan: Plan, ctx: EvalContext, roots: Node[], pieces: Box[], later: Map<string, Box[]>, writesInFlight: number): Promise<boolean> {
   const lastRead = new Map<string, number>();
   const bytesOf = new Map<string, number>();
   const keptLater = new Set<string>();
@@ -176,7 +179,9 @@ async function piecesFit(plan: Plan, ctx: EvalContext, roots: Node[], pieces: Bo
     }
     reads.push(keys);
   }
-  const blocks = Math.max(...pieces.map((p) => roots.reduce((sum, r) => sum + blockBytes(r, boxSize(p)), 0)));
+  // pieces encoded in the background hold their blocks until the encode is done
+  const holders = codecsInPool() ? 1 + writesInFlight : 1;
+  const blocks = holders * Math.max(...pieces.map((p) => roots.reduce((sum, r) => sum + blockBytes(r, boxSize(p)), 0)));
   const room = plan.memory.perTask - plan.memory.scratchBytes - blocks;
   let bytes = ctx.cache.keptBytes;
   for (const [i, keys] of reads.entries()) {
@@ -329,9 +334,15 @@ export async function writeBlock(
   let bytes = 0;
   // each chunk is encoded while the ones before it are being written (writes past the page
   // cache wait on the disk); what it was encoded from can be refilled once it is encoded
-  const put = async (coords: number[], values: NumberArray) => {
+  const put = async (coords: number[], values: NumberArray, ofBlock = false) => {
     const stored = toStorageArray(values, target.dtype);
-    if (writes && target.encodeChunk) await writes.add(await target.encodeChunk(coords, stored));
+    if (writes && target.encodeChunk && ofBlock && blocks && codecsInPool()) {
+      // encoded in the thread pool while this thread goes on; the block's buffer goes back to
+      // the pool only once the encode is done
+      const encoding = target.encodeChunk(coords, stored);
+      blocks.holdUntil(stored.buffer, encoding);
+      await writes.add(async () => (await encoding)());
+    } else if (writes && target.encodeChunk) await writes.add(await target.encodeChunk(coords, stored));
     else await target.writeChunk(coords, stored);
     bytes += stored.byteLength;
   };
@@ -342,7 +353,7 @@ export async function writeBlock(
     // a chunk that is one stretch of the block (whole but along the leading dims) is encoded from it, uncopied
     const at = run.length === 1 ? contiguousOffset(shape, from, extent) : undefined;
     if (at !== undefined) {
-      await put(run[0], data.subarray(at, at + boxSize(boxes[0])));
+      await put(run[0], data.subarray(at, at + boxSize(boxes[0])), true);
       continue;
     }
     boxes.forEach((b, p) => {

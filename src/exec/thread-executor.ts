@@ -1,6 +1,6 @@
-import os from "node:os";
 import { Piscina } from "piscina";
 import type { SourceNode } from "../core/graph.js";
+import { cores } from "../util/codec-threads.js";
 import { DaeError } from "../util/errors.js";
 import type { Plan } from "../plan/plan.js";
 import type { Executor } from "./executor.js";
@@ -13,7 +13,7 @@ const workerFile = new URL(import.meta.url.endsWith(".ts") ? "./thread-worker-de
 
 /** Default worker count: one per core. */
 export function defaultWorkers(): number {
-  return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  return cores();
 }
 
 /**

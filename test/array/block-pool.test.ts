@@ -106,3 +106,26 @@ test("tasks that reuse the buffers of earlier ones (blocks of several MB) give t
         }
   }
 });
+
+test("a buffer a background encode still reads goes back to the pool only once the encode is done", async () => {
+  const pool = new BlockPool();
+  const first = pool.scope(64 * MB);
+  const held = first.take(Uint8Array, 2 * MB, false);
+  let encoded!: () => void;
+  first.holdUntil(held.buffer, new Promise<void>((resolve) => (encoded = resolve)));
+  first.end([]);
+  const second = pool.scope(64 * MB);
+  const meanwhile = second.take(Uint8Array, 2 * MB, false);
+  assert.notEqual(meanwhile.buffer, held.buffer, "not lent again while held");
+  encoded();
+  await new Promise((resolve) => setImmediate(resolve));
+  const next = second.take(Uint8Array, 2 * MB, false);
+  assert.equal(next.buffer, held.buffer, "lent again once the encode is done");
+  // a failed encode lets it go too
+  second.holdUntil(next.buffer, Promise.reject(new Error("encode failed")));
+  second.end([]);
+  await new Promise((resolve) => setImmediate(resolve));
+  const third = pool.scope(64 * MB);
+  const again = [third.take(Uint8Array, 2 * MB, false), third.take(Uint8Array, 2 * MB, false)].map((a) => a.buffer);
+  assert.ok(again.includes(held.buffer), "back after the failed encode");
+});

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
-import { fromArray } from "../../src/api/open-dataset.js";
+import { fromArray, openDataset } from "../../src/api/open-dataset.js";
+import { poolZstd } from "../../src/util/codec-threads.js";
 import { plan, stageNotes, toZarr } from "../../src/api/compute.js";
 import { intermediateChunks, workDir } from "../../src/api/rechunk-stages.js";
 import { readBox } from "../../src/array/read-box.js";
@@ -104,4 +105,28 @@ test("whenever a rechunk plans in one stage, it runs (in two stages where it hel
   );
   // the property covered two-stage runs, not only single-stage ones
   assert.ok(staged >= 5, `only ${staged} of ${run} planned runs (${refused} refused) went through an intermediate`);
+});
+
+test("a rechunk that fits only on one of two workers runs in one stage where the thread pool takes its zstd work, chunks encoded in the background from reused blocks, and keeps every value", async (t) => {
+  const dir = tempDir(t);
+  const shape3 = [128, 96, 192];
+  const values = Float64Array.from({ length: 128 * 96 * 192 }, (_, i) => Math.sin(i / 7) * 100 + (i % 13));
+  const src = path.join(dir, "src.zarr");
+  await toZarr(fromArray(values, { shape: shape3, dims: ["t", "y", "x"], chunks: [8, 48, 48], name: "v" }), src, { zarrFormat: 3 });
+  const { vars } = await openDataset(src);
+  // whole series of 32 × 32 (1 MB chunks: their blocks come from the pool), steps along y
+  const a = vars.v.rechunk({ t: 128, y: 32, x: 32 });
+  const options = { memory: "32MB", workers: 2 };
+  const p = plan([a], [{ kind: "zarr", url: "", path: "v", zarrFormat: 3 }], options);
+  assert.equal(p.memory.workers, 1, "fits on one worker only");
+  assert.ok(p.groups[0].steps, "in steps");
+  const staged = stageNotes([a], p, options, true).some((n) => /two stages/.test(n));
+  assert.equal(staged, poolZstd() === undefined, "one stage where the pool can take the codec work");
+  if (!poolZstd()) t.diagnostic("dae-zstd-async is not built here: the rechunk ran in two stages");
+  const out = path.join(dir, "out.zarr");
+  await toZarr(a, out, options);
+  const back = await open(out);
+  const v = back.variables.get("v")!.array;
+  assert.deepEqual(v.chunks.chunkShape, [128, 32, 32]);
+  assert.deepEqual(await readBox(v, [0, 0, 0], shape3), values);
 });

@@ -1,5 +1,6 @@
 import type { Json } from "../json.js";
 import type { Codec } from "./codec.js";
+import { codecsInPool, poolZstd } from "../../../util/codec-threads.js";
 import { releaseScratch, takeScratch } from "../../../util/scratch-buffers.js";
 
 /** The parts of zstd-napi's low-level binding used here (see its binding.d.ts). */
@@ -39,25 +40,32 @@ export async function zstdCodec(config: Json): Promise<Codec> {
     cctx.setParameter(z.CParameter.compressionLevel, level);
     cctx.setParameter(z.CParameter.checksumFlag, checksum ? 1 : 0);
     const dctx = new z.DCtx();
+    // several frames, or a damaged one: zstd-napi's own path tells which
+    const fallback = (unused: Uint8Array, b: Uint8Array) => {
+      releaseScratch(unused);
+      return aligned(loaded.decompress(b));
+    };
     return {
       kind: "bytes_to_bytes",
       encode(b: Uint8Array) {
         const out = takeScratch(z.compressBound(b.length));
+        // in the pool without checksums (the addon's simple call writes none)
+        const pool = !checksum && codecsInPool() ? poolZstd() : undefined;
+        if (pool) return pool.compress(out, b, level).then((n) => out.subarray(0, n));
         return out.subarray(0, cctx.compress2(out, b));
       },
       decode(b: Uint8Array) {
         const size = z.getFrameContentSize(b);
-        if (size !== null) {
-          const out = takeScratch(size);
-          try {
-            if (dctx.decompress(out, b) === size) return out;
-          } catch {
-            // several frames, or a damaged one: zstd-napi's own path below tells which
-          }
-          releaseScratch(out);
+        if (size === null) return aligned(loaded.decompress(b)); // frames written without their size
+        const out = takeScratch(size);
+        const pool = codecsInPool() ? poolZstd() : undefined;
+        if (pool) return pool.decompress(out, b).then((n) => (n === size ? out : fallback(out, b)), () => fallback(out, b));
+        try {
+          if (dctx.decompress(out, b) === size) return out;
+        } catch {
+          // see fallback
         }
-        // frames written without their size, or several frames
-        return aligned(loaded.decompress(b));
+        return fallback(out, b);
       },
     };
   }
