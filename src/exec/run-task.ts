@@ -340,6 +340,7 @@ export async function writeBlock(
       // encoded in the thread pool while this thread goes on; the block's buffer goes back to
       // the pool only once the encode is done
       const encoding = target.encodeChunk(coords, stored);
+      encoding.catch(() => undefined); // its failure is the write's, reported by the queue
       blocks.holdUntil(stored.buffer, encoding);
       await writes.add(async () => (await encoding)());
     } else if (writes && target.encodeChunk) await writes.add(await target.encodeChunk(coords, stored));
