@@ -24,6 +24,17 @@ export function defaultWorkers(): number {
 const pools = new Map<number, Piscina>();
 const IDLE_MS = 3000;
 
+/**
+ * Node options of the worker threads. piscina loads the worker with require() first; on Node
+ * 20.19+ that is require(esm), and a thread ended while require(esm) instantiates the module
+ * (a process exiting right after a warm-up) aborts the whole process (V8 fatal error:
+ * IsGraphAsync on an uninstantiated module). Without require(esm), piscina falls back to
+ * import(), which a thread may be ended in at any moment.
+ */
+export const workerExecArgv = process.allowedNodeEnvironmentFlags.has("--experimental-require-module")
+  ? [...process.execArgv, "--no-experimental-require-module"]
+  : undefined;
+
 function poolOf(size: number): Piscina {
   let pool = pools.get(size);
   if (!pool) {
@@ -32,6 +43,7 @@ function poolOf(size: number): Piscina {
       minThreads: 0,
       maxThreads: size,
       idleTimeout: IDLE_MS,
+      execArgv: workerExecArgv,
       // geotiff's web-worker dependency reads workerData on import in any worker thread
       workerData: {},
     });
