@@ -92,7 +92,7 @@ function jsonReporter(stream: NodeJS.WriteStream): ProgressReporter {
 function barReporter(unit: string, stream: NodeJS.WriteStream): ProgressReporter {
   const bar = new cliProgress.SingleBar(
     {
-      format: `{bar} {value}/{total} ${unit} | {bytes} | ETA {eta_formatted}{detail}`,
+      format: `{bar} {value}/{total} ${unit} | {bytes} | ETA {remaining}{detail}`,
       stream,
       clearOnComplete: true,
       hideCursor: true,
@@ -107,7 +107,7 @@ function barReporter(unit: string, stream: NodeJS.WriteStream): ProgressReporter
   };
   return {
     update(s) {
-      const fields = { bytes: describeBytes(s), detail: s.detail ? ` | ${s.detail}` : "" };
+      const fields = { bytes: describeBytes(s), remaining: estimateRemaining(s), detail: s.detail ? ` | ${s.detail}` : "" };
       if (!started) bar.start(s.total, s.done, fields);
       else bar.update(s.done, fields);
       started = true;
@@ -118,6 +118,16 @@ function barReporter(unit: string, stream: NodeJS.WriteStream): ProgressReporter
     },
     stop,
   };
+}
+
+/**
+ * Time left at the pace so far (elapsed time per unit done), or `…` before the first unit:
+ * progress comes every second while the first tasks run, and cli-progress's own estimate
+ * would read NULL or INF until one is done.
+ */
+function estimateRemaining(s: ProgressState): string {
+  if (s.done >= s.total) return formatSeconds(0);
+  return s.done > 0 ? formatSeconds((s.elapsedSeconds / s.done) * (s.total - s.done)) : "…";
 }
 
 /** `read 3.1 MB, wrote 1.2 MB, 6.9 MB/s`: bytes moved and the throughput (of reads when counted). */

@@ -6,6 +6,7 @@ import { engineAllocate } from "../core/kernels/numeric.js";
 import { reducer, type Reducer } from "../core/kernels/reductions.js";
 import { blockBox, taskAt, totalTasks, type Plan } from "../plan/plan.js";
 import type { Executor, Progress } from "./executor.js";
+import { LiveCounts } from "./live-counts.js";
 import { deliver, finalizeState, type TaskEnvironment, type TaskResult } from "./run-task.js";
 import { tuneMalloc } from "../util/malloc-tuning.js";
 
@@ -16,8 +17,12 @@ interface SplitBlock {
   early: Map<number, Float64Array[][]>;
 }
 
+/** While tasks run, progress is reported at least this often (besides after each task). */
+const PROGRESS_INTERVAL_MS = 1000;
+
 /** Options of `runPlan`. */
 export interface RunOptions {
+  /** Called once at the start, after each task, and every second between (bytes counted as tasks go). */
   onProgress?: (p: Progress) => void;
   signal?: AbortSignal;
   /** Tasks already done (resume): they are not run again. */
@@ -47,9 +52,18 @@ export async function runPlan(
   const progress: Progress = { tasksDone: 0, tasksTotal: total, bytesRead: 0, bytesWritten: 0, decodes: 0, elapsedSeconds: 0 };
   const results = plan.outputs.map((o) => (o.target.kind === "memory" ? engineAllocate(plan.graph[o.id].dtype, boxSize({ start: plan.graph[o.id].shape.map(() => 0), stop: plan.graph[o.id].shape })) : undefined));
   const partials = new Map<string, SplitBlock>();
+  // what running tasks counted so far; finished tasks' results (and the blocks of split
+  // reductions written here) are the exact figures, which the live ones only lead
+  const live = new LiveCounts();
   const report = () => {
     progress.elapsedSeconds = (performance.now() - started) / 1000;
-    options.onProgress?.({ ...progress });
+    const now = live.read();
+    options.onProgress?.({
+      ...progress,
+      bytesRead: Math.max(progress.bytesRead, now.bytesRead),
+      bytesWritten: Math.max(progress.bytesWritten, now.bytesWritten),
+      decodes: Math.max(progress.decodes, now.decodes),
+    });
   };
 
   /** Combines and delivers a task's result; returns the tasks whose writes are now complete. */
@@ -93,8 +107,10 @@ export async function runPlan(
     return Array.from({ length: group.split!.parts }, (_, i) => first + i);
   };
 
-  await executor.start(plan);
+  await executor.start(plan, live);
+  const ticks = options.onProgress && setInterval(report, PROGRESS_INTERVAL_MS);
   try {
+    report();
     let next = 0;
     let failure: unknown;
     const lane = async () => {
@@ -123,6 +139,7 @@ export async function runPlan(
     report();
     return results;
   } finally {
+    clearInterval(ticks);
     await executor.close();
   }
 }

@@ -1,4 +1,5 @@
 import type { Plan } from "../plan/plan.js";
+import type { LiveCounts } from "./live-counts.js";
 import type { TaskResult } from "./run-task.js";
 
 /**
@@ -9,8 +10,11 @@ export interface Executor {
   readonly name: string;
   /** How many tasks it runs at once. */
   readonly concurrency: number;
-  /** Prepares to run tasks of `plan` (e.g. ships it to workers). */
-  start(plan: Plan): Promise<void>;
+  /**
+   * Prepares to run tasks of `plan` (e.g. ships it to workers). Executors whose tasks run in
+   * this process (this thread or worker threads) add their counts to `live` as they go.
+   */
+  start(plan: Plan, live?: LiveCounts): Promise<void>;
   run(k: number): Promise<TaskResult>;
   /** Releases workers and queues; called after success, failure and cancellation. */
   close(): Promise<void>;

@@ -16,6 +16,7 @@ import { cores, codecsInPool, useCodecPool } from "../util/codec-threads.js";
 import { limitScratch } from "../util/scratch-buffers.js";
 import { trimMalloc } from "../util/malloc-tuning.js";
 import { collectGarbage } from "./collect-garbage.js";
+import { countWhileRunning, type LiveCounts } from "./live-counts.js";
 import { WriteQueue } from "./write-queue.js";
 
 /** What a worker needs besides the plan: how to open sources and output targets. */
@@ -24,6 +25,8 @@ export interface TaskEnvironment {
   openTarget(target: OutputTarget, output: number): Promise<WritableChunkedArray>;
   /** Buffers of finished tasks' blocks, reused by the next ones (one pool per thread or run). */
   blocks?: BlockPool;
+  /** Where a running task adds what it reads, writes and decodes as it goes (the run's progress). */
+  live?: LiveCounts;
 }
 
 /** What a task reports back. */
@@ -58,12 +61,15 @@ export async function runTask(plan: Plan, k: number, env: TaskEnvironment): Prom
   const result: TaskResult = { task: k, bytesRead: 0, bytesWritten: 0, decodes: 0 };
   const chunkBytes = Math.max(0, ...group.outputs.map((i) => blockBytes(plan.graph[plan.outputs[i].id], plan.outputs[i].chunkShape.reduce((a, b) => a * b, 1))));
   const writes = new WriteQueue(writesInFlight(chunkBytes));
+  const stopCounting = env.live && countWhileRunning(env.live, () => ({ bytesRead: ctx.stats.bytesRead, bytesWritten: result.bytesWritten, decodes: ctx.cache.decodes }));
   try {
     await computeTask(plan, task, env, ctx, result, writes);
     await writes.drain();
   } catch (e) {
     await writes.settle(); // no write of a failed task lands after it is reported
     throw e;
+  } finally {
+    stopCounting?.();
   }
   result.bytesRead = ctx.stats.bytesRead;
   result.decodes = ctx.cache.decodes;

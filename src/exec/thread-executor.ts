@@ -4,6 +4,7 @@ import { cores } from "../util/codec-threads.js";
 import { DaeError } from "../util/errors.js";
 import type { Plan } from "../plan/plan.js";
 import type { Executor } from "./executor.js";
+import type { LiveCounts } from "./live-counts.js";
 import type { TaskResult } from "./run-task.js";
 import { memorySnapshots, type MemorySnapshot } from "./sources.js";
 import type { ThreadReply, ThreadTask } from "./thread-worker.js";
@@ -80,18 +81,20 @@ export class ThreadExecutor implements Executor {
   private pool?: Piscina;
   private plan?: Plan;
   private snapshots: Record<string, MemorySnapshot> = {};
+  private live?: SharedArrayBuffer;
 
   constructor(readonly concurrency = defaultWorkers()) {}
 
-  async start(plan: Plan): Promise<void> {
+  async start(plan: Plan, live?: LiveCounts): Promise<void> {
     this.plan = plan;
+    this.live = live?.buffer;
     const sources = Object.values(plan.graph).filter((n): n is SourceNode => n.op === "source");
     this.snapshots = memorySnapshots(sources);
     this.pool = poolOf(this.concurrency);
   }
 
   async run(k: number): Promise<TaskResult> {
-    const msg: ThreadTask = { plan: this.plan!, k, snapshots: this.snapshots };
+    const msg: ThreadTask = { plan: this.plan!, k, snapshots: this.snapshots, live: this.live };
     const reply = (await this.pool!.run(msg)) as ThreadReply;
     if ("userError" in reply) throw new DaeError(reply.userError);
     return reply;

@@ -5,6 +5,7 @@ import { adoptSnapshots, openSource, type MemorySnapshot } from "./sources.js";
 import { openTarget } from "./targets.js";
 import { DaeError } from "../util/errors.js";
 import { collectGarbage } from "./collect-garbage.js";
+import { LiveCounts } from "./live-counts.js";
 import { WARM_UP } from "./thread-executor.js";
 
 /** What the pool sends a worker thread for one task: plain data only, never code. */
@@ -12,6 +13,8 @@ export interface ThreadTask {
   plan: Plan;
   k: number;
   snapshots: Record<string, MemorySnapshot>;
+  /** The run's `LiveCounts` (shared memory), if it counts. */
+  live?: SharedArrayBuffer;
 }
 
 /** A task's result, or the message of a user-facing error (classes do not cross threads). */
@@ -25,7 +28,8 @@ export default async function runThreadTask(msg: ThreadTask | typeof WARM_UP): P
   if (msg === WARM_UP) return undefined;
   adoptSnapshots(msg.snapshots);
   try {
-    return await runTask(msg.plan, msg.k, { openSource, openTarget, blocks });
+    const live = msg.live && new LiveCounts(msg.live);
+    return await runTask(msg.plan, msg.k, { openSource, openTarget, blocks, live });
   } catch (e) {
     if (e instanceof DaeError) return { userError: e.message };
     throw e;

@@ -62,6 +62,8 @@ test("progress on a terminal: a bar with counts, bytes, throughput and ETA, then
   r.finish("summary line");
   const text = tty.writes.join("");
   assert.match(text, /\d\/4 tasks \| read [\d.]+ MB, wrote [\d.]+ MB, [\d.]+ MB\/s \| ETA /);
+  // before the first task is done there is no pace to go by yet
+  assert.match(text, /0\/4 tasks \| read 0 B \| ETA …/);
   assert.ok(text.endsWith("summary line\n"));
 });
 
