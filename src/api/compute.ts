@@ -17,7 +17,7 @@ import { allShareable, openSource } from "../exec/sources.js";
 import { forgetTargets, openTarget } from "../exec/targets.js";
 import { defaultWorkers, ThreadExecutor, warmThreads } from "../exec/thread-executor.js";
 import { createZarrArray } from "../formats/zarr/index.js";
-import { totalTasks, type OutputTarget, type Plan } from "../plan/plan.js";
+import { totalDecodes, totalTasks, type OutputTarget, type Plan } from "../plan/plan.js";
 import { makePlan } from "../plan/planner.js";
 import type { Store } from "../storage/store.js";
 import { InputError, MemoryBudgetError } from "../util/errors.js";
@@ -321,7 +321,7 @@ async function writeOutputs(list: LazyArray[], path: string, options: ToZarrOpti
   }
   if (shared) await removeWorkDir(path);
   const total = totalTasks(run);
-  const progress = last ?? { tasksDone: total, tasksTotal: total, bytesRead: 0, bytesWritten: 0, decodes: 0, elapsedSeconds: 0 };
+  const progress = last ?? { tasksDone: total, tasksTotal: total, bytesRead: 0, bytesWritten: 0, decodes: 0, decodesTotal: totalDecodes(run), elapsedSeconds: 0 };
   return { plan: run, progress, tasksSkipped: out.doneBefore };
 }
 

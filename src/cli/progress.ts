@@ -14,6 +14,11 @@ export interface ProgressState {
   bytesRead?: number;
   bytesWritten: number;
   elapsedSeconds: number;
+  /**
+   * The share of the work done (0 to 1), where more is known than `done / total` (the default):
+   * a run's chunk decodes against those planned move while its tasks are under way.
+   */
+  fraction?: number;
   /** Shown after the counts on the bar, e.g. the variable being copied. */
   detail?: string;
 }
@@ -37,14 +42,21 @@ export function progressMode(options: { quiet?: boolean; progress?: string }): P
   return "json";
 }
 
-/** An engine `Progress` as the display shows it. */
+/**
+ * An engine `Progress` as the display shows it: the bar goes by tasks done or by chunks decoded
+ * of those planned, whichever is further (a resumed run's skipped tasks decode nothing), and
+ * short of full until the last task is done (its writes come after its decodes).
+ */
 export function taskProgress(p: Progress): ProgressState {
+  const tasks = p.tasksTotal > 0 ? p.tasksDone / p.tasksTotal : 1;
+  const decoded = p.decodesTotal > 0 ? Math.min(p.decodes / p.decodesTotal, 0.99) : 0;
   return {
     done: p.tasksDone,
     total: p.tasksTotal,
     bytesRead: p.bytesRead,
     bytesWritten: p.bytesWritten,
     elapsedSeconds: p.elapsedSeconds,
+    fraction: Math.max(tasks, decoded),
   };
 }
 
@@ -92,7 +104,7 @@ function jsonReporter(stream: NodeJS.WriteStream): ProgressReporter {
 function barReporter(unit: string, stream: NodeJS.WriteStream): ProgressReporter {
   const bar = new cliProgress.SingleBar(
     {
-      format: `{bar} {value}/{total} ${unit} | {bytes} | ETA {remaining}{detail}`,
+      format: `{bar} {done}/{all} ${unit} | {bytes} | ETA {remaining}{detail}`,
       stream,
       clearOnComplete: true,
       hideCursor: true,
@@ -107,9 +119,10 @@ function barReporter(unit: string, stream: NodeJS.WriteStream): ProgressReporter
   };
   return {
     update(s) {
-      const fields = { bytes: describeBytes(s), remaining: estimateRemaining(s), detail: s.detail ? ` | ${s.detail}` : "" };
-      if (!started) bar.start(s.total, s.done, fields);
-      else bar.update(s.done, fields);
+      const fields = { done: s.done, all: s.total, bytes: describeBytes(s), remaining: estimateRemaining(s), detail: s.detail ? ` | ${s.detail}` : "" };
+      // the bar is filled by the share done (of 1), the text counts units
+      if (!started) bar.start(1, shareDone(s), fields);
+      else bar.update(shareDone(s), fields);
       started = true;
     },
     finish(summary) {
@@ -120,14 +133,19 @@ function barReporter(unit: string, stream: NodeJS.WriteStream): ProgressReporter
   };
 }
 
+function shareDone(s: ProgressState): number {
+  return s.fraction ?? (s.total > 0 ? s.done / s.total : 1);
+}
+
 /**
- * Time left at the pace so far (elapsed time per unit done), or `…` before the first unit:
+ * Time left at the pace so far (elapsed time per share done), or `…` before anything is done:
  * progress comes every second while the first tasks run, and cli-progress's own estimate
  * would read NULL or INF until one is done.
  */
 function estimateRemaining(s: ProgressState): string {
-  if (s.done >= s.total) return formatSeconds(0);
-  return s.done > 0 ? formatSeconds((s.elapsedSeconds / s.done) * (s.total - s.done)) : "…";
+  const share = shareDone(s);
+  if (share >= 1) return formatSeconds(0);
+  return share > 0 ? formatSeconds((s.elapsedSeconds / share) * (1 - share)) : "…";
 }
 
 /** `read 3.1 MB, wrote 1.2 MB, 6.9 MB/s`: bytes moved and the throughput (of reads when counted). */

@@ -4,7 +4,7 @@ import { boxShape, boxSize } from "../core/box.js";
 import type { ReduceNode } from "../core/graph.js";
 import { engineAllocate } from "../core/kernels/numeric.js";
 import { reducer, type Reducer } from "../core/kernels/reductions.js";
-import { blockBox, taskAt, totalTasks, type Plan } from "../plan/plan.js";
+import { blockBox, taskAt, totalDecodes, totalTasks, type Plan } from "../plan/plan.js";
 import type { Executor, Progress } from "./executor.js";
 import { LiveCounts } from "./live-counts.js";
 import { deliver, finalizeState, type TaskEnvironment, type TaskResult } from "./run-task.js";
@@ -49,7 +49,7 @@ export async function runPlan(
   tuneMalloc();
   const started = performance.now();
   const total = totalTasks(plan);
-  const progress: Progress = { tasksDone: 0, tasksTotal: total, bytesRead: 0, bytesWritten: 0, decodes: 0, elapsedSeconds: 0 };
+  const progress: Progress = { tasksDone: 0, tasksTotal: total, bytesRead: 0, bytesWritten: 0, decodes: 0, decodesTotal: totalDecodes(plan), elapsedSeconds: 0 };
   const results = plan.outputs.map((o) => (o.target.kind === "memory" ? engineAllocate(plan.graph[o.id].dtype, boxSize({ start: plan.graph[o.id].shape.map(() => 0), stop: plan.graph[o.id].shape })) : undefined));
   const partials = new Map<string, SplitBlock>();
   // what running tasks counted so far; finished tasks' results (and the blocks of split

@@ -27,5 +27,7 @@ export interface Progress {
   bytesRead: number;
   bytesWritten: number;
   decodes: number;
+  /** The chunk decodes the plan projects: `decodes / decodesTotal` is the share of reading done. */
+  decodesTotal: number;
   elapsedSeconds: number;
 }

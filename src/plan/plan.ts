@@ -87,6 +87,11 @@ export function totalTasks(plan: Plan): number {
   return plan.taskCounts.reduce((a, b) => a + b, 0);
 }
 
+/** Chunk decodes the whole plan takes (what `dae plan` shows, and what a run counts). */
+export function totalDecodes(plan: Plan): number {
+  return plan.decodes.reduce((s, d) => s + d.decodes, 0);
+}
+
 /** Task number `k` of the plan (groups in order, blocks in C order, parts innermost). */
 export function taskAt(plan: Plan, k: number): Task {
   let group = 0;

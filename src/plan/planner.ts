@@ -4,7 +4,7 @@ import { isWhole, reducer } from "../core/kernels/reductions.js";
 import { windowChunk } from "../core/kernels/window-axis.js";
 import { MemoryBudgetError } from "../util/errors.js";
 import { blockBytes, peakBytes, writeBytes } from "./memory.js";
-import type { DecodeCount, OutputTarget, Plan, PlannedGroup, PlannedOutput } from "./plan.js";
+import { totalDecodes, totalTasks, type DecodeCount, type OutputTarget, type Plan, type PlannedGroup, type PlannedOutput } from "./plan.js";
 import { blockReadsAlong, inputBox, sourceElements, sourceReads, visitBoxes } from "./propagate.js";
 import { retainedBytes } from "./retention.js";
 import { overlap } from "./source-chunks.js";
@@ -81,9 +81,7 @@ function worstRedecodes(plan: Plan): number {
 
 /** A plan's running time in decodes per busy worker (decodes dominate reading runs). */
 function planCost(plan: Plan): number {
-  const decodes = plan.decodes.reduce((s, d) => s + d.decodes, 0);
-  const tasks = plan.taskCounts.reduce((a, b) => a + b, 0);
-  return decodes / Math.min(plan.memory.workers, Math.max(1, tasks));
+  return totalDecodes(plan) / Math.min(plan.memory.workers, Math.max(1, totalTasks(plan)));
 }
 
 function planFor(req: PlanRequest, workers: number): Plan {

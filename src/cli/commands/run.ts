@@ -82,6 +82,7 @@ const NOTHING_RUN: Progress = {
   bytesRead: 0,
   bytesWritten: 0,
   decodes: 0,
+  decodesTotal: 0,
   elapsedSeconds: 0,
 };
 
