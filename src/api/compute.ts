@@ -162,7 +162,7 @@ export async function compute(arrays: LazyArray[], options: ComputeOptions = {})
   const targets: OutputTarget[] = arrays.map(() => ({ kind: "memory" }));
   let p = plan(arrays, targets, options);
   // distributed workers cannot read this process's memory: there, shared results are recomputed
-  const shared = options.executor === "distributed" ? undefined : await precomputeShared(arrays, p, (n) => inMemory(n, options));
+  const shared = options.executor === "distributed" ? undefined : await precomputeShared(arrays, p, (n, k, count) => inMemory(n, inStage(options, sharedStage(k, count))));
   if (shared) p = plan(shared, targets, options);
   const results = await runPlan(p, await executorFor(p, options, environment), environment, options);
   return arrays.map((a, i) => ({
@@ -246,7 +246,7 @@ async function writeOutputs(list: LazyArray[], path: string, options: ToZarrOpti
   const identity = { compressor: options.compressor ?? "zstd" };
   const fingerprint = intent ?? planFingerprint(p, identity);
   if (options.intermediates !== false) await checkOutput(path, options); // refuse an existing output before any stage
-  const shared = options.intermediates === false ? undefined : await precomputeShared(list, p, (n) => inWorkDir(n, path, `shared-${n.built.node.id}`, options));
+  const shared = options.intermediates === false ? undefined : await precomputeShared(list, p, (n, k, count) => inWorkDir(n, path, `shared-${n.built.node.id}`, inStage(options, sharedStage(k, count))));
   if (shared) {
     list = shared;
     p = plan(list, targets, options);
@@ -339,7 +339,7 @@ async function inMemory(a: LazyArray, options: ComputeOptions): Promise<LazyArra
 async function inWorkDir(a: LazyArray, path: string, name: string, options: ToZarrOptions): Promise<LazyArray> {
   const work = join(workDir(path), `${name}.zarr`);
   // resumed with the output (named by what it holds, a finished one is what this run would write)
-  await toZarr(a, work, { ...options, zarrFormat: 3, compressor: workCompressor(path), overwrite: true, intermediates: false });
+  await toZarr(a, work, workOptions(options, path));
   const { vars } = await openDataset(work, { decode: false });
   return vars[a.name];
 }
@@ -348,10 +348,26 @@ async function inWorkDir(a: LazyArray, path: string, name: string, options: ToZa
 async function viaIntermediate(a: LazyArray, chunks: number[], path: string, i: number, options: ToZarrOptions): Promise<LazyArray> {
   // named by what it holds, so a resumed run reuses a finished intermediate of the same expression only
   const work = join(workDir(path), `${i}-${a.built.node.id}-${chunks.join("x")}.zarr`);
-  await toZarr(a.rechunk(hintOf(a, chunks)), work, { ...options, zarrFormat: 3, compressor: workCompressor(path), overwrite: true, intermediates: false });
+  const stage = `rechunking ${a.name} to ${chunks.join("×")} first (an intermediate store)`;
+  await toZarr(a.rechunk(hintOf(a, chunks)), work, workOptions(inStage(options, stage), path));
   // written past the page cache and read once: read past it too
   const { vars } = await openDataset(work, { decode: false, directReads: true });
   return new LazyArray(vars[a.name].built, a.coords, a.attrs, a.name, a.chunkHint);
+}
+
+/** How a part of the run before its outputs writes to the work directory of output `path`. */
+function workOptions(options: ToZarrOptions, path: string): ToZarrOptions {
+  return { ...options, zarrFormat: 3, compressor: workCompressor(path), overwrite: true, intermediates: false };
+}
+
+function sharedStage(k: number, count: number): string {
+  return `computing shared result ${k + 1} of ${count} first (used by every block)`;
+}
+
+/** `options` for a part of the run before its outputs: its progress says what the part computes. */
+function inStage<O extends ComputeOptions>(options: O, stage: string): O {
+  const report = options.onProgress;
+  return report ? { ...options, onProgress: (p: Progress) => report({ ...p, stage }) } : options;
 }
 
 /** `chunks` as a rechunk hint of `a`, by dim. */

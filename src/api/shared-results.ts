@@ -24,7 +24,7 @@ const SAMPLE_BLOCKS = 64;
 export async function precomputeShared(
   list: LazyArray[],
   plan: Plan,
-  materialize: (node: LazyArray, index: number) => Promise<LazyArray>,
+  materialize: (node: LazyArray, index: number, count: number) => Promise<LazyArray>,
 ): Promise<LazyArray[] | undefined> {
   const candidates = recomputed(plan);
   if (candidates.length === 0) return undefined;
@@ -32,7 +32,7 @@ export async function precomputeShared(
   for (let k = 0; k < candidates.length; k++) {
     const node = candidates[k];
     const sub = subgraph(plan.graph, node.id);
-    const done = await materialize(new LazyArray({ node, graph: sub }, {}, {}, `shared_${k}`), k);
+    const done = await materialize(new LazyArray({ node, graph: sub }, {}, {}, `shared_${k}`), k, candidates.length);
     // the node keeps its id, so every consumer now reads the stored result
     graph[node.id] = { ...done.built.node, id: node.id };
     Object.assign(graph, done.built.graph, { [node.id]: graph[node.id] });

@@ -57,6 +57,7 @@ export function taskProgress(p: Progress): ProgressState {
     bytesWritten: p.bytesWritten,
     elapsedSeconds: p.elapsedSeconds,
     fraction: Math.max(tasks, decoded),
+    ...(p.stage ? { detail: p.stage } : {}),
   };
 }
 

@@ -30,4 +30,9 @@ export interface Progress {
   /** The chunk decodes the plan projects: `decodes / decodesTotal` is the share of reading done. */
   decodesTotal: number;
   elapsedSeconds: number;
+  /**
+   * Set in the parts of a run that come before its outputs (a shared result computed first, a
+   * rechunk's intermediate store): what the part computes. Each part counts its own tasks.
+   */
+  stage?: string;
 }

@@ -26,8 +26,15 @@ for (const executor of ["inline", "threads"] as const)
     assert.ok(staged[0], `expected an intermediate stage; decodes ${JSON.stringify(p.decodes)}`);
     // dae plan says so, with the intermediate chunks the run uses
     assert.match(stageNotes([target], p, {}, true).join(), new RegExp(`rechunked in two stages through an intermediate store with chunks ${staged[0]!.join("×")}`));
-    await toZarr(target, out, { zarrFormat: 2, memory: executor === "threads" ? "192KB" : "96KB", executor, workers: executor === "threads" ? 2 : 1 });
+    const stages: (string | undefined)[] = [];
+    await toZarr(target, out, { zarrFormat: 2, memory: executor === "threads" ? "192KB" : "96KB", executor, workers: executor === "threads" ? 2 : 1, onProgress: (r) => stages.push(r.stage) });
     assert.equal(existsSync(workDir(out)), false, "the work directory is removed after success");
+    // the first stage's progress says what it does; the output's comes after it, unlabelled
+    // (on two threads the rechunk may fit in one stage on one, with zstd in the thread pool)
+    const first = stages.filter((s) => s !== undefined);
+    if (executor === "inline") assert.ok(first.length > 0, "staged, as planned above");
+    assert.ok(first.every((s) => /^rechunking t to \d+×\d+×\d+ first \(an intermediate store\)$/.test(s!)), String(first[0]));
+    assert.deepEqual(stages.slice(first.length), stages.slice(first.length).map(() => undefined));
     const meta = JSON.parse(readFileSync(path.join(out, "t", ".zarray"), "utf8"));
     assert.deepEqual(meta.chunks, [40, 3, 3]);
     const ds = await open(out);
