@@ -9,8 +9,11 @@ import type { TaskResult } from "./run-task.js";
 import { memorySnapshots, type MemorySnapshot } from "./sources.js";
 import type { ThreadReply, ThreadTask } from "./thread-worker.js";
 
-/** The worker script beside this file (from TypeScript sources, a loader that registers tsx first). */
-const workerFile = new URL(import.meta.url.endsWith(".ts") ? "./thread-worker-dev.mjs" : "./thread-worker.js", import.meta.url);
+/**
+ * The worker script beside this file: a CommonJS loader of thread-worker.js (see
+ * thread-worker-loader.cts); from TypeScript sources, one that registers tsx first.
+ */
+export const workerFile = new URL(import.meta.url.endsWith(".ts") ? "./thread-worker-dev.mjs" : "./thread-worker-loader.cjs", import.meta.url);
 
 /** Default worker count: one per core. */
 export function defaultWorkers(): number {
@@ -25,17 +28,6 @@ export function defaultWorkers(): number {
 const pools = new Map<number, Piscina>();
 const IDLE_MS = 3000;
 
-/**
- * Node options of the worker threads. piscina loads the worker with require() first; on Node
- * 20.19+ that is require(esm), and a thread ended while require(esm) instantiates the module
- * (a process exiting right after a warm-up) aborts the whole process (V8 fatal error:
- * IsGraphAsync on an uninstantiated module). Without require(esm), piscina falls back to
- * import(), which a thread may be ended in at any moment.
- */
-export const workerExecArgv = process.allowedNodeEnvironmentFlags.has("--experimental-require-module")
-  ? [...process.execArgv, "--no-experimental-require-module"]
-  : undefined;
-
 function poolOf(size: number): Piscina {
   let pool = pools.get(size);
   if (!pool) {
@@ -44,7 +36,6 @@ function poolOf(size: number): Piscina {
       minThreads: 0,
       maxThreads: size,
       idleTimeout: IDLE_MS,
-      execArgv: workerExecArgv,
       // geotiff's web-worker dependency reads workerData on import in any worker thread
       workerData: {},
     });
