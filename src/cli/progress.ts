@@ -48,17 +48,16 @@ export function progressMode(options: { quiet?: boolean; progress?: string }): P
  * short of full until the last task is done (its writes come after its decodes).
  */
 export function taskProgress(p: Progress): ProgressState {
-  const tasks = p.tasksTotal > 0 ? p.tasksDone / p.tasksTotal : 1;
-  const decoded = p.decodesTotal > 0 ? Math.min(p.decodes / p.decodesTotal, 0.99) : 0;
-  return {
+  const state: ProgressState = {
     done: p.tasksDone,
     total: p.tasksTotal,
     bytesRead: p.bytesRead,
     bytesWritten: p.bytesWritten,
     elapsedSeconds: p.elapsedSeconds,
-    fraction: Math.max(tasks, decoded),
     ...(p.stage ? { detail: p.stage } : {}),
   };
+  const decoded = p.decodesTotal > 0 ? Math.min(p.decodes / p.decodesTotal, 0.99) : 0;
+  return { ...state, fraction: Math.max(shareDone(state), decoded) };
 }
 
 /** JSON lines at most this often (the last update is always printed). */
