@@ -2,3 +2,5 @@
 export function tune(mmapThreshold: number, trimThreshold: number, topPad: number): boolean;
 /** Returns the free pages of every malloc arena to the kernel (glibc's malloc_trim(0)); true where some went back. */
 export function trim(): boolean;
+/** Maps in the whole pages of a fresh buffer at once (Linux MADV_POPULATE_WRITE); false where refused (older kernels, other systems). */
+export function populate(buffer: ArrayBuffer): boolean;

@@ -1,3 +1,5 @@
+import { populate } from "../util/malloc-tuning.js";
+
 /** Arrays smaller than this are left to the allocator (it reuses small blocks well by itself). */
 const MIN_POOLED = 1 << 20;
 /** Buffer sizes are rounded up to this, so the smaller blocks at an array's edges reuse whole ones'. */
@@ -104,7 +106,7 @@ export class BlockScope {
     const reused = this.pool.reuse(size);
     // what this task holds and what stays free together stay within its share
     if (!reused) this.pool.shrink(Math.max(0, this.maxFreeBytes - this.lentBytes - size));
-    const buf = reused ?? new ArrayBuffer(size);
+    const buf = reused ?? populate(new ArrayBuffer(size));
     this.lent.push(buf);
     this.lentNow.add(buf);
     this.lentBytes += buf.byteLength;

@@ -1,5 +1,5 @@
-import { createRequire } from "node:module";
 import os from "node:os";
+import { optionalAddon } from "./optional-addon.js";
 
 /** The optional `dae-zstd-async` addon (`native/zstd-async`): zstd in the libuv thread pool. */
 export interface PoolZstd {
@@ -34,14 +34,7 @@ export function cores(): number {
 
 /** The addon, or undefined where it did not build (no system libzstd) or `DAE_ZSTD_POOL=0`. */
 export function poolZstd(): PoolZstd | undefined {
-  if (addon === undefined) {
-    addon = null;
-    if (process.env.DAE_ZSTD_POOL !== "0")
-      try {
-        addon = createRequire(import.meta.url)("dae-zstd-async") as PoolZstd;
-      } catch {
-        // not built here: zstd-napi on the calling thread, the same frames
-      }
-  }
+  // not built here: zstd-napi on the calling thread, the same frames
+  if (addon === undefined) addon = optionalAddon<PoolZstd>("dae-zstd-async", "DAE_ZSTD_POOL") ?? null;
   return addon ?? undefined;
 }

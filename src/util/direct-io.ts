@@ -1,5 +1,5 @@
 import { promises as fs } from "node:fs";
-import { createRequire } from "node:module";
+import { optionalAddon } from "./optional-addon.js";
 
 /** Files smaller than this are written through the page cache: metadata, small chunks. */
 const DIRECT_MIN_BYTES = 1 << 20;
@@ -13,14 +13,8 @@ let native:
   | undefined;
 
 function binding(): typeof native {
-  if (native !== undefined) return native;
-  native = null;
-  if (process.env.DAE_DIRECT_IO === "0") return native;
-  try {
-    native = createRequire(import.meta.url)("dae-direct-io") as typeof native;
-  } catch {
-    // not built here: writes go through the page cache, slower on some machines, same bytes
-  }
+  // not built here: writes go through the page cache, slower on some machines, same bytes
+  if (native === undefined) native = optionalAddon<NonNullable<typeof native>>("dae-direct-io", "DAE_DIRECT_IO") ?? null;
   return native;
 }
 

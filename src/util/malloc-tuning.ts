@@ -1,4 +1,4 @@
-import { createRequire } from "node:module";
+import { optionalAddon } from "./optional-addon.js";
 
 /** glibc's largest allowed mmap threshold (HEAP_MAX_SIZE / 2 on 64-bit). */
 const MMAP_THRESHOLD = 32 << 20;
@@ -7,8 +7,19 @@ const TRIM_THRESHOLD = 1 << 30;
 /** Extra heap requested per growth, so a run of chunk-sized buffers grows the heap rarely. */
 const TOP_PAD = 64 << 20;
 
+/** Fresh buffers from this size up have their pages mapped in at once (see `populate`). */
+const MIN_POPULATED = 1 << 20;
+
+type Addon = { tune(m: number, t: number, p: number): boolean; trim(): boolean; populate(b: ArrayBuffer): boolean };
+
 let tuned: boolean | undefined;
-let native: { tune(m: number, t: number, p: number): boolean; trim(): boolean } | undefined;
+/** This thread's handle on the addon (null: not built, or `DAE_MALLOC_TUNING=0`). */
+let native: Addon | null | undefined;
+
+function addon(): Addon | undefined {
+  if (native === undefined) native = optionalAddon<Addon>("dae-malloc-tuning", "DAE_MALLOC_TUNING") ?? null;
+  return native ?? undefined;
+}
 
 /**
  * Keeps freed chunk-sized buffers in the heap for the next one (idempotent; whole process).
@@ -24,15 +35,8 @@ let native: { tune(m: number, t: number, p: number): boolean; trim(): boolean } 
  * @returns whether the allocator was tuned
  */
 export function tuneMalloc(): boolean {
-  if (tuned !== undefined) return tuned;
-  tuned = false;
-  if (process.env.DAE_MALLOC_TUNING === "0") return tuned;
-  try {
-    native = createRequire(import.meta.url)("dae-malloc-tuning") as typeof native;
-    tuned = native!.tune(MMAP_THRESHOLD, TRIM_THRESHOLD, TOP_PAD);
-  } catch {
-    // not built here: the default allocator, slower but the same results
-  }
+  // not built here: the default allocator, slower but the same results
+  tuned ??= addon()?.tune(MMAP_THRESHOLD, TRIM_THRESHOLD, TOP_PAD) ?? false;
   return tuned;
 }
 
@@ -43,5 +47,23 @@ export function tuneMalloc(): boolean {
  * where the allocator was not tuned (it then returns freed memory by itself).
  */
 export function trimMalloc(): void {
-  if (tuned) native!.trim();
+  if (tuned) addon()!.trim();
+}
+
+/**
+ * Maps in the pages of a buffer just allocated, all at once, before it is first written.
+ *
+ * Why: a fresh multi-megabyte buffer (a decoded chunk, a file read, a block) is otherwise
+ * faulted in page by page as it is written; on the benchmarks' VMs that costs ~2.7 s of CPU
+ * per GB, of which mapping a run of pages in one call (Linux MADV_POPULATE_WRITE) saves ~1.2 s
+ * (1 GB of 5 MB buffers written: 2.69 s → 1.50 s). Pages already mapped (memory the allocator
+ * reuses) cost only a check. Uses the optional `dae-malloc-tuning`; a no-op where it is not
+ * built, where the kernel refuses (before 5.14), or with `DAE_MALLOC_TUNING=0`.
+ *
+ * @returns `buffer`
+ */
+export function populate(buffer: ArrayBuffer): ArrayBuffer {
+  // not built here: pages are faulted in as they are written
+  if (buffer.byteLength >= MIN_POPULATED) addon()?.populate(buffer);
+  return buffer;
 }

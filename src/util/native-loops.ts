@@ -1,4 +1,4 @@
-import { createRequire } from "node:module";
+import { optionalAddon } from "./optional-addon.js";
 
 /**
  * The hottest loops in C (the optional `dae-native-kernels`, `native/kernels`, built by
@@ -69,17 +69,8 @@ export interface NativeLoops {
   unshuffle(src: Uint8Array, dst: Uint8Array, elementSize: number): boolean;
 }
 
-function load(): NativeLoops | undefined {
-  if (process.env.DAE_NATIVE_KERNELS === "0") return undefined;
-  try {
-    return createRequire(import.meta.url)("dae-native-kernels") as NativeLoops;
-  } catch {
-    // not built here: the TypeScript loops, slower, same results
-    return undefined;
-  }
-}
-
-const built = load();
+// not built here: the TypeScript loops, slower, same results
+const built = optionalAddon<NativeLoops>("dae-native-kernels", "DAE_NATIVE_KERNELS");
 let enabled = true;
 
 /** The C loops, where built and not switched off (`DAE_NATIVE_KERNELS=0`, `useNativeLoops(false)`). */

@@ -1,3 +1,5 @@
+import { populate } from "./malloc-tuning.js";
+
 /** Capacities are rounded up to this, so compressed chunks of varying size reuse each other's buffers. */
 const GRAIN = 1 << 20;
 /** Smaller buffers are left to the allocator, which reuses small blocks well by itself. */
@@ -53,7 +55,7 @@ export function takeScratch(bytes: number): Uint8Array {
     buf = free[best];
     free.splice(best, 1);
     freeBytes -= buf.byteLength;
-  } else buf = Buffer.allocUnsafeSlow(capacity).buffer as ArrayBuffer;
+  } else buf = populate(Buffer.allocUnsafeSlow(capacity).buffer as ArrayBuffer);
   lent.add(buf);
   return new Uint8Array(buf, 0, bytes);
 }

