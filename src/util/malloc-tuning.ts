@@ -44,10 +44,12 @@ export function tuneMalloc(): boolean {
  * Gives the free memory of every malloc arena back (glibc's malloc_trim), where `tuneMalloc`
  * made it keep freed memory: between the stages of a run, whose chunk and block sizes differ,
  * what one stage's buffers left free would otherwise stay besides the next one's. A no-op
- * where the allocator was not tuned (it then returns freed memory by itself).
+ * where the allocator cannot be tuned (it then returns freed memory by itself). Tunes it
+ * first where this thread has not: the setting is the process's, but a worker thread has its
+ * own copy of this module, and asked its own `tuned` trimmed nothing.
  */
 export function trimMalloc(): void {
-  if (tuned) addon()!.trim();
+  if (tuneMalloc()) addon()!.trim();
 }
 
 /**

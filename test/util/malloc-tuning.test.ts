@@ -1,6 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { populate } from "../../src/util/malloc-tuning.js";
+import { once } from "node:events";
+import { Worker } from "node:worker_threads";
+import { populate, tuneMalloc } from "../../src/util/malloc-tuning.js";
 import { releaseScratch, takeScratch } from "../../src/util/scratch-buffers.js";
 
 const MB = 1 << 20;
@@ -39,4 +41,31 @@ test("populate leaves small and zero-length buffers as they are and returns what
     assert.equal(populate(b), b);
     assert.ok(new Uint8Array(b).every((v) => v === 0), `a new buffer of ${size} bytes stays zero-filled`);
   }
+});
+
+// A worker thread has its own copy of the module: trimming there must not depend on that copy
+// having tuned (the thread executor's workers trim between the stages of a run).
+test("trimMalloc in a worker thread gives the memory its freed buffers held back to the system", { skip: process.platform !== "linux" && "Linux only" }, async () => {
+  assert.ok(tuneMalloc(), "the allocator is tuned (the coordinator does this before a run)");
+  const code = `
+    const { parentPort, workerData } = require("node:worker_threads");
+    (async () => {
+      const { trimMalloc } = await import(workerData.tuning);
+      const { collectGarbage } = await import(workerData.gc);
+      let held = [];
+      for (let i = 0; i < 60; i++) held.push(Buffer.allocUnsafeSlow(5 << 20).fill(i));
+      held = undefined;
+      collectGarbage();
+      await new Promise((r) => setTimeout(r, 200)); // array buffers are freed after the collection
+      const before = process.memoryUsage().rss;
+      trimMalloc();
+      parentPort.postMessage({ before, after: process.memoryUsage().rss });
+    })();`;
+  const worker = new Worker(code, {
+    eval: true,
+    workerData: { tuning: new URL("../../src/util/malloc-tuning.js", import.meta.url).href, gc: new URL("../../src/exec/collect-garbage.js", import.meta.url).href },
+  });
+  const [{ before, after }] = (await once(worker, "message")) as [{ before: number; after: number }];
+  await worker.terminate();
+  assert.ok(before - after > 100 * MB, `resident memory ${Math.round(before / MB)} MB before the trim, ${Math.round(after / MB)} MB after`);
 });
