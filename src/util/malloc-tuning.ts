@@ -10,7 +10,7 @@ const TOP_PAD = 64 << 20;
 /** Fresh buffers from this size up have their pages mapped in at once (see `populate`). */
 const MIN_POPULATED = 1 << 20;
 
-type Addon = { tune(m: number, t: number, p: number): boolean; trim(): boolean; populate(b: ArrayBuffer): boolean };
+type Addon = { tune(m: number, t: number, p: number): boolean; trim(): boolean; populate?(b: ArrayBuffer): boolean };
 
 let tuned: boolean | undefined;
 /** This thread's handle on the addon (null: not built, or `DAE_MALLOC_TUNING=0`). */
@@ -65,7 +65,8 @@ export function trimMalloc(): void {
  * @returns `buffer`
  */
 export function populate(buffer: ArrayBuffer): ArrayBuffer {
-  // not built here: pages are faulted in as they are written
-  if (buffer.byteLength >= MIN_POPULATED) addon()?.populate(buffer);
+  // not built here, or built before it had populate (a checkout not reinstalled): pages are
+  // faulted in as they are written
+  if (buffer.byteLength >= MIN_POPULATED) addon()?.populate?.(buffer);
   return buffer;
 }
