@@ -8,6 +8,7 @@ import { load, plan } from "../../src/api/compute.js";
 import { fromChunked } from "../../src/api/open-dataset.js";
 import type { Progress } from "../../src/exec/executor.js";
 import { LiveCounts } from "../../src/exec/live-counts.js";
+import { totalTasks } from "../../src/plan/plan.js";
 
 test("a run reports progress while its one long task runs: bytes and decodes grow before the task ends, and end at the task's own counts", async () => {
   const [t, y, x] = [32, 6, 5];
@@ -19,7 +20,7 @@ test("a run reports progress while its one long task runs: bytes and decodes gro
     readRegion: { value: undefined },
   });
   const a = fromChunked(slow, { name: "a" }).mean("t");
-  assert.equal(plan([a], [{ kind: "memory" }], { memory: "64MB", executor: "inline" }).taskCounts.reduce((s, n) => s + n), 1, "one task");
+  assert.equal(totalTasks(plan([a], [{ kind: "memory" }], { memory: "64MB", executor: "inline" })), 1, "one task");
 
   const reports: Progress[] = [];
   const result = await load(a, { memory: "64MB", executor: "inline", onProgress: (p) => reports.push(p) });

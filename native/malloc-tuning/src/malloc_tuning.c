@@ -15,6 +15,12 @@
 #endif
 #endif
 
+static napi_value boolean(napi_env env, bool value) {
+  napi_value result;
+  napi_get_boolean(env, value, &result);
+  return result;
+}
+
 // tune(mmapThreshold, trimThreshold, topPad) -> true where applied (glibc), false elsewhere
 static napi_value Tune(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -32,9 +38,7 @@ static napi_value Tune(napi_env env, napi_callback_info info) {
          mallopt(M_TOP_PAD, (int)top_pad) == 1;
   }
 #endif
-  napi_value result;
-  napi_get_boolean(env, ok, &result);
-  return result;
+  return boolean(env, ok);
 }
 
 // trim() -> true where memory went back to the kernel: malloc_trim(0) returns the free pages
@@ -44,9 +48,7 @@ static napi_value Trim(napi_env env, napi_callback_info info) {
 #ifdef __GLIBC__
   released = malloc_trim(0) == 1;
 #endif
-  napi_value result;
-  napi_get_boolean(env, released, &result);
-  return result;
+  return boolean(env, released);
 }
 
 // populate(arrayBuffer) -> true where the kernel mapped its whole pages in one call: a fresh
@@ -68,19 +70,19 @@ static napi_value Populate(napi_env env, napi_callback_info info) {
     ok = end > start && madvise((void *)start, end - start, MADV_POPULATE_WRITE) == 0;
   }
 #endif
-  napi_value result;
-  napi_get_boolean(env, ok, &result);
-  return result;
+  return boolean(env, ok);
+}
+
+static void export_function(napi_env env, napi_value exports, const char *name, napi_callback fn) {
+  napi_value value;
+  napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &value);
+  napi_set_named_property(env, exports, name, value);
 }
 
 static napi_value Init(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_create_function(env, "tune", NAPI_AUTO_LENGTH, Tune, NULL, &fn);
-  napi_set_named_property(env, exports, "tune", fn);
-  napi_create_function(env, "trim", NAPI_AUTO_LENGTH, Trim, NULL, &fn);
-  napi_set_named_property(env, exports, "trim", fn);
-  napi_create_function(env, "populate", NAPI_AUTO_LENGTH, Populate, NULL, &fn);
-  napi_set_named_property(env, exports, "populate", fn);
+  export_function(env, exports, "tune", Tune);
+  export_function(env, exports, "trim", Trim);
+  export_function(env, exports, "populate", Populate);
   return exports;
 }
 
