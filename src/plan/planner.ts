@@ -473,7 +473,12 @@ function decodeCost(graph: Graph, node: Node, blockShape: number[]): number {
 
 /** Bytes the blocks of a block shape read from sources, over the whole output (what is copied and computed). */
 function readCost(graph: Graph, node: Node, blockShape: number[]): number {
-  return perSourceSums(graph, node, blockShape, (_, __, a, b) => b - a).reduce((s, r) => s + r.sum * blockBytes(r.source, 1), 0);
+  return perSourceSums(graph, node, blockShape, elements).reduce((s, r) => s + r.sum * blockBytes(r.source, 1), 0);
+}
+
+/** The elements of the range [a, b) of a source dim (a `measure` of `perSourceSums`). */
+function elements(_source: SourceNode, _j: number, a: number, b: number): number {
+  return b - a;
 }
 
 function perSourceDecodes(graph: Graph, node: Node, blockShape: number[]) {
@@ -490,16 +495,15 @@ function perSourceDecodes(graph: Graph, node: Node, blockShape: number[]) {
  * elements). Every op maps dims independently, so the sum factorises per output dim: for each
  * output dim, walk its blocks alone (other dims whole) over the source dims it drives.
  */
-function perSourceSums(graph: Graph, node: Node, blockShape: number[], measure: (source: SourceNode, j: number, a: number, b: number) => number) {
+function perSourceSums(graph: Graph, node: Node, blockShape: number[], measure: Measure) {
   const reads = sourceReads(graph, [node], fullBox(node.shape));
   const driven = reads.map((o) => o.source.dims.map(() => false));
   const perDim: number[][] = reads.map(() => []);
   node.dims.forEach((_, d) => {
-    const { blocks, drives } = blockReadsAlong(graph, [node], d, blockShape[d]);
-    reads.forEach((o, k) => {
-      if (!drives[k].includes(true)) return perDim[k].push(blocks.length);
+    const { drives, sums } = dimSums(graph, node, d, blockShape[d], measure);
+    reads.forEach((_o, k) => {
       drives[k].forEach((x, j) => x && (driven[k][j] = true));
-      perDim[k].push(blocks.reduce((sum, b) => sum + o.source.dims.reduce((p, _, j) => (drives[k][j] ? p * measure(o.source, j, b[k].box.start[j], b[k].box.stop[j]) : p), 1), 0));
+      perDim[k].push(sums[k]);
     });
   });
   return reads.map((o, k) => {
@@ -507,6 +511,34 @@ function perSourceSums(graph: Graph, node: Node, blockShape: number[], measure: 
     return { source: o.source, sum: perDim[k].reduce((p, x) => p * x, fixed) };
   });
 }
+
+type Measure = (source: SourceNode, j: number, a: number, b: number) => number;
+
+/**
+ * Along output dim `d` of `node` cut into blocks of `extent`: per source read, which source
+ * dims the dim drives and the sum over the blocks of the product of `measure` over those dims
+ * (the block count where it drives none). Memoised per graph: the candidates the planner weighs
+ * share most of their extents, and walking a dim's blocks is its costliest step (a source of
+ * 200,000 one-row chunks along a dim, weighed again for every candidate, kept the planner
+ * busy for hours).
+ */
+function dimSums(graph: Graph, node: Node, d: number, extent: number, measure: Measure): { drives: boolean[][]; sums: number[] } {
+  const byMeasure = dimSumsCache.get(graph) ?? dimSumsCache.set(graph, new Map()).get(graph)!;
+  const byKey = byMeasure.get(measure) ?? byMeasure.set(measure, new Map()).get(measure)!;
+  const key = `${node.id}|${d}|${extent}`;
+  let found = byKey.get(key);
+  if (!found) {
+    const reads = sourceReads(graph, [node], fullBox(node.shape));
+    const { blocks, drives } = blockReadsAlong(graph, [node], d, extent);
+    const sums = reads.map((o, k) =>
+      drives[k].includes(true) ? blocks.reduce((sum, b) => sum + o.source.dims.reduce((p, _, j) => (drives[k][j] ? p * measure(o.source, j, b[k].box.start[j], b[k].box.stop[j]) : p), 1), 0) : blocks.length,
+    );
+    byKey.set(key, (found = { drives, sums }));
+  }
+  return found;
+}
+
+const dimSumsCache = new WeakMap<Graph, Map<Measure, Map<string, { drives: boolean[][]; sums: number[] }>>>();
 
 function countDecodes(graph: Graph, outputs: PlannedOutput[], groups: PlannedGroup[]): DecodeCount[] {
   const bySource = new Map<string, DecodeCount>();
