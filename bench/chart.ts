@@ -18,7 +18,12 @@ export function writeChart(rep: Report, file: string): void {
   const width = labelW + barMax + 110;
   const height = top + rows.length * rowH + 24;
   const c = new Canvas(width, height);
-  c.text(`Wall time, median of ${rep.runs} run(s): size ${rep.size} (${rep.shape.join(" × ")} float32), ${rep.machine.cores} cores`, 12, 22, { size: 14 });
+  c.text(
+    `Wall time, median of ${rep.runs} run(s): size ${rep.size} (${rep.shape.join(" × ")} float32), ${rep.machine.cores} cores`,
+    12,
+    22,
+    { size: 14 },
+  );
   let x = 12;
   for (const [i, t] of tools.entries()) {
     c.fillRect(x, 36, 12, 12, PALETTE[i % PALETTE.length]);
@@ -28,7 +33,8 @@ export function writeChart(rep: Report, file: string): void {
   const max = Math.max(1e-9, ...rows.map((r) => r.median?.wall ?? 0));
   rows.forEach((r, k) => {
     const y = top + k * rowH;
-    if (k > 0 && rows[k - 1].workload !== r.workload) c.fillRect(12, y - 3, width - 24, 1, "#cccccc");
+    if (k > 0 && rows[k - 1].workload !== r.workload)
+      c.fillRect(12, y - 3, width - 24, 1, "#cccccc");
     c.text(`${r.workload}  ${r.tool}`, 12, y + 14);
     if (!r.median) {
       c.text(r.status, labelW, y + 14, { color: "#888888" });

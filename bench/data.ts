@@ -17,17 +17,30 @@ const DATA_VERSION = 1;
  * bench/py/make_data.py with xarray + dask + zarr 2 unless a complete copy with the same
  * parameters is there already. Completeness is a marker written last.
  */
-export function ensureData(dir: string, params: WorkloadParams, pyDir: string, log: (s: string) => void): void {
+export function ensureData(
+  dir: string,
+  params: WorkloadParams,
+  pyDir: string,
+  log: (s: string) => void,
+): void {
   const marker = path.join(dir, MARKER);
   const want = JSON.stringify({ version: DATA_VERSION, params });
   if (existsSync(marker) && readFileSync(marker, "utf8") === want) return;
   mkdirSync(dir, { recursive: true });
   // a marker for other parameters means every file here is stale
-  if (existsSync(marker)) for (const f of readdirSync(dir)) spawnSync("rm", ["-rf", path.join(dir, f)]);
-  log(`writing the ${params.shape.join(" × ")} float32 cube to ${dir} with xarray + dask (once; reused later)`);
+  if (existsSync(marker))
+    for (const f of readdirSync(dir)) spawnSync("rm", ["-rf", path.join(dir, f)]);
+  log(
+    `writing the ${params.shape.join(" × ")} float32 cube to ${dir} with xarray + dask (once; reused later)`,
+  );
   const t0 = Date.now();
-  const r = spawnSync(PYTHON, [path.join(pyDir, "make_data.py"), dir, JSON.stringify(params)], { stdio: ["ignore", "inherit", "inherit"] });
-  if (r.status !== 0) throw new Error(`make_data.py failed (exit ${r.status ?? r.signal}): is ${PYTHON} with xarray, dask, zarr and netCDF4 installed? (scripts/setup-system.sh)`);
+  const r = spawnSync(PYTHON, [path.join(pyDir, "make_data.py"), dir, JSON.stringify(params)], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  if (r.status !== 0)
+    throw new Error(
+      `make_data.py failed (exit ${r.status ?? r.signal}): is ${PYTHON} with xarray, dask, zarr and netCDF4 installed? (scripts/setup-system.sh)`,
+    );
   writeFileSync(marker, want);
   log(`  written in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
@@ -35,7 +48,8 @@ export function ensureData(dir: string, params: WorkloadParams, pyDir: string, l
 /** The parameters a complete data folder was written with. */
 export function readParams(dir: string): WorkloadParams {
   const file = path.join(dir, MARKER);
-  if (!existsSync(file)) throw new Error(`${dir}: no complete bench data here (run npm run bench first)`);
+  if (!existsSync(file))
+    throw new Error(`${dir}: no complete bench data here (run npm run bench first)`);
   return (JSON.parse(readFileSync(file, "utf8")) as { params: WorkloadParams }).params;
 }
 

@@ -46,12 +46,24 @@ const shape = [size, size, size];
 const data = new Float32Array(size ** 3);
 for (let i = 0; i < data.length; i++) data[i] = Math.sin(i / 977) * 50 + (i % 31);
 const input = path.join(dir, "input.zarr");
-await toZarr(fromArray(data, { shape, dims: ["t", "y", "x"], chunks: [8, 64, 64], name: "a" }).rechunk({ t: 8, y: 64, x: 64 }), input, { executor: "inline", onNote: () => {} });
+await toZarr(
+  fromArray(data, { shape, dims: ["t", "y", "x"], chunks: [8, 64, 64], name: "a" }).rechunk({
+    t: 8,
+    y: 64,
+    x: 64,
+  }),
+  input,
+  { executor: "inline", onNote: () => {} },
+);
 const { vars } = await openDataset(input);
 
 const port = await freePort();
 const redisUrl = `redis://127.0.0.1:${port}`;
-const redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+const redis = spawn(
+  "redis-server",
+  ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+  { stdio: "ignore" },
+);
 children.push(redis);
 await new Promise((r) => setTimeout(r, 300));
 
@@ -66,14 +78,22 @@ const planOptions = { memory: 256 << 20, workers: 32 };
 async function startWorkers(n) {
   const started = [];
   for (let i = 0; i < n; i++) {
-    const w = spawn(process.execPath, [path.join(root, "bin/dae.js"), "worker", "--redis", redisUrl, "--verbose"], { stdio: ["ignore", "pipe", "pipe"] });
+    const w = spawn(
+      process.execPath,
+      [path.join(root, "bin/dae.js"), "worker", "--redis", redisUrl, "--verbose"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     children.push(w);
     // "task <run>.<k> done (12 ms)": time spent inside tasks
     w.inTaskMs = 0;
     w.stdout.on("data", (d) => {
       for (const m of String(d).matchAll(/done \((\d+) ms\)/g)) w.inTaskMs += Number(m[1]);
     });
-    started.push(new Promise((resolve) => w.stderr.on("data", (d) => String(d).includes("taking tasks") && resolve())));
+    started.push(
+      new Promise((resolve) =>
+        w.stderr.on("data", (d) => String(d).includes("taking tasks") && resolve()),
+      ),
+    );
     started[i].worker = w;
   }
   await Promise.all(started);
@@ -88,23 +108,46 @@ async function timed(fn) {
 
 const rows = [];
 for (const [name, expr] of Object.entries(workloads)) {
-  const base = await timed(() => toZarr(expr(), path.join(dir, "inline.zarr"), { memory: planOptions.memory, executor: "inline", overwrite: true }));
+  const base = await timed(() =>
+    toZarr(expr(), path.join(dir, "inline.zarr"), {
+      memory: planOptions.memory,
+      executor: "inline",
+      overwrite: true,
+    }),
+  );
   rows.push({ workload: name, executor: "inline", workers: 1, ...base });
   console.log(JSON.stringify(rows.at(-1)));
   for (const n of workerCounts) {
     const workers = await startWorkers(n);
     const run = await timed(() =>
-      toZarr(expr(), path.join(dir, `dist-${n}.zarr`), { ...planOptions, executor: "distributed", redis: redisUrl, overwrite: true, distributed: { inFlight: 4 * n } }),
+      toZarr(expr(), path.join(dir, `dist-${n}.zarr`), {
+        ...planOptions,
+        executor: "distributed",
+        redis: redisUrl,
+        overwrite: true,
+        distributed: { inFlight: 4 * n },
+      }),
     );
     const inTask = workers.reduce((s, w) => s + w.inTaskMs, 0);
-    rows.push({ workload: name, executor: "distributed", workers: n, ...run, inTaskSeconds: inTask / 1000, overheadMsPerTask: n === 1 ? (run.seconds * 1000 - inTask) / run.tasks : undefined });
+    rows.push({
+      workload: name,
+      executor: "distributed",
+      workers: n,
+      ...run,
+      inTaskSeconds: inTask / 1000,
+      overheadMsPerTask: n === 1 ? (run.seconds * 1000 - inTask) / run.tasks : undefined,
+    });
     console.log(JSON.stringify(rows.at(-1)));
     workers.forEach((w) => w.kill("SIGTERM"));
-    await Promise.all(workers.map((w) => new Promise((r) => (w.exitCode !== null ? r() : w.once("exit", r)))));
+    await Promise.all(
+      workers.map((w) => new Promise((r) => (w.exitCode !== null ? r() : w.once("exit", r)))),
+    );
   }
 }
 
-console.log(`\ninput ${shape.join("×")} float32 (${((data.byteLength / 2 ** 20) | 0)} MB), ${os.availableParallelism?.() ?? os.cpus().length} cores`);
+console.log(
+  `\ninput ${shape.join("×")} float32 (${(data.byteLength / 2 ** 20) | 0} MB), ${os.availableParallelism?.() ?? os.cpus().length} cores`,
+);
 console.log("workload              executor      workers  tasks  wall s   ms/task overhead");
 for (const r of rows)
   console.log(

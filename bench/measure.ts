@@ -36,7 +36,10 @@ export function timed(command: string, args: string[], limitSeconds = Infinity):
   const dir = mkdtempSync(path.join(os.tmpdir(), "dae-bench-"));
   const report = path.join(dir, "time.txt");
   return new Promise((resolve, reject) => {
-    const child = spawn(GNU_TIME, ["-f", "%e %U %S %M", "-o", report, command, ...args], { detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(GNU_TIME, ["-f", "%e %U %S %M", "-o", report, command, ...args], {
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let timedOut = false;
     const timer = Number.isFinite(limitSeconds)
       ? setTimeout(() => {
@@ -56,7 +59,8 @@ export function timed(command: string, args: string[], limitSeconds = Infinity):
         // GNU time writes "Command exited with non-zero status N" before the numbers
         const line = readFileSync(report, "utf8").trim().split("\n").pop() ?? "";
         const [wall, user, sys, rssKB] = line.split(" ").map(Number);
-        if ([wall, user, sys, rssKB].every(Number.isFinite)) measurement = { wall, user, sys, rssMB: rssKB / 1024 };
+        if ([wall, user, sys, rssKB].every(Number.isFinite))
+          measurement = { wall, user, sys, rssMB: rssKB / 1024 };
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -72,5 +76,10 @@ export function medianOf(ms: Measurement[]): Measurement {
     const m = s.length >> 1;
     return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
   };
-  return { wall: med(ms.map((m) => m.wall)), user: med(ms.map((m) => m.user)), sys: med(ms.map((m) => m.sys)), rssMB: med(ms.map((m) => m.rssMB)) };
+  return {
+    wall: med(ms.map((m) => m.wall)),
+    user: med(ms.map((m) => m.user)),
+    sys: med(ms.map((m) => m.sys)),
+    rssMB: med(ms.map((m) => m.rssMB)),
+  };
 }

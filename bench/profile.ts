@@ -27,15 +27,26 @@ const CATEGORIES: [string, RegExp][] = [
   ["codecs (zstd decode and encode)", /numcodecs|zstd|codec|wasm|zarrita/i],
   ["copy (read-box, copy-box, gather)", /copy-box|read-box|gather|chunk-cache/],
   ["kernel (reductions, elementwise, windows)", /kernels\//],
-  ["thread messaging (piscina, structured clone)", /piscina|worker_threads|internal\/worker|MessagePort|postMessage/i],
-  ["file I/O", /fs-store|node:fs|internal\/fs|^(read|open|close|realpath|fstat|openFileHandle|readFileHandle) /],
+  [
+    "thread messaging (piscina, structured clone)",
+    /piscina|worker_threads|internal\/worker|MessagePort|postMessage/i,
+  ],
+  [
+    "file I/O",
+    /fs-store|node:fs|internal\/fs|^(read|open|close|realpath|fstat|openFileHandle|readFileHandle) /,
+  ],
   ["hdf5 (h5wasm)", /h5wasm|hdf5/],
-  ["startup (module loading)", /compileSourceTextModule|compileForInternalLoader|resolve|loader|package_config|realm/],
+  [
+    "startup (module loading)",
+    /compileSourceTextModule|compileForInternalLoader|resolve|loader|package_config|realm/,
+  ],
 ];
 
 function category(name: string, url: string): string {
   const key = `${name} ${url}`;
-  return CATEGORIES.find(([, re]) => re.test(key))?.[0] ?? (name.startsWith("(") ? name : "other JS");
+  return (
+    CATEGORIES.find(([, re]) => re.test(key))?.[0] ?? (name.startsWith("(") ? name : "other JS")
+  );
 }
 
 function main(): void {
@@ -61,12 +72,16 @@ function main(): void {
   }
   const busy = total - (byCategory.get("idle") ?? 0) - (byCategory.get(CATEGORIES[1][0]) ?? 0);
   const pct = (us: number) => `${((100 * us) / busy).toFixed(1).padStart(5)}%`;
-  console.log(`all threads: ${(total / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s busy (percentages of busy)\n`);
+  console.log(
+    `all threads: ${(total / 1e6).toFixed(2)} s sampled, ${(busy / 1e6).toFixed(2)} s busy (percentages of busy)\n`,
+  );
   for (const [c, us] of [...byCategory].sort((a, b) => b[1] - a[1]))
-    if (c !== "idle" && c !== CATEGORIES[1][0]) console.log(`${pct(us)}  ${(us / 1e6).toFixed(2).padStart(6)} s  ${c}`);
+    if (c !== "idle" && c !== CATEGORIES[1][0])
+      console.log(`${pct(us)}  ${(us / 1e6).toFixed(2).padStart(6)} s  ${c}`);
   console.log("");
   for (const [f, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top))
-    if (!/^\(idle\)|^atomicsWaitLoop/.test(f)) console.log(`${pct(us)}  ${(us / 1e6).toFixed(2).padStart(6)} s  ${f}`);
+    if (!/^\(idle\)|^atomicsWaitLoop/.test(f))
+      console.log(`${pct(us)}  ${(us / 1e6).toFixed(2).padStart(6)} s  ${f}`);
 }
 
 main();

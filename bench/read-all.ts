@@ -35,7 +35,11 @@ function* chunkCoords(counts: number[]): Generator<number[]> {
 }
 
 /** Reads this worker's share of chunks (every `workers`-th), one at a time, as a task would. */
-async function readShare({ store, worker, workers }: Job): Promise<{ chunks: number; decodedBytes: number }> {
+async function readShare({
+  store,
+  worker,
+  workers,
+}: Job): Promise<{ chunks: number; decodedBytes: number }> {
   tuneMalloc();
   const ds = await openZarr(new FsStore(store));
   const tas = ds.variables.get("tas");
@@ -59,7 +63,10 @@ if (isMainThread) {
   // from TypeScript sources worker threads do not inherit tsx's loader: register it first
   const start = (job: Job) =>
     file.pathname.endsWith(".ts")
-      ? new Worker(`import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((m) => { m.register(); return import(${JSON.stringify(file.href)}); });`, { eval: true, workerData: job })
+      ? new Worker(
+          `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((m) => { m.register(); return import(${JSON.stringify(file.href)}); });`,
+          { eval: true, workerData: job },
+        )
       : new Worker(file, { workerData: job });
   const shares = await Promise.all(
     Array.from({ length: workers }, (_, worker) => {
@@ -71,7 +78,10 @@ if (isMainThread) {
       });
     }),
   );
-  const total = shares.reduce((a, s) => ({ chunks: a.chunks + s.chunks, decodedBytes: a.decodedBytes + s.decodedBytes }));
+  const total = shares.reduce((a, s) => ({
+    chunks: a.chunks + s.chunks,
+    decodedBytes: a.decodedBytes + s.decodedBytes,
+  }));
   console.log(JSON.stringify(total));
 } else {
   parentPort!.postMessage(await readShare(workerData as Job));

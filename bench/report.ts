@@ -62,13 +62,26 @@ function cells(r: Row): string[] {
   ];
 }
 
-const HEADER = ["id", "workload", "tool", "wall s", "user s", "sys s", "peak RSS MB", "ours ÷ tool", "check", "note"];
+const HEADER = [
+  "id",
+  "workload",
+  "tool",
+  "wall s",
+  "user s",
+  "sys s",
+  "peak RSS MB",
+  "ours ÷ tool",
+  "check",
+  "note",
+];
 
 /** The report as a markdown table with a line about the machine and data (for the README). */
 export function markdown(rep: Report): string {
   const lines = [
     `Size ${rep.size}: float32 ${rep.shape.join(" × ")} (${rep.rawGB.toFixed(2)} GB raw), chunks ${rep.chunks.join(" × ")}, ` +
-      `Zarr v2 zstd level 1 (${Object.entries(rep.inputsMB).map(([k, v]) => `${k} ${v.toFixed(0)} MB`).join(", ")}). ` +
+      `Zarr v2 zstd level 1 (${Object.entries(rep.inputsMB)
+        .map(([k, v]) => `${k} ${v.toFixed(0)} MB`)
+        .join(", ")}). ` +
       `Medians of ${rep.runs} run(s), warm page cache, whole processes timed with GNU time; our memory budget ${rep.memory}. ` +
       "`ours ÷ tool` below 1: we are faster; `check` is the root mean square of each result, equal when the tools agree.",
     "",
@@ -77,7 +90,12 @@ export function markdown(rep: Report): string {
     "",
     `| ${HEADER.join(" | ")} |`,
     `|${HEADER.map((_, i) => (i >= 3 && i <= 7 ? " ---: " : " --- ")).join("|")}|`,
-    ...rep.rows.map((r) => `| ${cells(r).map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`),
+    ...rep.rows.map(
+      (r) =>
+        `| ${cells(r)
+          .map((c) => c.replace(/\|/g, "\\|"))
+          .join(" | ")} |`,
+    ),
     "",
   ];
   return lines.join("\n");
@@ -87,5 +105,12 @@ export function markdown(rep: Report): string {
 export function textTable(rep: Report): string {
   const rows = [HEADER, ...rep.rows.map(cells)];
   const widths = HEADER.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i >= 3 && i <= 7 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd()).join("\n");
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i >= 3 && i <= 7 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }

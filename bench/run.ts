@@ -7,7 +7,17 @@
  * prints a table of medians; writes latest.json, latest.md and latest.png to bench/results/.
  */
 import { spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -80,10 +90,13 @@ async function main(): Promise<void> {
   const size = values.size!.toUpperCase();
   if (!isSizeName(size)) throw new Error(`--size ${values.size}: use XS, S, M or L`);
   const runs = Number(values.runs);
-  if (!(Number.isInteger(runs) && runs >= 1)) throw new Error(`--runs ${values.runs}: a positive integer`);
+  if (!(Number.isInteger(runs) && runs >= 1))
+    throw new Error(`--runs ${values.runs}: a positive integer`);
   const limit = Number(values.timeout);
-  if (!(limit > 0)) throw new Error(`--timeout ${values.timeout}: seconds per run, a positive number`);
-  if (!existsSync(GNU_TIME)) throw new Error(`${GNU_TIME} is missing: apt-get install time (scripts/setup-system.sh)`);
+  if (!(limit > 0))
+    throw new Error(`--timeout ${values.timeout}: seconds per run, a positive number`);
+  if (!existsSync(GNU_TIME))
+    throw new Error(`${GNU_TIME} is missing: apt-get install time (scripts/setup-system.sh)`);
   const only = values.only?.split(",").map((s) => s.trim().toUpperCase());
   const tools = values.tools?.split(",").map((s) => s.trim());
   const params = SIZES[size];
@@ -102,7 +115,14 @@ async function main(): Promise<void> {
     if (only && !only.includes(w.id)) continue;
     for (const runner of w.runners) {
       if (tools && !tools.includes(runner.tool)) continue;
-      const row: Row = { workload: w.id, title: w.title, tool: runner.tool, ours: runner.ours, status: "ok", runs: [] };
+      const row: Row = {
+        workload: w.id,
+        title: w.title,
+        tool: runner.tool,
+        ours: runner.ours,
+        status: "ok",
+        runs: [],
+      };
       rows.push(row);
       const missing = missingReason(runner.tool);
       if (missing) {
@@ -110,8 +130,19 @@ async function main(): Promise<void> {
         log(`${w.id} ${runner.tool}: missing (${missing})`);
         continue;
       }
-      const out = path.join(scratch, `${w.id}-${runner.tool.replace(/[^a-z0-9]+/gi, "_")}.${runner.output ?? "none"}`);
-      const ctx: Context = { data, out, memory: values.memory!, node: [process.execPath, ...(ext === ".ts" ? ["--import", "tsx"] : [])], scripts: here, ext, py };
+      const out = path.join(
+        scratch,
+        `${w.id}-${runner.tool.replace(/[^a-z0-9]+/gi, "_")}.${runner.output ?? "none"}`,
+      );
+      const ctx: Context = {
+        data,
+        out,
+        memory: values.memory!,
+        node: [process.execPath, ...(ext === ".ts" ? ["--import", "tsx"] : [])],
+        scripts: here,
+        ext,
+        py,
+      };
       const [cmd, ...args] = runner.command(ctx);
       for (let r = 0; r < runs; r++) {
         rmSync(out, { recursive: true, force: true });
@@ -123,7 +154,9 @@ async function main(): Promise<void> {
         const result = lastJson(t.stdout);
         // a written output is summarised once (untimed), so tools can be seen to agree
         if (t.code === 0 && r === 0 && runner.output && existsSync(out)) {
-          const check = spawnSync(PYTHON, [path.join(py, "check_output.py"), out], { encoding: "utf8" });
+          const check = spawnSync(PYTHON, [path.join(py, "check_output.py"), out], {
+            encoding: "utf8",
+          });
           const value = lastJson(check.stdout ?? "")?.check;
           if (typeof value === "number") row.check = value;
         }
@@ -143,7 +176,9 @@ async function main(): Promise<void> {
         }
         row.runs.push(t.measurement);
         if (typeof result?.check === "number") row.check = result.check;
-        log(`${w.id} ${runner.tool} run ${r + 1}/${runs}: ${t.measurement.wall.toFixed(2)} s, ${t.measurement.rssMB.toFixed(0)} MB`);
+        log(
+          `${w.id} ${runner.tool} run ${r + 1}/${runs}: ${t.measurement.wall.toFixed(2)} s, ${t.measurement.rssMB.toFixed(0)} MB`,
+        );
       }
       if (row.status === "ok") row.median = medianOf(row.runs as Measurement[]);
     }
@@ -162,7 +197,11 @@ async function main(): Promise<void> {
     shape: params.shape,
     chunks: params.chunks,
     rawGB: (params.shape.reduce((a, b) => a * b, 1) * 4) / 1e9,
-    inputsMB: Object.fromEntries(["a.zarr", "b.zarr", "a.nc"].filter((f) => existsSync(path.join(data, f))).map((f) => [f, diskBytes(path.join(data, f)) / 1e6])),
+    inputsMB: Object.fromEntries(
+      ["a.zarr", "b.zarr", "a.nc"]
+        .filter((f) => existsSync(path.join(data, f)))
+        .map((f) => [f, diskBytes(path.join(data, f)) / 1e6]),
+    ),
     memory: values.memory!,
     runs,
     machine: {

@@ -22,7 +22,13 @@ const M_CHUNKS = { chunks: [10, 360, 360], b_chunks: [73, 144, 144], w4_chunks: 
  * XS (≈ 3 MB) is for a quick check of the suite itself; CI runs S.
  */
 export const SIZES: Record<SizeName, WorkloadParams> = {
-  XS: { shape: [365, 32, 64], chunks: [10, 32, 32], b_chunks: [73, 16, 16], w4_chunks: [30, 24, 24], rechunk: [365, 8, 8] },
+  XS: {
+    shape: [365, 32, 64],
+    chunks: [10, 32, 32],
+    b_chunks: [73, 16, 16],
+    w4_chunks: [30, 24, 24],
+    rechunk: [365, 8, 8],
+  },
   S: { shape: [730, 360, 360], ...M_CHUNKS, rechunk: [730, 48, 48] },
   M: { shape: [730, 720, 1440], ...M_CHUNKS, rechunk: [730, 48, 48] },
   L: { shape: [2920, 720, 1440], ...M_CHUNKS, rechunk: [2920, 48, 48] },

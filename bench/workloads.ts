@@ -56,11 +56,36 @@ const xarray = (id: string, output?: string): Runner => ({
 
 /** The workloads of issue 7, each with our runner and the peers that can do it. */
 export const WORKLOADS: Workload[] = [
-  { id: "W1", title: "mean over time (in memory)", inputs: ["a.zarr"], runners: [ours("W1"), xarray("W1")] },
-  { id: "W2", title: "monthly anomaly → Zarr", inputs: ["a.zarr"], runners: [ours("W2", "zarr"), xarray("W2", "zarr")] },
-  { id: "W3", title: "7-day rolling mean → Zarr", inputs: ["a.zarr"], runners: [ours("W3", "zarr"), xarray("W3", "zarr")] },
-  { id: "W4", title: "a + b (misaligned chunks) → Zarr", inputs: ["a.zarr", "b.zarr"], runners: [ours("W4", "zarr"), xarray("W4", "zarr")] },
-  { id: "W5", title: "rechunk to time series → Zarr", inputs: ["a.zarr"], runners: [ours("W5", "zarr"), xarray("W5", "zarr")] },
+  {
+    id: "W1",
+    title: "mean over time (in memory)",
+    inputs: ["a.zarr"],
+    runners: [ours("W1"), xarray("W1")],
+  },
+  {
+    id: "W2",
+    title: "monthly anomaly → Zarr",
+    inputs: ["a.zarr"],
+    runners: [ours("W2", "zarr"), xarray("W2", "zarr")],
+  },
+  {
+    id: "W3",
+    title: "7-day rolling mean → Zarr",
+    inputs: ["a.zarr"],
+    runners: [ours("W3", "zarr"), xarray("W3", "zarr")],
+  },
+  {
+    id: "W4",
+    title: "a + b (misaligned chunks) → Zarr",
+    inputs: ["a.zarr", "b.zarr"],
+    runners: [ours("W4", "zarr"), xarray("W4", "zarr")],
+  },
+  {
+    id: "W5",
+    title: "rechunk to time series → Zarr",
+    inputs: ["a.zarr"],
+    runners: [ours("W5", "zarr"), xarray("W5", "zarr")],
+  },
   {
     id: "W6",
     title: "mean over time of NetCDF-4",
@@ -68,32 +93,60 @@ export const WORKLOADS: Workload[] = [
     runners: [
       ours("W6"),
       xarray("W6"),
-      { tool: "cdo", ours: false, output: "nc", command: (c) => ["cdo", "-s", "-P", String(cores), "timmean", path.join(c.data, "a.nc"), c.out] },
+      {
+        tool: "cdo",
+        ours: false,
+        output: "nc",
+        command: (c) => [
+          "cdo",
+          "-s",
+          "-P",
+          String(cores),
+          "timmean",
+          path.join(c.data, "a.nc"),
+          c.out,
+        ],
+      },
     ],
   },
   {
     id: "W7",
     title: "read + decode every chunk (our I/O floor)",
     inputs: ["a.zarr"],
-    runners: [{ tool: "dae", ours: true, command: (c) => [...c.node, path.join(c.scripts, `read-all${c.ext}`), c.data] }],
+    runners: [
+      {
+        tool: "dae",
+        ours: true,
+        command: (c) => [...c.node, path.join(c.scripts, `read-all${c.ext}`), c.data],
+      },
+    ],
   },
   {
     id: "W8",
     title: "read + decode every chunk (native floor)",
     inputs: ["a.zarr"],
     compareWith: "W7",
-    runners: [{ tool: "numcodecs (C zstd)", ours: false, command: (c) => [PYTHON, path.join(c.py, "native_floor.py"), c.data] }],
+    runners: [
+      {
+        tool: "numcodecs (C zstd)",
+        ours: false,
+        command: (c) => [PYTHON, path.join(c.py, "native_floor.py"), c.data],
+      },
+    ],
   },
 ];
 
 /** Why a peer tool cannot run here, or undefined when it can. */
 export function missingReason(tool: string): string | undefined {
-  const has = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: "ignore" }).status === 0;
+  const has = (cmd: string, args: string[]) =>
+    spawnSync(cmd, args, { stdio: "ignore" }).status === 0;
   switch (tool) {
     case "dae":
       return undefined;
     case "xarray+dask":
-      return has(PYTHON, ["-c", "import xarray, dask, zarr, numcodecs, netCDF4"]) ? undefined : `${PYTHON} lacks xarray/dask/zarr/netCDF4`;
+      return has(PYTHON, ["-c", "import xarray, dask, zarr, numcodecs, netCDF4"])
+        ? undefined
+        : `${PYTHON} lacks xarray/dask/zarr/netCDF4`;
     case "numcodecs (C zstd)":
       return has(PYTHON, ["-c", "import numcodecs"]) ? undefined : `${PYTHON} lacks numcodecs`;
     case "cdo":

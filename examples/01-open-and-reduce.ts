@@ -18,6 +18,7 @@ const overall = vars.z.mean().rename("z_mean");
 const [zonalMean, mean] = await compute([zonal, overall]);
 
 const lat = zonalMean.coords.latitude.values;
-for (const i of [0, 60, 120, 180, 240]) console.log(`zonal mean z500 at ${lat[i]}°: ${zonalMean.data[i].toFixed(1)} m² s⁻²`);
+for (const i of [0, 60, 120, 180, 240])
+  console.log(`zonal mean z500 at ${lat[i]}°: ${zonalMean.data[i].toFixed(1)} m² s⁻²`);
 console.log(`mean of z over everything: ${Number(mean.data[0]).toFixed(2)}`);
 await dataset.close();

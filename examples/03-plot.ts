@@ -35,7 +35,9 @@ const map = drawField(
 writeFileSync(path.join(out, "speed200.png"), map.toPng());
 
 // its zonal mean as a line chart
-const zonal = await load(vars.u.pow(2).add(vars.v.pow(2)).sqrt().sel({ level: 200, month: 7 }).mean("longitude"));
+const zonal = await load(
+  vars.u.pow(2).add(vars.v.pow(2)).sqrt().sel({ level: 200, month: 7 }).mean("longitude"),
+);
 const chart = drawLineChart({
   y: zonal.data as Float32Array,
   x: { name: "latitude", values: lat.values, units: "degrees_north" },
@@ -43,6 +45,8 @@ const chart = drawLineChart({
   yLabel: "m s⁻¹",
 });
 writeFileSync(path.join(out, "speed200_zonal.png"), chart.toPng());
-console.log(`wrote ${path.join(out, "speed200.png")} (${map.width}×${map.height}) and ${path.join(out, "speed200_zonal.png")} (${chart.width}×${chart.height})`);
+console.log(
+  `wrote ${path.join(out, "speed200.png")} (${map.width}×${map.height}) and ${path.join(out, "speed200_zonal.png")} (${chart.width}×${chart.height})`,
+);
 console.log(`maximum speed: ${Math.max(...(speed.data as Float32Array)).toFixed(2)} m/s`);
 await dataset.close();

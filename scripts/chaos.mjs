@@ -193,8 +193,11 @@ function wrongSoFar(output, want) {
   if (!existsSync(output)) return ""; // killed before it was created
   const got = storeFiles(output);
   const chunk = (k) => !METADATA.test(k) && !k.endsWith(".partial");
-  const changed = [...got.keys()].filter((k) => chunk(k) && !(want.get(k)?.equals(got.get(k)) ?? false));
-  if (changed.length) return `${changed.length} chunk files with other bytes than the reference's (${changed[0]}…)`;
+  const changed = [...got.keys()].filter(
+    (k) => chunk(k) && !(want.get(k)?.equals(got.get(k)) ?? false),
+  );
+  if (changed.length)
+    return `${changed.length} chunk files with other bytes than the reference's (${changed[0]}…)`;
   const planFile = path.join(output, ".dae", "plan.json");
   const doneDir = path.join(output, ".dae", "done");
   if (!existsSync(planFile) || !existsSync(doneDir)) return "";
@@ -208,7 +211,8 @@ function wrongSoFar(output, want) {
       const last = box.stop.map((s, d) => Math.ceil(s / o.chunkShape[d]));
       for (const [coords] of chunkRuns(first, last, 1)) {
         const key = path.join(o.target.path, "c", ...coords.map(String));
-        if (want.has(key) && !got.has(key)) return `task ${name} is recorded done, but its chunk ${key} is missing`;
+        if (want.has(key) && !got.has(key))
+          return `task ${name} is recorded done, but its chunk ${key} is missing`;
       }
     }
   }

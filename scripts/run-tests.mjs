@@ -10,9 +10,12 @@ const files = [];
   for (const name of readdirSync(dir)) {
     const p = path.join(dir, name);
     if (statSync(p).isDirectory()) walk(p);
-    else if (name.endsWith(".test.js") && (only.length === 0 || only.some((o) => p.includes(o)))) files.push(p);
+    else if (name.endsWith(".test.js") && (only.length === 0 || only.some((o) => p.includes(o))))
+      files.push(p);
   }
 })("dist/test");
 files.sort();
-const r = spawnSync(process.execPath, ["--test", "--test-concurrency=2", ...files], { stdio: "inherit" });
+const r = spawnSync(process.execPath, ["--test", "--test-concurrency=2", ...files], {
+  stdio: "inherit",
+});
 process.exit(r.status ?? 1);

@@ -15,12 +15,34 @@
 
 // lazy arrays and running them
 export { LazyArray, type ArrayLike } from "./api/lazy-array.js";
-export { openDataset, fromArray, fromChunked, type LazyDataset, type OpenOptions } from "./api/open-dataset.js";
-export { compute, load, toZarr, plan, type ComputeOptions, type ToZarrOptions, type LoadedArray, type RunReport } from "./api/compute.js";
+export {
+  openDataset,
+  fromArray,
+  fromChunked,
+  type LazyDataset,
+  type OpenOptions,
+} from "./api/open-dataset.js";
+export {
+  compute,
+  load,
+  toZarr,
+  plan,
+  type ComputeOptions,
+  type ToZarrOptions,
+  type LoadedArray,
+  type RunReport,
+} from "./api/compute.js";
 export { slice, type Slice, type SelOptions } from "./api/selection.js";
 export type { ReduceOptions } from "./api/build.js";
 export { evaluateExpression, parseExpression, type ExpressionScope } from "./api/expression.js";
-export { mapBlocks, mapSlices, windowed, callKernel, type KernelOptions, type WindowSpec } from "./api/user-kernels.js";
+export {
+  mapBlocks,
+  mapSlices,
+  windowed,
+  callKernel,
+  type KernelOptions,
+  type WindowSpec,
+} from "./api/user-kernels.js";
 export { histogram, valueCounts, type HistogramOptions } from "./api/histogram.js";
 export { interp, type InterpOptions } from "./api/interp.js";
 export { writePyramid, type PyramidOptions, type PyramidMethod } from "./api/pyramid.js";
@@ -29,14 +51,36 @@ export type { Plan } from "./plan/plan.js";
 export { formatPlan, explainPlan } from "./plan/explain.js";
 
 // datasets, formats and storage, for your own readers and writers
-export { open, getVariable, writeDatasetZarr, timeComponents, formatTime, encodeTime, type Dataset, type DatasetOpenOptions, type Variable } from "./dataset/index.js";
-export type { ChunkedArray, WritableChunkedArray, Attrs, AttrValue, FillValue } from "./array/chunked-array.js";
+export {
+  open,
+  getVariable,
+  writeDatasetZarr,
+  timeComponents,
+  formatTime,
+  encodeTime,
+  type Dataset,
+  type DatasetOpenOptions,
+  type Variable,
+} from "./dataset/index.js";
+export type {
+  ChunkedArray,
+  WritableChunkedArray,
+  Attrs,
+  AttrValue,
+  FillValue,
+} from "./array/chunked-array.js";
 export { ChunkGrid, DimChunks } from "./array/chunk-grid.js";
 export { fromTypedArray, type MemoryArrayOptions } from "./array/memory-array.js";
 export { readBox } from "./array/read-box.js";
 export { BlockPool, BlockScope } from "./array/block-pool.js";
 export type { DType, TypedArray } from "./array/dtype.js";
-export { openZarr, createZarrArray, createZarrGroup, consolidateMetadata, type ZarrArrayOptions } from "./formats/zarr/index.js";
+export {
+  openZarr,
+  createZarrArray,
+  createZarrGroup,
+  consolidateMetadata,
+  type ZarrArrayOptions,
+} from "./formats/zarr/index.js";
 export { FsStore, FileSource } from "./storage/fs-store.js";
 export { HttpStore, HttpSource } from "./storage/http-store.js";
 export type { Store, ByteSource } from "./storage/store.js";
@@ -55,11 +99,30 @@ export type { NumberArray } from "./array/dtype.js";
 export type { ReadBoxOptions } from "./array/read-box.js";
 export type { ChunkCache } from "./array/chunk-cache.js";
 export type { ViewClass } from "./array/block-pool.js";
-export type { Graph, Node, SourceNode, MapNode, ViewNode, ReduceNode, WindowNode, WindowAxis, WindowInput, Operand, SourceRef, ViewAxis } from "./core/graph.js";
+export type {
+  Graph,
+  Node,
+  SourceNode,
+  MapNode,
+  ViewNode,
+  ReduceNode,
+  WindowNode,
+  WindowAxis,
+  WindowInput,
+  Operand,
+  SourceRef,
+  ViewAxis,
+} from "./core/graph.js";
 export type { Calendar, DateParts, TimeComponents } from "./dataset/calendar.js";
 export type { TimeAxis } from "./dataset/cf-decode.js";
 export type { DatasetOptions } from "./dataset/dataset.js";
-export type { DatasetLike, WritableVariable, WriteZarrOptions, WriteProgress, WriteSummary } from "./dataset/write-zarr.js";
+export type {
+  DatasetLike,
+  WritableVariable,
+  WriteZarrOptions,
+  WriteProgress,
+  WriteSummary,
+} from "./dataset/write-zarr.js";
 export type { DistributedOptions } from "./exec/distributed/distributed-executor.js";
 export type { RawDataset } from "./formats/raw-dataset.js";
 export type { PlanExplanation } from "./plan/explain.js";

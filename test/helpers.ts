@@ -32,7 +32,10 @@ export function hasPythonOracle(): boolean {
 /** Runs a python script (with `import json, numpy as np, xarray as xr` done) and parses the JSON it prints. */
 export function python<T = unknown>(script: string): T {
   const prelude = "import json, sys, numpy as np, xarray as xr\n";
-  const out = execFileSync(PYTHON, ["-c", prelude + script], { encoding: "utf8", maxBuffer: 1 << 28 });
+  const out = execFileSync(PYTHON, ["-c", prelude + script], {
+    encoding: "utf8",
+    maxBuffer: 1 << 28,
+  });
   return JSON.parse(out) as T;
 }
 
@@ -63,7 +66,8 @@ export function assertClose(
   atol = 0,
   what = "values",
 ): void {
-  if (got.length !== want.length) throw new Error(`${what}: length ${got.length}, expected ${want.length}`);
+  if (got.length !== want.length)
+    throw new Error(`${what}: length ${got.length}, expected ${want.length}`);
   for (let i = 0; i < got.length; i++) {
     const a = got[i];
     const b = want[i] === null ? NaN : (want[i] as number);
@@ -77,7 +81,11 @@ export { rmSync };
 
 /** A writable in-memory float64 target that counts writes per chunk. */
 export function countingTarget(shape: number[], dims: string[], chunks: number[]) {
-  const inner = fromTypedArray(new Float64Array(shape.reduce((a, b) => a * b, 1)), { shape, dims, chunks });
+  const inner = fromTypedArray(new Float64Array(shape.reduce((a, b) => a * b, 1)), {
+    shape,
+    dims,
+    chunks,
+  });
   const writes = new Map<string, number>();
   const target: WritableChunkedArray = {
     ...inner,

@@ -1,5 +1,14 @@
 import { isFloat, type DType } from "../array/dtype.js";
-import { nodeId, type Graph, type MapNode, type Node, type Operand, type ReduceNode, type ViewAxis, type ViewNode } from "../core/graph.js";
+import {
+  nodeId,
+  type Graph,
+  type MapNode,
+  type Node,
+  type Operand,
+  type ReduceNode,
+  type ViewAxis,
+  type ViewNode,
+} from "../core/graph.js";
 import { elementwise } from "../core/kernels/elementwise.js";
 import { isWhole, reducer } from "../core/kernels/reductions.js";
 import { InputError } from "../util/errors.js";
@@ -24,9 +33,15 @@ function merge(node: Node, ...graphs: Graph[]): Built {
  * has the first array's dims, then the others' new dims in order. A dim of two arrays must
  * have one size.
  */
-export function buildMap(fn: string, operands: (Built | number)[], names: string[], dtype?: DType): Built {
+export function buildMap(
+  fn: string,
+  operands: (Built | number)[],
+  names: string[],
+  dtype?: DType,
+): Built {
   const f = elementwise(fn);
-  if (operands.length !== f.arity) throw new InputError(`${fn} takes ${f.arity} operand(s), got ${operands.length}`);
+  if (operands.length !== f.arity)
+    throw new InputError(`${fn} takes ${f.arity} operand(s), got ${operands.length}`);
   const dims: string[] = [];
   const shape: number[] = [];
   operands.forEach((o, k) => {
@@ -42,22 +57,55 @@ export function buildMap(fn: string, operands: (Built | number)[], names: string
         );
     });
   });
-  const inputs: Operand[] = operands.map((o) => (typeof o === "number" ? { scalar: o } : { node: o.node.id }));
-  const dtypes = operands.map((o) => (typeof o === "number" ? (Number.isInteger(o) ? "int64" : "float64") : o.node.dtype) as DType);
+  const inputs: Operand[] = operands.map((o) =>
+    typeof o === "number" ? { scalar: o } : { node: o.node.id },
+  );
+  const dtypes = operands.map(
+    (o) =>
+      (typeof o === "number" ? (Number.isInteger(o) ? "int64" : "float64") : o.node.dtype) as DType,
+  );
   const scalars = operands.map((o) => typeof o === "number");
   const values = operands.map((o) => (typeof o === "number" ? o : undefined));
-  const node = withId<MapNode>({ op: "map", fn, inputs, dims, shape, dtype: dtype ?? f.dtype(dtypes, scalars, values) });
+  const node = withId<MapNode>({
+    op: "map",
+    fn,
+    inputs,
+    dims,
+    shape,
+    dtype: dtype ?? f.dtype(dtypes, scalars, values),
+  });
   return merge(node, ...operands.flatMap((o) => (typeof o === "number" ? [] : [o.graph])));
 }
 
 /** A view of `input`: output axes from input dims (or new, broadcast dims), some input dims fixed. */
-export function buildView(input: Built, dims: string[], shape: number[], axes: (ViewAxis | undefined)[], fixed: Record<string, number>): Built {
+export function buildView(
+  input: Built,
+  dims: string[],
+  shape: number[],
+  axes: (ViewAxis | undefined)[],
+  fixed: Record<string, number>,
+): Built {
   const identity =
     Object.keys(fixed).length === 0 &&
     dims.length === input.node.dims.length &&
-    axes.every((a, k) => a && a.inDim === input.node.dims[k] && a.start === 0 && a.step === 1 && shape[k] === input.node.shape[k]);
+    axes.every(
+      (a, k) =>
+        a &&
+        a.inDim === input.node.dims[k] &&
+        a.start === 0 &&
+        a.step === 1 &&
+        shape[k] === input.node.shape[k],
+    );
   if (identity) return input;
-  const node = withId<ViewNode>({ op: "view", input: input.node.id, dims, shape, dtype: input.node.dtype, axes, fixed });
+  const node = withId<ViewNode>({
+    op: "view",
+    input: input.node.id,
+    dims,
+    shape,
+    dtype: input.node.dtype,
+    axes,
+    fixed,
+  });
   return merge(node, input.graph);
 }
 
@@ -74,14 +122,22 @@ export interface ReduceOptions {
 }
 
 /** A reduction of `input` over `over` (names; all dims when empty). */
-export function buildReduce(fn: string, input: Built, over: string[], options: ReduceOptions = {}): Built {
+export function buildReduce(
+  fn: string,
+  input: Built,
+  over: string[],
+  options: ReduceOptions = {},
+): Built {
   const r = reducer(fn);
   const dims = input.node.dims;
   for (const d of over)
-    if (!dims.includes(d)) throw new InputError(`${fn}: no dimension "${d}" (dimensions: ${dims.join(", ") || "none"})`);
+    if (!dims.includes(d))
+      throw new InputError(`${fn}: no dimension "${d}" (dimensions: ${dims.join(", ") || "none"})`);
   const reduced = over.length ? dims.filter((d) => over.includes(d)) : [...dims];
   if (!isWhole(r) && r.singleDim && reduced.length !== 1)
-    throw new InputError(`${fn} needs exactly one dimension, got ${reduced.length ? reduced.join(", ") : "none"}`);
+    throw new InputError(
+      `${fn} needs exactly one dimension, got ${reduced.length ? reduced.join(", ") : "none"}`,
+    );
   if (reduced.length === 0) return input;
   const params: Record<string, number> = {};
   if (options.ddof !== undefined) params.ddof = options.ddof;

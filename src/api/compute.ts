@@ -88,16 +88,19 @@ const MAX_DEFAULT_MEMORY = 8 * 1024 ** 3;
 
 /** The memory budget in bytes from an option. */
 export function resolveMemory(memory: number | string | undefined): number {
-  if (memory === undefined) return Math.max(256 << 20, Math.min(MAX_DEFAULT_MEMORY, Math.floor(freemem() / 2)));
+  if (memory === undefined)
+    return Math.max(256 << 20, Math.min(MAX_DEFAULT_MEMORY, Math.floor(freemem() / 2)));
   const n = typeof memory === "number" ? memory : parseBytes(memory);
-  if (n === undefined || !(n > 0)) throw new InputError(`memory budget "${memory}" is not a size like 512MB or 2GB`);
+  if (n === undefined || !(n > 0))
+    throw new InputError(`memory budget "${memory}" is not a size like 512MB or 2GB`);
   return n;
 }
 
 function resolveWorkers(options: ComputeOptions): number {
   if (options.executor === "inline") return 1;
   const w = options.workers ?? defaultWorkers();
-  if (!(Number.isInteger(w) && w >= 1)) throw new InputError(`workers must be a positive integer, got ${w}`);
+  if (!(Number.isInteger(w) && w >= 1))
+    throw new InputError(`workers must be a positive integer, got ${w}`);
   return w;
 }
 
@@ -107,26 +110,44 @@ function mergeGraphs(arrays: LazyArray[]): Graph {
 }
 
 /** Output chunks from an array's rechunk hints (the planner fills in the rest). */
-function chunksOf(a: LazyArray, graphChunks: (a: LazyArray) => number[] | undefined): number[] | undefined {
+function chunksOf(
+  a: LazyArray,
+  graphChunks: (a: LazyArray) => number[] | undefined,
+): number[] | undefined {
   if (Object.keys(a.chunkHint).length === 0) return graphChunks(a);
   const base = graphChunks(a) ?? a.shape.map((n) => n);
   return a.dims.map((d, i) => Math.min(a.shape[i], a.chunkHint[d] ?? base[i]) || 1);
 }
 
 /** Plans computing `arrays` to `targets`, without running anything (`dae plan`). */
-export function plan(arrays: LazyArray[], targets: OutputTarget[], options: ComputeOptions = {}, chunks?: (a: LazyArray) => number[] | undefined): Plan {
+export function plan(
+  arrays: LazyArray[],
+  targets: OutputTarget[],
+  options: ComputeOptions = {},
+  chunks?: (a: LazyArray) => number[] | undefined,
+): Plan {
   const graph = mergeGraphs(arrays);
   return makePlan({
     graph,
-    outputs: arrays.map((a, i) => ({ id: a.built.node.id, name: a.name, target: targets[i], chunks: chunksOf(a, chunks ?? (() => undefined)) })),
+    outputs: arrays.map((a, i) => ({
+      id: a.built.node.id,
+      name: a.name,
+      target: targets[i],
+      chunks: chunksOf(a, chunks ?? (() => undefined)),
+    })),
     memory: resolveMemory(options.memory),
     workers: resolveWorkers(options),
   });
 }
 
-async function executorFor(plan: Plan, options: ComputeOptions, env: TaskEnvironment): Promise<Executor> {
+async function executorFor(
+  plan: Plan,
+  options: ComputeOptions,
+  env: TaskEnvironment,
+): Promise<Executor> {
   if (options.executor === "distributed") {
-    if (!options.redis) throw new InputError("the distributed executor needs a Redis URL (redis option / --redis)");
+    if (!options.redis)
+      throw new InputError("the distributed executor needs a Redis URL (redis option / --redis)");
     // loaded only when used: bullmq and ioredis take a while to load
     const { DistributedExecutor } = await import("../exec/distributed/distributed-executor.js");
     const executor = new DistributedExecutor({ ...options.distributed, redis: options.redis });
@@ -134,7 +155,8 @@ async function executorFor(plan: Plan, options: ComputeOptions, env: TaskEnviron
     return executor;
   }
   const sources = Object.values(plan.graph).filter((n): n is SourceNode => n.op === "source");
-  if (options.executor === "inline" || !allShareable(sources)) return new InlineExecutor({ ...env, blocks: new BlockPool() });
+  if (options.executor === "inline" || !allShareable(sources))
+    return new InlineExecutor({ ...env, blocks: new BlockPool() });
   return new ThreadExecutor(plan.memory.workers);
 }
 
@@ -144,7 +166,9 @@ const environment: TaskEnvironment = { openSource, openTarget: (t) => openTarget
 function warmUp(arrays: LazyArray[], options: ComputeOptions): void {
   if (options.executor !== undefined && options.executor !== "threads") return;
   const workers = options.workers ?? defaultWorkers();
-  const sources = Object.values(mergeGraphs(arrays)).filter((n): n is SourceNode => n.op === "source");
+  const sources = Object.values(mergeGraphs(arrays)).filter(
+    (n): n is SourceNode => n.op === "source",
+  );
   if (Number.isInteger(workers) && workers >= 1 && allShareable(sources)) warmThreads(workers);
 }
 
@@ -157,14 +181,27 @@ function warmUp(arrays: LazyArray[], options: ComputeOptions): void {
  * const [m, s] = await compute([t.mean("time"), t.std("time")]);
  * ```
  */
-export async function compute(arrays: LazyArray[], options: ComputeOptions = {}): Promise<LoadedArray[]> {
+export async function compute(
+  arrays: LazyArray[],
+  options: ComputeOptions = {},
+): Promise<LoadedArray[]> {
   warmUp(arrays, options);
   const targets: OutputTarget[] = arrays.map(() => ({ kind: "memory" }));
   let p = plan(arrays, targets, options);
   // distributed workers cannot read this process's memory: there, shared results are recomputed
-  const shared = options.executor === "distributed" ? undefined : await precomputeShared(arrays, p, (n, k, count) => inMemory(n, inStage(options, sharedStage(k, count))));
+  const shared =
+    options.executor === "distributed"
+      ? undefined
+      : await precomputeShared(arrays, p, (n, k, count) =>
+          inMemory(n, inStage(options, sharedStage(k, count))),
+        );
   if (shared) p = plan(shared, targets, options);
-  const results = await runPlan(p, await executorFor(p, options, environment), environment, options);
+  const results = await runPlan(
+    p,
+    await executorFor(p, options, environment),
+    environment,
+    options,
+  );
   return arrays.map((a, i) => ({
     name: a.name,
     dims: [...a.dims],
@@ -181,35 +218,60 @@ export async function compute(arrays: LazyArray[], options: ComputeOptions = {})
  * first, and rechunks staged through an intermediate store (`toZarr` only) — the decisions
  * `compute` and `toZarr` take, so `dae plan` can say that the plan it shows is the last stage.
  */
-export function stageNotes(list: LazyArray[], p: Plan, options: ComputeOptions, toZarr: boolean): string[] {
+export function stageNotes(
+  list: LazyArray[],
+  p: Plan,
+  options: ComputeOptions,
+  toZarr: boolean,
+): string[] {
   const notes: string[] = [];
   const shared = toZarr || options.executor !== "distributed" ? recomputed(p) : [];
   for (const n of shared)
-    notes.push(`at run time, ${opName(n)} (${n.dims.join("×")} = ${n.shape.join("×")}) is computed once first${toZarr ? " into the work store" : ""}; the tasks shown then read it instead of recomputing it`);
+    notes.push(
+      `at run time, ${opName(n)} (${n.dims.join("×")} = ${n.shape.join("×")}) is computed once first${toZarr ? " into the work store" : ""}; the tasks shown then read it instead of recomputing it`,
+    );
   if (toZarr)
     stagedChunks(list, p, options).forEach((c, i) => {
-      if (c) notes.push(`at run time, ${p.outputs[i].name} is rechunked in two stages through an intermediate store with chunks ${c.join("×")} (the plan shown decodes each source chunk many times)`);
+      if (c)
+        notes.push(
+          `at run time, ${p.outputs[i].name} is rechunked in two stages through an intermediate store with chunks ${c.join("×")} (the plan shown decodes each source chunk many times)`,
+        );
     });
   return notes;
 }
 
 /** Intermediate chunks of the outputs rechunked in two stages (see `intermediateChunks`), where both stages plan under the budget. */
-function stagedChunks(list: LazyArray[], p: Plan, options: ComputeOptions): (number[] | undefined)[] {
-  return intermediateChunks(list, p, (i, chunks) => {
-    const a = list[i];
-    const target: OutputTarget[] = [{ kind: "zarr", url: "", path: a.name, zarrFormat: 3 }];
-    // the second stage reads the source as the first stage writes it: with the intermediate's chunks
-    const node = { ...a.built.node, chunkShape: chunks };
-    const intermediate = new LazyArray({ node, graph: { [node.id]: node } }, a.coords, a.attrs, a.name, a.chunkHint);
-    try {
-      plan([a.rechunk(hintOf(a, chunks))], target, options);
-      plan([intermediate], target, options);
-      return true;
-    } catch (e) {
-      if (e instanceof MemoryBudgetError) return false;
-      throw e;
-    }
-  }, resolveWorkers(options));
+function stagedChunks(
+  list: LazyArray[],
+  p: Plan,
+  options: ComputeOptions,
+): (number[] | undefined)[] {
+  return intermediateChunks(
+    list,
+    p,
+    (i, chunks) => {
+      const a = list[i];
+      const target: OutputTarget[] = [{ kind: "zarr", url: "", path: a.name, zarrFormat: 3 }];
+      // the second stage reads the source as the first stage writes it: with the intermediate's chunks
+      const node = { ...a.built.node, chunkShape: chunks };
+      const intermediate = new LazyArray(
+        { node, graph: { [node.id]: node } },
+        a.coords,
+        a.attrs,
+        a.name,
+        a.chunkHint,
+      );
+      try {
+        plan([a.rechunk(hintOf(a, chunks))], target, options);
+        plan([intermediate], target, options);
+        return true;
+      } catch (e) {
+        if (e instanceof MemoryBudgetError) return false;
+        throw e;
+      }
+    },
+    resolveWorkers(options),
+  );
 }
 
 /** Computes one array into memory. */
@@ -222,7 +284,11 @@ export async function load(array: LazyArray, options: ComputeOptions = {}): Prom
  * that xarray opens as it is. Output chunks are written whole, once, atomically; the store's
  * root metadata is written last, so an interrupted run never looks complete.
  */
-export async function toZarr(arrays: LazyArray | LazyArray[], path: string, options: ToZarrOptions = {}): Promise<RunReport> {
+export async function toZarr(
+  arrays: LazyArray | LazyArray[],
+  path: string,
+  options: ToZarrOptions = {},
+): Promise<RunReport> {
   const list = Array.isArray(arrays) ? arrays : [arrays];
   warmUp(list, options);
   return writeOutputs(list, path, options);
@@ -234,28 +300,53 @@ export async function toZarr(arrays: LazyArray | LazyArray[], path: string, opti
  * resume with another budget must still recognise its output), and `usedUp`: ids of
  * sources (rechunk intermediates) whose chunks are deleted once no task needs them.
  */
-async function writeOutputs(list: LazyArray[], path: string, options: ToZarrOptions, intent?: string, usedUp = new Set<string>()): Promise<RunReport> {
+async function writeOutputs(
+  list: LazyArray[],
+  path: string,
+  options: ToZarrOptions,
+  intent?: string,
+  usedUp = new Set<string>(),
+): Promise<RunReport> {
   const zarrFormat = options.zarrFormat ?? 3;
   const names = new Set<string>();
   for (const a of list) {
-    if (names.has(a.name)) throw new InputError(`two outputs are named "${a.name}": rename one (name option / --name)`);
+    if (names.has(a.name))
+      throw new InputError(`two outputs are named "${a.name}": rename one (name option / --name)`);
     names.add(a.name);
   }
-  const targets: OutputTarget[] = list.map((a) => ({ kind: "zarr", url: path, path: a.name, zarrFormat }));
+  const targets: OutputTarget[] = list.map((a) => ({
+    kind: "zarr",
+    url: path,
+    path: a.name,
+    zarrFormat,
+  }));
   let p = plan(list, targets, options);
   const identity = { compressor: options.compressor ?? "zstd" };
   const fingerprint = intent ?? planFingerprint(p, identity);
   if (options.intermediates !== false) await checkOutput(path, options); // refuse an existing output before any stage
-  const shared = options.intermediates === false ? undefined : await precomputeShared(list, p, (n, k, count) => inWorkDir(n, path, `shared-${n.built.node.id}`, inStage(options, sharedStage(k, count))));
+  const shared =
+    options.intermediates === false
+      ? undefined
+      : await precomputeShared(list, p, (n, k, count) =>
+          inWorkDir(n, path, `shared-${n.built.node.id}`, inStage(options, sharedStage(k, count))),
+        );
   if (shared) {
     list = shared;
     p = plan(list, targets, options);
   }
   const staged = options.intermediates === false ? [] : stagedChunks(list, p, options);
   if (staged.some(Boolean)) {
-    const replaced = await Promise.all(list.map((a, i) => (staged[i] ? viaIntermediate(a, staged[i]!, path, i, options) : a)));
+    const replaced = await Promise.all(
+      list.map((a, i) => (staged[i] ? viaIntermediate(a, staged[i]!, path, i, options) : a)),
+    );
     const intermediates = new Set(replaced.filter((_, i) => staged[i]).map((a) => a.built.node.id));
-    const report = await writeOutputs(replaced, path, { ...options, intermediates: false }, fingerprint, intermediates);
+    const report = await writeOutputs(
+      replaced,
+      path,
+      { ...options, intermediates: false },
+      fingerprint,
+      intermediates,
+    );
     await removeWorkDir(path);
     return report;
   }
@@ -264,7 +355,12 @@ async function writeOutputs(list: LazyArray[], path: string, options: ToZarrOpti
   const executor = await executorFor(p, options, environment);
   let out: Awaited<ReturnType<typeof openOutputRun>>;
   try {
-    out = await openOutputRun(path, p, { resume: options.resume, overwrite: options.overwrite, fingerprint, onNote });
+    out = await openOutputRun(path, p, {
+      resume: options.resume,
+      overwrite: options.overwrite,
+      fingerprint,
+      onNote,
+    });
   } catch (e) {
     await executor.close();
     throw e;
@@ -321,22 +417,43 @@ async function writeOutputs(list: LazyArray[], path: string, options: ToZarrOpti
   }
   if (shared) await removeWorkDir(path);
   const total = totalTasks(run);
-  const progress = last ?? { tasksDone: total, tasksTotal: total, bytesRead: 0, bytesWritten: 0, decodes: 0, decodesTotal: totalDecodes(run), elapsedSeconds: 0 };
+  const progress = last ?? {
+    tasksDone: total,
+    tasksTotal: total,
+    bytesRead: 0,
+    bytesWritten: 0,
+    decodes: 0,
+    decodesTotal: totalDecodes(run),
+    elapsedSeconds: 0,
+  };
   return { plan: run, progress, tasksSkipped: out.doneBefore };
 }
 
 /** A shared result computed into memory (shared with worker threads, not copied) and read from there. */
 async function inMemory(a: LazyArray, options: ComputeOptions): Promise<LazyArray> {
   const r = await load(a, options);
-  const data = new (r.data.constructor as new (b: SharedArrayBuffer) => NumberArray)(new SharedArrayBuffer(r.data.byteLength));
+  const data = new (r.data.constructor as new (b: SharedArrayBuffer) => NumberArray)(
+    new SharedArrayBuffer(r.data.byteLength),
+  );
   data.set(r.data);
   // int64 results are held as float64 in the engine; other dtypes (bool too) keep theirs
   const dtype = a.dtype === "int64" || a.dtype === "uint64" ? "float64" : a.dtype;
-  return fromArray(data, { shape: r.shape, dims: r.dims, chunks: r.shape.map((n, d) => (d === 0 ? 1 : n)), name: a.name, dtype });
+  return fromArray(data, {
+    shape: r.shape,
+    dims: r.dims,
+    chunks: r.shape.map((n, d) => (d === 0 ? 1 : n)),
+    name: a.name,
+    dtype,
+  });
 }
 
 /** A shared result written to `name` in the output's work directory and read from there. */
-async function inWorkDir(a: LazyArray, path: string, name: string, options: ToZarrOptions): Promise<LazyArray> {
+async function inWorkDir(
+  a: LazyArray,
+  path: string,
+  name: string,
+  options: ToZarrOptions,
+): Promise<LazyArray> {
   const work = join(workDir(path), `${name}.zarr`);
   // resumed with the output (named by what it holds, a finished one is what this run would write)
   await toZarr(a, work, workOptions(options, path));
@@ -345,7 +462,13 @@ async function inWorkDir(a: LazyArray, path: string, name: string, options: ToZa
 }
 
 /** `a` written to an intermediate store with `chunks`, and read back from there. */
-async function viaIntermediate(a: LazyArray, chunks: number[], path: string, i: number, options: ToZarrOptions): Promise<LazyArray> {
+async function viaIntermediate(
+  a: LazyArray,
+  chunks: number[],
+  path: string,
+  i: number,
+  options: ToZarrOptions,
+): Promise<LazyArray> {
   // named by what it holds, so a resumed run reuses a finished intermediate of the same expression only
   const work = join(workDir(path), `${i}-${a.built.node.id}-${chunks.join("x")}.zarr`);
   const stage = `rechunking ${a.name} to ${chunks.join("×")} first (an intermediate store)`;
@@ -357,7 +480,13 @@ async function viaIntermediate(a: LazyArray, chunks: number[], path: string, i: 
 
 /** How a part of the run before its outputs writes to the work directory of output `path`. */
 function workOptions(options: ToZarrOptions, path: string): ToZarrOptions {
-  return { ...options, zarrFormat: 3, compressor: workCompressor(path), overwrite: true, intermediates: false };
+  return {
+    ...options,
+    zarrFormat: 3,
+    compressor: workCompressor(path),
+    overwrite: true,
+    intermediates: false,
+  };
 }
 
 function sharedStage(k: number, count: number): string {
@@ -376,13 +505,21 @@ function hintOf(a: LazyArray, chunks: number[]): Record<string, number> {
 }
 
 function coordNames(list: LazyArray[]): string[] {
-  return [...new Set(list.flatMap((a) => Object.keys(a.coords)))].filter((d) => !list.some((a) => a.name === d));
+  return [...new Set(list.flatMap((a) => Object.keys(a.coords)))].filter(
+    (d) => !list.some((a) => a.name === d),
+  );
 }
 
 /** Writes each dim's coordinate (times encoded in their units and calendar). */
-async function writeCoords(store: Store, list: LazyArray[], zarrFormat: 2 | 3, options: ToZarrOptions): Promise<void> {
+async function writeCoords(
+  store: Store,
+  list: LazyArray[],
+  zarrFormat: 2 | 3,
+  options: ToZarrOptions,
+): Promise<void> {
   const coords = new Map<string, Coord>();
-  for (const a of list) for (const [d, c] of Object.entries(a.coords)) if (!coords.has(d)) coords.set(d, c);
+  for (const a of list)
+    for (const [d, c] of Object.entries(a.coords)) if (!coords.has(d)) coords.set(d, c);
   for (const [dim, c] of coords) {
     if (list.some((a) => a.name === dim)) continue;
     let values = c.values;

@@ -344,7 +344,8 @@ class Interpreter {
     const out: Record<string, Value> = {};
     for (const p of node.properties as jsep.Expression[]) {
       // jsep keeps an entry that is not `key: value` ({"a"}, {1}, {a.b}) as a bare expression
-      if (p.type !== "Property" || !p.key) this.fail("object entries must be written key: value, e.g. {level: 500}");
+      if (p.type !== "Property" || !p.key)
+        this.fail("object entries must be written key: value, e.g. {level: 500}");
       const key = p.key as jsep.Expression;
       const name = p.computed
         ? this.evaluate(key)

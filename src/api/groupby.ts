@@ -12,7 +12,16 @@ import { buildWindow, WindowedReductions } from "./windows.js";
 /** xarray's season labels, in its (alphabetical) order; a season coordinate holds indices into them. */
 export const SEASONS = ["DJF", "JJA", "MAM", "SON"];
 
-const TIME_KEYS = ["year", "month", "day", "hour", "minute", "dayofyear", "dayofweek", "season"] as const;
+const TIME_KEYS = [
+  "year",
+  "month",
+  "day",
+  "hour",
+  "minute",
+  "dayofyear",
+  "dayofweek",
+  "season",
+] as const;
 
 /** Groups of positions along one dim: the group of each position (-1: none) and each group's label. */
 export interface Groups {
@@ -30,16 +39,25 @@ export interface Groups {
 export function groupsByKey(array: LazyArray, key: string): Groups {
   const [name, field] = key.split(".", 2);
   const coord = array.coords[name];
-  if (!coord) throw new InputError(`groupby: ${array.name} has no coordinate "${name}" (coordinates: ${Object.keys(array.coords).join(", ") || "none"})`);
+  if (!coord)
+    throw new InputError(
+      `groupby: ${array.name} has no coordinate "${name}" (coordinates: ${Object.keys(array.coords).join(", ") || "none"})`,
+    );
   let labels: Float64Array;
   const attrs: Attrs = {};
   if (field !== undefined) {
-    if (!coord.time) throw new InputError(`groupby: "${key}" needs a time coordinate, but "${name}" is not one`);
-    if (!(TIME_KEYS as readonly string[]).includes(field)) throw new InputError(`groupby: unknown time field "${field}" (known: ${TIME_KEYS.join(", ")})`);
+    if (!coord.time)
+      throw new InputError(`groupby: "${key}" needs a time coordinate, but "${name}" is not one`);
+    if (!(TIME_KEYS as readonly string[]).includes(field))
+      throw new InputError(
+        `groupby: unknown time field "${field}" (known: ${TIME_KEYS.join(", ")})`,
+      );
     const calendar = coord.time.calendar;
     labels = coord.values.map((v) => {
       const c = timeComponents(v, calendar);
-      return field === "season" ? SEASONS.indexOf(c.season) : (c[field as keyof TimeComponents] as number);
+      return field === "season"
+        ? SEASONS.indexOf(c.season)
+        : (c[field as keyof TimeComponents] as number);
     });
     if (field === "season") attrs.labels = SEASONS;
   } else labels = coord.values;
@@ -47,7 +65,12 @@ export function groupsByKey(array: LazyArray, key: string): Groups {
   const position = new Map(values.map((v, i) => [v, i]));
   const groupOf = Int32Array.from(labels, (v) => position.get(v) ?? -1);
   const groupDim = field ?? name;
-  return { dim: coord.dim, groupDim, groupOf, coord: { dim: groupDim, values: Float64Array.from(values), attrs } };
+  return {
+    dim: coord.dim,
+    groupDim,
+    groupOf,
+    coord: { dim: groupDim, values: Float64Array.from(values), attrs },
+  };
 }
 
 /** Options of `groupbyBins`. */
@@ -64,24 +87,39 @@ export interface BinOptions {
  * each bin's midpoint (intervals cannot be floats); `attrs.bin_edges` and `attrs.labels`
  * ("(a, b]") say which interval it is.
  */
-export function groupsByBins(array: LazyArray, key: string, edges: readonly number[], options: BinOptions = {}): Groups {
+export function groupsByBins(
+  array: LazyArray,
+  key: string,
+  edges: readonly number[],
+  options: BinOptions = {},
+): Groups {
   const coord = array.coords[key];
   if (!coord) throw new InputError(`groupbyBins: ${array.name} has no coordinate "${key}"`);
-  if (edges.length < 2 || edges.some((e, i) => i > 0 && !(e > edges[i - 1]))) throw new InputError("groupbyBins: bins must be at least two increasing edges");
+  if (edges.length < 2 || edges.some((e, i) => i > 0 && !(e > edges[i - 1])))
+    throw new InputError("groupbyBins: bins must be at least two increasing edges");
   const right = options.right ?? true;
   const groupOf = Int32Array.from(coord.values, (v) => {
     for (let b = 0; b < edges.length - 1; b++) {
       const lo = edges[b];
       const hi = edges[b + 1];
-      const inside = right ? (v > lo || (options.includeLowest && b === 0 && v === lo)) && v <= hi : v >= lo && (v < hi || (options.includeLowest && b === edges.length - 2 && v === hi));
+      const inside = right
+        ? (v > lo || (options.includeLowest && b === 0 && v === lo)) && v <= hi
+        : v >= lo && (v < hi || (options.includeLowest && b === edges.length - 2 && v === hi));
       if (inside) return b;
     }
     return -1;
   });
   const mids = Float64Array.from(edges.slice(1), (e, b) => (edges[b] + e) / 2);
-  const labels = edges.slice(1).map((e, b) => (right ? `(${edges[b]}, ${e}]` : `[${edges[b]}, ${e})`));
+  const labels = edges
+    .slice(1)
+    .map((e, b) => (right ? `(${edges[b]}, ${e}]` : `[${edges[b]}, ${e})`));
   const groupDim = `${key}_bins`;
-  return { dim: coord.dim, groupDim, groupOf, coord: { dim: groupDim, values: mids, attrs: { bin_edges: [...edges], labels } } };
+  return {
+    dim: coord.dim,
+    groupDim,
+    groupOf,
+    coord: { dim: groupDim, values: mids, attrs: { bin_edges: [...edges], labels } },
+  };
 }
 
 /**
@@ -92,7 +130,10 @@ export function groupsByBins(array: LazyArray, key: string, edges: readonly numb
  * slab reads the axis once in order. Without such a rhythm (cycles would pad too much)
  * members are ranks within each group.
  */
-export function memberLayout(groupOf: Int32Array, groupCount: number): { members: number; index: number[] } {
+export function memberLayout(
+  groupOf: Int32Array,
+  groupCount: number,
+): { members: number; index: number[] } {
   const cycleOf = new Int32Array(groupOf.length);
   const rankOf = new Int32Array(groupOf.length);
   const seen = new Int32Array(groupCount).fill(-1);
@@ -160,7 +201,8 @@ export class GroupBy extends WindowedReductions {
   }
 
   reduce(fn: string, options: ReduceOptions = {}): LazyArray {
-    if (options.skipna === false) throw new InputError("groupby reductions skip NaN (skipna: false is not supported)");
+    if (options.skipna === false)
+      throw new InputError("groupby reductions skip NaN (skipna: false is not supported)");
     const a = this.array;
     const { dim, groupDim, groupOf, coord } = this.groups;
     const groupCount = coord.values.length;
@@ -174,9 +216,18 @@ export class GroupBy extends WindowedReductions {
     const memberDim = `${groupDim}_member`;
     const dims = [memberDim, ...a.dims.map((d) => (d === dim ? groupDim : d))];
     const shape = [members, ...a.dims.map((d, i) => (d === dim ? kept : a.shape[i]))];
-    const windows: Record<string, WindowAxis> = { [dim]: { outDim: groupDim, offset: 0, step: members, size: members, index, memberDim } };
+    const windows: Record<string, WindowAxis> = {
+      [dim]: { outDim: groupDim, offset: 0, step: members, size: members, index, memberDim },
+    };
     // padded members read as NaN, so the layout is float; integer results are cast back
-    const layout = buildWindow("gather", [{ built: a.built, windows }], dims, shape, isFloat(a.dtype) ? a.dtype : "float64", { fn: `groupby ${groupDim}` });
+    const layout = buildWindow(
+      "gather",
+      [{ built: a.built, windows }],
+      dims,
+      shape,
+      isFloat(a.dtype) ? a.dtype : "float64",
+      { fn: `groupby ${groupDim}` },
+    );
     let built = buildReduce(fn, layout, [memberDim], options);
     const wanted = reducer(fn).dtype(a.dtype);
     if (wanted !== built.node.dtype) built = buildMap("identity", [built], [a.name], wanted);
@@ -196,7 +247,9 @@ export class GroupBy extends WindowedReductions {
     const n = result.sizeOf(groupDim);
     const theirs = result.coords[groupDim]?.values;
     if (!theirs && n !== coord.values.length)
-      throw new InputError(`groupby: the result's "${groupDim}" has ${n} groups but there are ${coord.values.length}`);
+      throw new InputError(
+        `groupby: the result's "${groupDim}" has ${n} groups but there are ${coord.values.length}`,
+      );
     const position = new Map(Array.from(theirs ?? coord.values, (v, i) => [v, i]));
     const at = Array.from(coord.values, (v) => position.get(v) ?? -1);
     const map = Int32Array.from(groupOf, (g) => (g < 0 ? -1 : at[g]));
@@ -208,16 +261,27 @@ export class GroupBy extends WindowedReductions {
   }
 
   #arithmetic(method: "add" | "sub" | "mul" | "div", other: ArrayLike): LazyArray {
-    const operand = typeof other !== "number" && other.dims.includes(this.groupDim) ? this.broadcast(other) : other;
+    const operand =
+      typeof other !== "number" && other.dims.includes(this.groupDim)
+        ? this.broadcast(other)
+        : other;
     return this.array[method](operand);
   }
 
   /** The array plus a group result broadcast back along the grouped dim (or any array/number). */
-  add(other: ArrayLike): LazyArray { return this.#arithmetic("add", other); }
+  add(other: ArrayLike): LazyArray {
+    return this.#arithmetic("add", other);
+  }
   /** The array minus a group result: `g.sub(g.mean())` is the anomaly. */
-  sub(other: ArrayLike): LazyArray { return this.#arithmetic("sub", other); }
-  mul(other: ArrayLike): LazyArray { return this.#arithmetic("mul", other); }
-  div(other: ArrayLike): LazyArray { return this.#arithmetic("div", other); }
+  sub(other: ArrayLike): LazyArray {
+    return this.#arithmetic("sub", other);
+  }
+  mul(other: ArrayLike): LazyArray {
+    return this.#arithmetic("mul", other);
+  }
+  div(other: ArrayLike): LazyArray {
+    return this.#arithmetic("div", other);
+  }
 }
 
 /**
@@ -228,7 +292,11 @@ function spread(input: Built, from: string, positions: Int32Array, to: string): 
   const node = input.node;
   const dims = node.dims.map((d) => (d === from ? to : d));
   const shape = node.dims.map((d, i) => (d === from ? positions.length : node.shape[i]));
-  const windows: Record<string, WindowAxis> = { [from]: { outDim: to, offset: 0, step: 1, size: 1, index: [...positions] } };
+  const windows: Record<string, WindowAxis> = {
+    [from]: { outDim: to, offset: 0, step: 1, size: 1, index: [...positions] },
+  };
   const dtype = isFloat(node.dtype) ? node.dtype : "float64";
-  return buildWindow("gather", [{ built: input, windows }], dims, shape, dtype, { fn: "broadcast groups" });
+  return buildWindow("gather", [{ built: input, windows }], dims, shape, dtype, {
+    fn: "broadcast groups",
+  });
 }

@@ -28,14 +28,24 @@ export interface HistogramOptions {
  */
 export function histogram(array: LazyArray, options: HistogramOptions): LazyArray {
   const edges = binEdges(options);
-  const over = options.dims === undefined ? [...array.dims] : typeof options.dims === "string" ? [options.dims] : [...options.dims];
+  const over =
+    options.dims === undefined
+      ? [...array.dims]
+      : typeof options.dims === "string"
+        ? [options.dims]
+        : [...options.dims];
   for (const d of over) array.sizeOf(d);
-  if (array.dims.includes("bin")) throw new InputError(`histogram: ${array.name} already has a dimension "bin"`);
+  if (array.dims.includes("bin"))
+    throw new InputError(`histogram: ${array.name} already has a dimension "bin"`);
   const windows: Record<string, WindowAxis> = Object.fromEntries(over.map((d) => [d, {}]));
   const kept = array.dims.filter((d) => !over.includes(d));
   const dims = [...kept, "bin"];
   const shape = [...kept.map((d) => array.sizeOf(d)), edges.length - 1];
-  const built = buildWindow("histogram", [{ built: array.built, windows }], dims, shape, "int64", { fn: "histogram", edges, wholeDims: ["bin"] });
+  const built = buildWindow("histogram", [{ built: array.built, windows }], dims, shape, "int64", {
+    fn: "histogram",
+    edges,
+    wholeDims: ["bin"],
+  });
   const centres = Float64Array.from(edges.slice(1), (e, i) => (edges[i] + e) / 2);
   const coords = Object.fromEntries(Object.entries(array.coords).filter(([d]) => kept.includes(d)));
   coords.bin = { dim: "bin", values: centres, attrs: { bin_edges: edges } };
@@ -45,13 +55,18 @@ export function histogram(array: LazyArray, options: HistogramOptions): LazyArra
 function binEdges({ bins, range }: HistogramOptions): number[] {
   if (typeof bins !== "number") {
     const edges = [...bins];
-    if (edges.length < 2 || edges.some((e, i) => i > 0 && !(e > edges[i - 1]))) throw new InputError("histogram: bin edges must be at least two increasing numbers");
+    if (edges.length < 2 || edges.some((e, i) => i > 0 && !(e > edges[i - 1])))
+      throw new InputError("histogram: bin edges must be at least two increasing numbers");
     return edges;
   }
-  if (!(Number.isInteger(bins) && bins >= 1)) throw new InputError(`histogram: bins ${bins} must be a positive integer or a list of edges`);
-  if (!range || !(range[1] >= range[0])) throw new InputError("histogram: a bin count needs range [min, max] (or give the bin edges)");
+  if (!(Number.isInteger(bins) && bins >= 1))
+    throw new InputError(`histogram: bins ${bins} must be a positive integer or a list of edges`);
+  if (!range || !(range[1] >= range[0]))
+    throw new InputError("histogram: a bin count needs range [min, max] (or give the bin edges)");
   const [lo, hi] = range[0] === range[1] ? [range[0] - 0.5, range[1] + 0.5] : range;
-  return Array.from({ length: bins + 1 }, (_, i) => (i === bins ? hi : lo + ((hi - lo) * i) / bins));
+  return Array.from({ length: bins + 1 }, (_, i) =>
+    i === bins ? hi : lo + ((hi - lo) * i) / bins,
+  );
 }
 
 /** Distinct values fewer than this are counted in one histogram pass. */
@@ -62,17 +77,26 @@ const MAX_DISTINCT_RANGE = 1 << 24;
  * occurs, as `numpy.unique(a, return_counts=True)` (NaN left out). Two passes: the extent,
  * then one unit bin per possible value.
  */
-export async function valueCounts(array: LazyArray, options: ComputeOptions = {}): Promise<{ values: Float64Array; counts: Float64Array }> {
+export async function valueCounts(
+  array: LazyArray,
+  options: ComputeOptions = {},
+): Promise<{ values: Float64Array; counts: Float64Array }> {
   if (!(isInteger(array.dtype) || array.dtype === "bool" || isFloat(array.dtype)))
-    throw new InputError(`valueCounts: ${array.name} has dtype ${array.dtype}, not integers or categories`);
+    throw new InputError(
+      `valueCounts: ${array.name} has dtype ${array.dtype}, not integers or categories`,
+    );
   const checks = [array.min(), array.max()];
   if (isFloat(array.dtype)) checks.push(array.ne(array.round()).and(array.notnull()).any());
   const [min, max, fractional] = await compute(checks, options);
-  if (fractional?.data[0]) throw new InputError(`valueCounts: ${array.name} holds non-integer values; use histogram`);
+  if (fractional?.data[0])
+    throw new InputError(`valueCounts: ${array.name} holds non-integer values; use histogram`);
   const lo = min.data[0];
   const hi = max.data[0];
   if (!(lo <= hi)) return { values: new Float64Array(0), counts: new Float64Array(0) };
-  if (hi - lo + 1 > MAX_DISTINCT_RANGE) throw new InputError(`valueCounts: ${array.name} spans ${hi - lo + 1} possible values (${lo} … ${hi}); use histogram`);
+  if (hi - lo + 1 > MAX_DISTINCT_RANGE)
+    throw new InputError(
+      `valueCounts: ${array.name} spans ${hi - lo + 1} possible values (${lo} … ${hi}); use histogram`,
+    );
   const edges = Array.from({ length: hi - lo + 2 }, (_, i) => lo - 0.5 + i);
   const [h] = await compute([histogram(array, { bins: edges })], options);
   const values: number[] = [];

@@ -64,24 +64,42 @@ function weights(x: Float64Array, targets: Float64Array, method: "linear" | "nea
  * const profile = z.interp({ latitude: [10, 12.5, 15], longitude: 7.3 });
  * ```
  */
-export function interp(array: LazyArray, targets: Record<string, InterpTargets>, options: InterpOptions = {}): LazyArray {
+export function interp(
+  array: LazyArray,
+  targets: Record<string, InterpTargets>,
+  options: InterpOptions = {},
+): LazyArray {
   const method = options.method ?? "linear";
-  if (method !== "linear" && method !== "nearest") throw new InputError(`interp: method "${method}" must be linear or nearest`);
+  if (method !== "linear" && method !== "nearest")
+    throw new InputError(`interp: method "${method}" must be linear or nearest`);
   let result = array;
   const scalars: string[] = [];
   for (const [dim, target] of Object.entries(targets)) {
     result.sizeOf(dim);
     const coord = result.coords[dim];
-    if (!coord) throw new InputError(`interp: dimension "${dim}" has no coordinate to interpolate along`);
-    const list = typeof target === "number" || typeof target === "string" ? [target] : Array.from(target as ArrayLike<number | string>);
+    if (!coord)
+      throw new InputError(`interp: dimension "${dim}" has no coordinate to interpolate along`);
+    const list =
+      typeof target === "number" || typeof target === "string"
+        ? [target]
+        : Array.from(target as ArrayLike<number | string>);
     if (typeof target === "number" || typeof target === "string") scalars.push(dim);
-    const values = Float64Array.from(list, (v) => (typeof v === "string" ? dateOf(coord, v, dim) : v));
+    const values = Float64Array.from(list, (v) =>
+      typeof v === "string" ? dateOf(coord, v, dim) : v,
+    );
     const { lo, hi, t } = weights(coord.values, values, method);
     const starts = lo.map((l, j) => (l < 0 ? 0 : Math.min(l, hi[j])));
     const stops = lo.map((l, j) => (l < 0 ? 0 : Math.max(l, hi[j]) + 1));
     const shape = result.dims.map((d, i) => (d === dim ? values.length : result.shape[i]));
     const dtype = result.dtype === "float32" ? "float32" : "float64";
-    const built = buildWindow("interp", [{ built: result.built, windows: { [dim]: { outDim: dim, starts, stops } } }], [...result.dims], shape, dtype, { fn: `interp ${dim}`, lo, hi, t });
+    const built = buildWindow(
+      "interp",
+      [{ built: result.built, windows: { [dim]: { outDim: dim, starts, stops } } }],
+      [...result.dims],
+      shape,
+      dtype,
+      { fn: `interp ${dim}`, lo, hi, t },
+    );
     const c: Coord = { ...coord, values };
     result = new LazyArray(built, { ...result.coords, [dim]: c }, result.attrs, result.name);
   }
@@ -89,6 +107,9 @@ export function interp(array: LazyArray, targets: Record<string, InterpTargets>,
 }
 
 function dateOf(coord: Coord, s: string, dim: string): number {
-  if (!coord.time) throw new InputError(`interp: target "${s}" on "${dim}" is a string, but its coordinate is not a time`);
+  if (!coord.time)
+    throw new InputError(
+      `interp: target "${s}" on "${dim}" is a string, but its coordinate is not a time`,
+    );
   return parseDate(s, coord.time.calendar, dim);
 }

@@ -9,7 +9,13 @@ import { GroupBy, groupsByBins, groupsByKey, type BinOptions } from "./groupby.j
 import { histogram, valueCounts, type HistogramOptions } from "./histogram.js";
 import { interp, type InterpOptions, type InterpTargets } from "./interp.js";
 import { Resample } from "./resample.js";
-import { resolveIndex, resolveLabel, type Resolved, type SelOptions, type Slice } from "./selection.js";
+import {
+  resolveIndex,
+  resolveLabel,
+  type Resolved,
+  type SelOptions,
+  type Slice,
+} from "./selection.js";
 import { mapBlocks, mapSlices, type KernelOptions } from "./user-kernels.js";
 import { Coarsen, Rolling, type CoarsenOptions, type RollingOptions } from "./windows.js";
 
@@ -59,15 +65,24 @@ export class LazyArray {
   /** Length of `dim`, or an error naming the dims there are. */
   sizeOf(dim: string): number {
     const i = this.dims.indexOf(dim);
-    if (i < 0) throw new InputError(`${this.name}: no dimension ${JSON.stringify(dim)} (dimensions: ${this.dims.join(", ") || "none"})`);
+    if (i < 0)
+      throw new InputError(
+        `${this.name}: no dimension ${JSON.stringify(dim)} (dimensions: ${this.dims.join(", ") || "none"})`,
+      );
     return this.shape[i];
   }
 
-  #derive(built: Built, coords: Record<string, Coord>, attrs: Attrs = {}, name = this.name): LazyArray {
+  #derive(
+    built: Built,
+    coords: Record<string, Coord>,
+    attrs: Attrs = {},
+    name = this.name,
+  ): LazyArray {
     const kept: Record<string, Coord> = {};
     for (const d of built.node.dims) if (coords[d]) kept[d] = coords[d];
     const hint: Record<string, number> = {};
-    for (const [d, n] of Object.entries(this.chunkHint)) if (built.node.dims.includes(d)) hint[d] = n;
+    for (const [d, n] of Object.entries(this.chunkHint))
+      if (built.node.dims.includes(d)) hint[d] = n;
     return new LazyArray(built, kept, attrs, name, hint);
   }
 
@@ -81,46 +96,115 @@ export class LazyArray {
       dtype,
     );
     const coords: Record<string, Coord> = {};
-    for (const o of [...operands].reverse()) if (typeof o !== "number") Object.assign(coords, o.coords);
+    for (const o of [...operands].reverse())
+      if (typeof o !== "number") Object.assign(coords, o.coords);
     return this.#derive(built, coords);
   }
 
-  add(other: ArrayLike): LazyArray { return this.#map("add", [other]); }
-  sub(other: ArrayLike): LazyArray { return this.#map("sub", [other]); }
-  mul(other: ArrayLike): LazyArray { return this.#map("mul", [other]); }
-  div(other: ArrayLike): LazyArray { return this.#map("div", [other]); }
+  add(other: ArrayLike): LazyArray {
+    return this.#map("add", [other]);
+  }
+  sub(other: ArrayLike): LazyArray {
+    return this.#map("sub", [other]);
+  }
+  mul(other: ArrayLike): LazyArray {
+    return this.#map("mul", [other]);
+  }
+  div(other: ArrayLike): LazyArray {
+    return this.#map("div", [other]);
+  }
   /** Floor division, as numpy's `//`. */
-  floordiv(other: ArrayLike): LazyArray { return this.#map("floordiv", [other]); }
-  mod(other: ArrayLike): LazyArray { return this.#map("mod", [other]); }
-  pow(other: ArrayLike): LazyArray { return this.#map("pow", [other]); }
-  neg(): LazyArray { return this.#map("neg"); }
-  abs(): LazyArray { return this.#map("abs"); }
-  sqrt(): LazyArray { return this.#map("sqrt"); }
-  exp(): LazyArray { return this.#map("exp"); }
-  log(): LazyArray { return this.#map("log"); }
-  log10(): LazyArray { return this.#map("log10"); }
-  sin(): LazyArray { return this.#map("sin"); }
-  cos(): LazyArray { return this.#map("cos"); }
-  tan(): LazyArray { return this.#map("tan"); }
-  floor(): LazyArray { return this.#map("floor"); }
-  ceil(): LazyArray { return this.#map("ceil"); }
+  floordiv(other: ArrayLike): LazyArray {
+    return this.#map("floordiv", [other]);
+  }
+  mod(other: ArrayLike): LazyArray {
+    return this.#map("mod", [other]);
+  }
+  pow(other: ArrayLike): LazyArray {
+    return this.#map("pow", [other]);
+  }
+  neg(): LazyArray {
+    return this.#map("neg");
+  }
+  abs(): LazyArray {
+    return this.#map("abs");
+  }
+  sqrt(): LazyArray {
+    return this.#map("sqrt");
+  }
+  exp(): LazyArray {
+    return this.#map("exp");
+  }
+  log(): LazyArray {
+    return this.#map("log");
+  }
+  log10(): LazyArray {
+    return this.#map("log10");
+  }
+  sin(): LazyArray {
+    return this.#map("sin");
+  }
+  cos(): LazyArray {
+    return this.#map("cos");
+  }
+  tan(): LazyArray {
+    return this.#map("tan");
+  }
+  floor(): LazyArray {
+    return this.#map("floor");
+  }
+  ceil(): LazyArray {
+    return this.#map("ceil");
+  }
   /** Rounds half to even, as numpy. */
-  round(): LazyArray { return this.#map("round"); }
-  minimum(other: ArrayLike): LazyArray { return this.#map("minimum", [other]); }
-  maximum(other: ArrayLike): LazyArray { return this.#map("maximum", [other]); }
-  clip(min: ArrayLike, max: ArrayLike): LazyArray { return this.#map("clip", [min, max]); }
-  gt(other: ArrayLike): LazyArray { return this.#map("gt", [other]); }
-  ge(other: ArrayLike): LazyArray { return this.#map("ge", [other]); }
-  lt(other: ArrayLike): LazyArray { return this.#map("lt", [other]); }
-  le(other: ArrayLike): LazyArray { return this.#map("le", [other]); }
-  eq(other: ArrayLike): LazyArray { return this.#map("eq", [other]); }
-  ne(other: ArrayLike): LazyArray { return this.#map("ne", [other]); }
-  and(other: ArrayLike): LazyArray { return this.#map("and", [other]); }
-  or(other: ArrayLike): LazyArray { return this.#map("or", [other]); }
-  xor(other: ArrayLike): LazyArray { return this.#map("xor", [other]); }
-  not(): LazyArray { return this.#map("not"); }
-  isnull(): LazyArray { return this.#map("isnull"); }
-  notnull(): LazyArray { return this.#map("notnull"); }
+  round(): LazyArray {
+    return this.#map("round");
+  }
+  minimum(other: ArrayLike): LazyArray {
+    return this.#map("minimum", [other]);
+  }
+  maximum(other: ArrayLike): LazyArray {
+    return this.#map("maximum", [other]);
+  }
+  clip(min: ArrayLike, max: ArrayLike): LazyArray {
+    return this.#map("clip", [min, max]);
+  }
+  gt(other: ArrayLike): LazyArray {
+    return this.#map("gt", [other]);
+  }
+  ge(other: ArrayLike): LazyArray {
+    return this.#map("ge", [other]);
+  }
+  lt(other: ArrayLike): LazyArray {
+    return this.#map("lt", [other]);
+  }
+  le(other: ArrayLike): LazyArray {
+    return this.#map("le", [other]);
+  }
+  eq(other: ArrayLike): LazyArray {
+    return this.#map("eq", [other]);
+  }
+  ne(other: ArrayLike): LazyArray {
+    return this.#map("ne", [other]);
+  }
+  and(other: ArrayLike): LazyArray {
+    return this.#map("and", [other]);
+  }
+  or(other: ArrayLike): LazyArray {
+    return this.#map("or", [other]);
+  }
+  xor(other: ArrayLike): LazyArray {
+    return this.#map("xor", [other]);
+  }
+  not(): LazyArray {
+    return this.#map("not");
+  }
+  isnull(): LazyArray {
+    return this.#map("isnull");
+  }
+  notnull(): LazyArray {
+    return this.#map("notnull");
+  }
   /** Keeps values where `cond` is true, `other` (default NaN) elsewhere, as xarray's `where`. */
   where(cond: ArrayLike, other: ArrayLike = NaN): LazyArray {
     const built = buildMap(
@@ -128,11 +212,17 @@ export class LazyArray {
       [cond, this, other].map((o) => (typeof o === "number" ? o : o.built)),
       [typeof cond === "number" ? "cond" : cond.name, this.name, String(other)],
     );
-    const coords = { ...(typeof other === "number" ? {} : other.coords), ...(typeof cond === "number" ? {} : cond.coords), ...this.coords };
+    const coords = {
+      ...(typeof other === "number" ? {} : other.coords),
+      ...(typeof cond === "number" ? {} : cond.coords),
+      ...this.coords,
+    };
     return this.#derive(built, coords, this.attrs);
   }
   /** Replaces NaN with `value`. */
-  fillna(value: ArrayLike): LazyArray { return this.#map("fillna", [value]); }
+  fillna(value: ArrayLike): LazyArray {
+    return this.#map("fillna", [value]);
+  }
   /** The values converted to `dtype` (floats to ints truncate toward zero). */
   astype(dtype: string): LazyArray {
     if (!isDType(dtype)) throw new InputError(`astype: unknown dtype "${dtype}"`);
@@ -142,7 +232,8 @@ export class LazyArray {
   /** Selects by position: an integer drops the dim, a slice keeps it (steps allowed). */
   isel(selection: Record<string, number | Slice>): LazyArray {
     const resolved: Record<string, Resolved> = {};
-    for (const [dim, key] of Object.entries(selection)) resolved[dim] = resolveIndex(dim, this.sizeOf(dim), key);
+    for (const [dim, key] of Object.entries(selection))
+      resolved[dim] = resolveIndex(dim, this.sizeOf(dim), key);
     return this.#select(resolved);
   }
 
@@ -185,13 +276,18 @@ export class LazyArray {
     const dims = [...order, ...this.dims.filter((d) => !order.includes(d))];
     const shape = dims.map((d) => this.sizeOf(d));
     const axes = dims.map((d) => ({ inDim: d, start: 0, step: 1 }));
-    return this.#derive(buildView(this.built, dims, shape, axes, {}), { ...this.coords }, this.attrs);
+    return this.#derive(
+      buildView(this.built, dims, shape, axes, {}),
+      { ...this.coords },
+      this.attrs,
+    );
   }
 
   /** Drops dims of length 1 (all, or the ones named). */
   squeeze(...which: string[]): LazyArray {
     for (const d of which)
-      if (this.sizeOf(d) !== 1) throw new InputError(`squeeze: dimension "${d}" has length ${this.sizeOf(d)}, not 1`);
+      if (this.sizeOf(d) !== 1)
+        throw new InputError(`squeeze: dimension "${d}" has length ${this.sizeOf(d)}, not 1`);
     const drop = which.length ? which : this.dims.filter((_, i) => this.shape[i] === 1);
     return this.isel(Object.fromEntries(drop.map((d) => [d, 0])));
   }
@@ -202,12 +298,17 @@ export class LazyArray {
     for (const d of added) {
       if (this.dims.includes(d)) throw new InputError(`expandDims: "${d}" is already a dimension`);
       const n = newDims[d];
-      if (!(Number.isSafeInteger(n) && n >= 0)) throw new InputError(`expandDims: length ${n} of "${d}" must be a non-negative integer`);
+      if (!(Number.isSafeInteger(n) && n >= 0))
+        throw new InputError(`expandDims: length ${n} of "${d}" must be a non-negative integer`);
     }
     const dims = [...added, ...this.dims];
     const shape = [...added.map((d) => newDims[d]), ...this.shape];
     const axes = dims.map((d) => (added.includes(d) ? undefined : { inDim: d, start: 0, step: 1 }));
-    return this.#derive(buildView(this.built, dims, shape, axes, {}), { ...this.coords }, this.attrs);
+    return this.#derive(
+      buildView(this.built, dims, shape, axes, {}),
+      { ...this.coords },
+      this.attrs,
+    );
   }
 
   #reduce(fn: string, dims: string | string[] | undefined, options: ReduceOptions = {}): LazyArray {
@@ -217,34 +318,64 @@ export class LazyArray {
   }
 
   /** Sum over `dims` (all when omitted); NaN skipped on floats. */
-  sum(dims?: string | string[], options?: ReduceOptions): LazyArray { return this.#reduce("sum", dims, options); }
-  mean(dims?: string | string[], options?: ReduceOptions): LazyArray { return this.#reduce("mean", dims, options); }
-  min(dims?: string | string[], options?: ReduceOptions): LazyArray { return this.#reduce("min", dims, options); }
-  max(dims?: string | string[], options?: ReduceOptions): LazyArray { return this.#reduce("max", dims, options); }
-  prod(dims?: string | string[], options?: ReduceOptions): LazyArray { return this.#reduce("prod", dims, options); }
+  sum(dims?: string | string[], options?: ReduceOptions): LazyArray {
+    return this.#reduce("sum", dims, options);
+  }
+  mean(dims?: string | string[], options?: ReduceOptions): LazyArray {
+    return this.#reduce("mean", dims, options);
+  }
+  min(dims?: string | string[], options?: ReduceOptions): LazyArray {
+    return this.#reduce("min", dims, options);
+  }
+  max(dims?: string | string[], options?: ReduceOptions): LazyArray {
+    return this.#reduce("max", dims, options);
+  }
+  prod(dims?: string | string[], options?: ReduceOptions): LazyArray {
+    return this.#reduce("prod", dims, options);
+  }
   /** Standard deviation with `ddof` (default 0, as xarray). */
-  std(dims?: string | string[], options?: ReduceOptions): LazyArray { return this.#reduce("std", dims, options); }
-  var(dims?: string | string[], options?: ReduceOptions): LazyArray { return this.#reduce("var", dims, options); }
+  std(dims?: string | string[], options?: ReduceOptions): LazyArray {
+    return this.#reduce("std", dims, options);
+  }
+  var(dims?: string | string[], options?: ReduceOptions): LazyArray {
+    return this.#reduce("var", dims, options);
+  }
   /** Number of non-NaN values. */
-  count(dims?: string | string[]): LazyArray { return this.#reduce("count", dims); }
-  median(dims?: string | string[], options?: ReduceOptions): LazyArray { return this.#reduce("median", dims, options); }
+  count(dims?: string | string[]): LazyArray {
+    return this.#reduce("count", dims);
+  }
+  median(dims?: string | string[], options?: ReduceOptions): LazyArray {
+    return this.#reduce("median", dims, options);
+  }
   /** The `q` quantile (linear interpolation, as numpy's default). */
   quantile(q: number, dims?: string | string[], options?: ReduceOptions): LazyArray {
     return this.#reduce("quantile", dims, { ...options, q });
   }
   /** Index of the minimum along one dim. */
-  argmin(dim: string, options?: ReduceOptions): LazyArray { return this.#reduce("argmin", dim, options); }
-  argmax(dim: string, options?: ReduceOptions): LazyArray { return this.#reduce("argmax", dim, options); }
-  any(dims?: string | string[]): LazyArray { return this.#reduce("any", dims); }
-  all(dims?: string | string[]): LazyArray { return this.#reduce("all", dims); }
+  argmin(dim: string, options?: ReduceOptions): LazyArray {
+    return this.#reduce("argmin", dim, options);
+  }
+  argmax(dim: string, options?: ReduceOptions): LazyArray {
+    return this.#reduce("argmax", dim, options);
+  }
+  any(dims?: string | string[]): LazyArray {
+    return this.#reduce("any", dims);
+  }
+  all(dims?: string | string[]): LazyArray {
+    return this.#reduce("all", dims);
+  }
 
   /** The same values, to be written with these chunks (per dim; others keep theirs). */
   rechunk(chunks: Record<string, number>): LazyArray {
     for (const [d, n] of Object.entries(chunks)) {
       this.sizeOf(d);
-      if (!(Number.isInteger(n) && n > 0)) throw new InputError(`rechunk: chunk size ${n} for "${d}" must be a positive integer`);
+      if (!(Number.isInteger(n) && n > 0))
+        throw new InputError(`rechunk: chunk size ${n} for "${d}" must be a positive integer`);
     }
-    return new LazyArray(this.built, this.coords, this.attrs, this.name, { ...this.chunkHint, ...chunks });
+    return new LazyArray(this.built, this.coords, this.attrs, this.name, {
+      ...this.chunkHint,
+      ...chunks,
+    });
   }
 
   /** Alias of `rechunk`, as xarray's `chunk`. */

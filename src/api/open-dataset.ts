@@ -39,7 +39,10 @@ export interface OpenOptions {
  * const z500 = vars.z.sel({ level: 500 });
  * ```
  */
-export async function openDataset(pathOrUrl: string, options: OpenOptions = {}): Promise<LazyDataset> {
+export async function openDataset(
+  pathOrUrl: string,
+  options: OpenOptions = {},
+): Promise<LazyDataset> {
   const decode = options.decode ?? true;
   const directReads = options.directReads === true;
   const dataset = await openCachedDataset(pathOrUrl, decode, directReads);
@@ -55,11 +58,22 @@ export async function openDataset(pathOrUrl: string, options: OpenOptions = {}):
     };
   }
   const vars: Record<string, LazyArray> = {};
-  for (const v of dataset.variables.values()) vars[v.name] = variableArray(pathOrUrl, v, { decode, ...(directReads ? { directReads } : {}) }, coords);
+  for (const v of dataset.variables.values())
+    vars[v.name] = variableArray(
+      pathOrUrl,
+      v,
+      { decode, ...(directReads ? { directReads } : {}) },
+      coords,
+    );
   return { vars, dataset };
 }
 
-function variableArray(url: string, v: Variable, how: { decode: boolean; directReads?: boolean }, coords: Record<string, Coord>): LazyArray {
+function variableArray(
+  url: string,
+  v: Variable,
+  how: { decode: boolean; directReads?: boolean },
+  coords: Record<string, Coord>,
+): LazyArray {
   const spec: Omit<SourceNode, "id"> = {
     op: "source",
     ref: { kind: "dataset", url, variable: v.name, ...how },
@@ -71,7 +85,12 @@ function variableArray(url: string, v: Variable, how: { decode: boolean; directR
   return sourceArray(spec, v.name, v.attrs, coords);
 }
 
-function sourceArray(spec: Omit<SourceNode, "id">, name: string, attrs: Variable["attrs"], coords: Record<string, Coord>): LazyArray {
+function sourceArray(
+  spec: Omit<SourceNode, "id">,
+  name: string,
+  attrs: Variable["attrs"],
+  coords: Record<string, Coord>,
+): LazyArray {
   const node = { ...spec, id: nodeId(spec) } as SourceNode;
   const kept: Record<string, Coord> = {};
   for (const d of node.dims) if (coords[d]) kept[d] = coords[d];
@@ -83,10 +102,14 @@ function sourceArray(spec: Omit<SourceNode, "id">, name: string, attrs: Variable
  * computes chunks) or an in-memory typed array (`fromArray`). Custom arrays run on the
  * inline executor; typed arrays can be shared with worker threads.
  */
-export function fromChunked(array: ChunkedArray, options: { name?: string; coords?: Record<string, Float64Array>; data?: TypedArray } = {}): LazyArray {
+export function fromChunked(
+  array: ChunkedArray,
+  options: { name?: string; coords?: Record<string, Float64Array>; data?: TypedArray } = {},
+): LazyArray {
   const key = registerMemorySource(array, options.data);
   const coords: Record<string, Coord> = {};
-  for (const [dim, values] of Object.entries(options.coords ?? {})) coords[dim] = { dim, values, attrs: {} };
+  for (const [dim, values] of Object.entries(options.coords ?? {}))
+    coords[dim] = { dim, values, attrs: {} };
   const spec: Omit<SourceNode, "id"> = {
     op: "source",
     ref: { kind: "memory", key },
@@ -108,7 +131,10 @@ export function fromChunked(array: ChunkedArray, options: { name?: string; coord
  * const total = await a.sum().load(); // 24
  * ```
  */
-export function fromArray(data: TypedArray, options: MemoryArrayOptions & { name?: string; coords?: Record<string, Float64Array> }): LazyArray {
+export function fromArray(
+  data: TypedArray,
+  options: MemoryArrayOptions & { name?: string; coords?: Record<string, Float64Array> },
+): LazyArray {
   const array = fromTypedArray(data, options);
   return fromChunked(array, { name: options.name, coords: options.coords, data });
 }

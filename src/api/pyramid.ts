@@ -50,7 +50,10 @@ export function spatialDims(a: LazyArray): [string, string] {
     const x = a.dims.find((d) => xs.test(d));
     if (y && x) return [y, x];
   }
-  if (a.ndim < 2) throw new InputError(`pyramid: ${a.name} has ${a.ndim} dimension(s); a pyramid needs two spatial ones`);
+  if (a.ndim < 2)
+    throw new InputError(
+      `pyramid: ${a.name} has ${a.ndim} dimension(s); a pyramid needs two spatial ones`,
+    );
   return [a.dims[a.ndim - 2], a.dims[a.ndim - 1]];
 }
 
@@ -59,7 +62,11 @@ export function spatialDims(a: LazyArray): [string, string] {
  * block at an odd edge takes what it has, like xarray's `coarsen(boundary="pad")` skipping
  * NaN), or every other pixel starting with the first (`nearest`). Lazy, like every method.
  */
-export function downsample(a: LazyArray, [y, x]: [string, string], method: PyramidMethod): LazyArray {
+export function downsample(
+  a: LazyArray,
+  [y, x]: [string, string],
+  method: PyramidMethod,
+): LazyArray {
   if (method === "nearest") return a.isel({ [y]: slice(null, null, 2), [x]: slice(null, null, 2) });
   const blocks = a.coarsen({ [y]: 2, [x]: 2 }, { boundary: "pad" });
   if (method === "mean") return blocks.mean();
@@ -69,7 +76,10 @@ export function downsample(a: LazyArray, [y, x]: [string, string], method: Pyram
 
 /** Output chunks of a level: tiles along the spatial dims, about 1 MB in all. */
 function levelChunks(a: LazyArray, [y, x]: [string, string], tile: number): Record<string, number> {
-  const chunks: Record<string, number> = { [y]: Math.min(tile, a.sizeOf(y)), [x]: Math.min(tile, a.sizeOf(x)) };
+  const chunks: Record<string, number> = {
+    [y]: Math.min(tile, a.sizeOf(y)),
+    [x]: Math.min(tile, a.sizeOf(x)),
+  };
   let room = Math.max(1, Math.floor((1 << 20) / (chunks[y] * chunks[x] * itemSize(a.dtype))));
   for (const d of a.dims) {
     if (d === y || d === x) continue;
@@ -80,7 +90,12 @@ function levelChunks(a: LazyArray, [y, x]: [string, string], tile: number): Reco
 }
 
 /** The OME-Zarr v0.4 `multiscales` entry of one variable. */
-export function multiscalesEntry(a: LazyArray, [y, x]: [string, string], levels: number, method: PyramidMethod): Attrs {
+export function multiscalesEntry(
+  a: LazyArray,
+  [y, x]: [string, string],
+  levels: number,
+  method: PyramidMethod,
+): Attrs {
   const axes = a.dims.map((d): AttrValue => {
     if (d === y || d === x) return { name: d, type: "space" };
     return a.coords[d]?.time ? { name: d, type: "time" } : { name: d };
@@ -123,18 +138,26 @@ export function multiscalesEntry(a: LazyArray, [y, x]: [string, string], levels:
  * await writePyramid([vars.basin], "basins.zarr", { levels: 4, method: "mode" });
  * ```
  */
-export async function writePyramid(arrays: LazyArray[], target: string, options: PyramidOptions): Promise<PyramidLevel[]> {
+export async function writePyramid(
+  arrays: LazyArray[],
+  target: string,
+  options: PyramidOptions,
+): Promise<PyramidLevel[]> {
   const { levels, method = "mean", tileSize = 256 } = options;
   const zarrFormat = options.zarrFormat ?? 3;
   if (arrays.length === 0) throw new InputError("pyramid: no variables to write");
-  if (!(Number.isInteger(tileSize) && tileSize >= 1)) throw new InputError(`pyramid: tile size ${tileSize} must be a positive integer`);
+  if (!(Number.isInteger(tileSize) && tileSize >= 1))
+    throw new InputError(`pyramid: tile size ${tileSize} must be a positive integer`);
   const dims = options.dims ?? spatialDims(arrays[0]);
   for (const a of arrays) for (const d of dims) a.sizeOf(d);
   const largest = Math.max(...arrays.flatMap((a) => dims.map((d) => a.sizeOf(d))));
   const most = Math.ceil(Math.log2(Math.max(largest, 1))) + 1;
   if (!(Number.isInteger(levels) && levels >= 1 && levels <= most))
-    throw new InputError(`pyramid: --levels must be a whole number from 1 to ${most} for a ${dims.map((d) => arrays[0].sizeOf(d)).join(" × ")} grid, got ${levels}`);
-  if (!["mean", "mode", "nearest"].includes(method)) throw new InputError(`pyramid: unknown method "${method}" (known: mean, mode, nearest)`);
+    throw new InputError(
+      `pyramid: --levels must be a whole number from 1 to ${most} for a ${dims.map((d) => arrays[0].sizeOf(d)).join(" × ")} grid, got ${levels}`,
+    );
+  if (!["mean", "mode", "nearest"].includes(method))
+    throw new InputError(`pyramid: unknown method "${method}" (known: mean, mode, nearest)`);
   const store = await prepareZarrTarget(target, options.overwrite ?? false);
   // the root is a plain group until every level is written
   await createZarrGroup(store, "", {}, zarrFormat);
@@ -146,12 +169,26 @@ export async function writePyramid(arrays: LazyArray[], target: string, options:
       current = current.map((a) => downsample(vars[a.name], dims, method));
     }
     const chunked = current.map((a) => a.rechunk(levelChunks(a, dims, tileSize)));
-    const run = await toZarr(chunked, path.join(target, String(k)), { ...options, zarrFormat, overwrite: false });
-    const level: PyramidLevel = { level: k, path: String(k), size: [chunked[0].sizeOf(dims[0]), chunked[0].sizeOf(dims[1])], run };
+    const run = await toZarr(chunked, path.join(target, String(k)), {
+      ...options,
+      zarrFormat,
+      overwrite: false,
+    });
+    const level: PyramidLevel = {
+      level: k,
+      path: String(k),
+      size: [chunked[0].sizeOf(dims[0]), chunked[0].sizeOf(dims[1])],
+      run,
+    };
     written.push(level);
     options.onLevel?.(level);
   }
-  await createZarrGroup(store, "", { multiscales: arrays.map((a) => multiscalesEntry(a, dims, levels, method)) }, zarrFormat);
+  await createZarrGroup(
+    store,
+    "",
+    { multiscales: arrays.map((a) => multiscalesEntry(a, dims, levels, method)) },
+    zarrFormat,
+  );
   await consolidateMetadata(store, "", zarrFormat);
   return written;
 }

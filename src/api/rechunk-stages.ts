@@ -35,7 +35,8 @@ export function intermediateChunks(
   return list.map((a, i) => {
     const node = a.built.node;
     if (node.op !== "source") return undefined;
-    const source = node.ref.kind === "dataset" ? `${node.ref.url}:${node.ref.variable}` : node.ref.key;
+    const source =
+      node.ref.kind === "dataset" ? `${node.ref.url}:${node.ref.variable}` : node.ref.key;
     const d = plan.decodes.find((x) => x.source === source);
     // on fewer workers, one stage wins where the idle cores take its zstd work (W5 at M: one
     // worker 4.5-5.4 s with it, 5.5-6.8 s without; two stages on two 7.8 s), not otherwise
@@ -46,7 +47,13 @@ export function intermediateChunks(
     // a stage's task holds several intermediate chunks: keep one well inside a task's share
     const item = node.dtype.endsWith("64") ? 8 : 4;
     const ungrown = node.chunkShape.reduce((p, c, k) => p * Math.min(c, target[k]), item);
-    for (let maxBytes = Math.min(INTERMEDIATE_CHUNK_BYTES, plan.memory.budget / plan.memory.workers / 8); ; ) {
+    for (
+      let maxBytes = Math.min(
+        INTERMEDIATE_CHUNK_BYTES,
+        plan.memory.budget / plan.memory.workers / 8,
+      );
+      ;
+    ) {
       const chunks = grownChunks(node.shape, node.chunkShape, target, item, maxBytes);
       if (fits(i, chunks)) return chunks;
       const bytes = chunks.reduce((p, c) => p * c, item);
@@ -60,9 +67,15 @@ export function intermediateChunks(
  * Per dim the smaller of the source and target chunk, doubled in turn along dims where one
  * side is much longer than the other, while a chunk stays within `maxBytes`.
  */
-function grownChunks(shape: readonly number[], source: readonly number[], target: readonly number[], item: number, maxBytes: number): number[] {
+function grownChunks(
+  shape: readonly number[],
+  source: readonly number[],
+  target: readonly number[],
+  item: number,
+  maxBytes: number,
+): number[] {
   const chunks = source.map((s, k) => Math.min(s, target[k]));
-  for (let grown = true; grown; ) {
+  for (let grown = true; grown;) {
     grown = false;
     for (let k = 0; k < chunks.length; k++) {
       const limit = Math.max(source[k], target[k]);

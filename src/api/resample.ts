@@ -40,14 +40,21 @@ const MONTH_ALIASES: Record<string, { months: number; anchor: number; end: boole
  */
 function parseFrequency(freq: string, calendar: Calendar, first: number): Frequency {
   const m = /^(\d*)(D|H|W|W-SUN|MS|M|QS|QS-JAN|QS-DEC|Q|Q-DEC|YS|AS|A|Y)$/.exec(freq.trim());
-  if (!m) throw new InputError(`resample: unknown frequency "${freq}" (known: nD, nH, W, MS, M, QS-DEC, QS, Q, YS/AS, A/Y)`);
+  if (!m)
+    throw new InputError(
+      `resample: unknown frequency "${freq}" (known: nD, nH, W, MS, M, QS-DEC, QS, Q, YS/AS, A/Y)`,
+    );
   const n = m[1] ? Number(m[1]) : 1;
   if (!(n >= 1)) throw new InputError(`resample: frequency "${freq}" needs a positive multiple`);
   const unit = m[2];
   if (unit === "D" || unit === "H") {
     const width = n * (unit === "D" ? DAY : 3600);
     const origin = Math.floor(first / DAY) * DAY;
-    return { key: (s) => Math.floor((s - origin) / width), step: 1, label: (k) => origin + k * width };
+    return {
+      key: (s) => Math.floor((s - origin) / width),
+      step: 1,
+      label: (k) => origin + k * width,
+    };
   }
   if (unit === "W" || unit === "W-SUN") {
     if (n !== 1) throw new InputError(`resample: "${freq}": only single weeks are supported`);
@@ -61,7 +68,10 @@ function parseFrequency(freq: string, calendar: Calendar, first: number): Freque
       label: (k) => k * DAY,
     };
   }
-  if (n !== 1) throw new InputError(`resample: "${freq}": multiples of month-based frequencies are not supported`);
+  if (n !== 1)
+    throw new InputError(
+      `resample: "${freq}": multiples of month-based frequencies are not supported`,
+    );
   const { months, anchor, end } = MONTH_ALIASES[unit];
   return {
     key: (s) => {
@@ -101,14 +111,19 @@ export class Resample extends WindowedReductions {
   ) {
     super();
     const entries = Object.entries(frequency);
-    if (entries.length !== 1) throw new InputError("resample: give one dimension and its frequency, like { time: \"MS\" }");
+    if (entries.length !== 1)
+      throw new InputError('resample: give one dimension and its frequency, like { time: "MS" }');
     const [[dim, freq]] = entries;
     this.dim = dim;
     array.sizeOf(dim);
     const coord = array.coords[dim];
     if (!coord?.time) throw new InputError(`resample: "${dim}" has no time coordinate`);
     const v = coord.values;
-    for (let i = 1; i < v.length; i++) if (!(v[i] >= v[i - 1])) throw new InputError(`resample: the "${dim}" coordinate is not sorted ascending (at position ${i})`);
+    for (let i = 1; i < v.length; i++)
+      if (!(v[i] >= v[i - 1]))
+        throw new InputError(
+          `resample: the "${dim}" coordinate is not sorted ascending (at position ${i})`,
+        );
     if (v.length === 0) return;
     const f = parseFrequency(freq, coord.time.calendar, v[0]);
     let t = 0;
@@ -123,7 +138,9 @@ export class Resample extends WindowedReductions {
 
   reduce(fn: string, options: ReduceOptions = {}): LazyArray {
     const a = this.array;
-    const windows: Record<string, WindowAxis> = { [this.dim]: { outDim: this.dim, starts: this.starts, stops: this.stops } };
+    const windows: Record<string, WindowAxis> = {
+      [this.dim]: { outDim: this.dim, starts: this.starts, stops: this.stops },
+    };
     const shape = a.dims.map((d, i) => (d === this.dim ? this.starts.length : a.shape[i]));
     // empty bins are NaN (xarray reindexes them in), so counts and integer sums become floats
     const empty = this.starts.some((s, j) => this.stops[j] === s);

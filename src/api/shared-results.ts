@@ -32,12 +32,25 @@ export async function precomputeShared(
   for (let k = 0; k < candidates.length; k++) {
     const node = candidates[k];
     const sub = subgraph(plan.graph, node.id);
-    const done = await materialize(new LazyArray({ node, graph: sub }, {}, {}, `shared_${k}`), k, candidates.length);
+    const done = await materialize(
+      new LazyArray({ node, graph: sub }, {}, {}, `shared_${k}`),
+      k,
+      candidates.length,
+    );
     // the node keeps its id, so every consumer now reads the stored result
     graph[node.id] = { ...done.built.node, id: node.id };
     Object.assign(graph, done.built.graph, { [node.id]: graph[node.id] });
   }
-  return list.map((a) => new LazyArray({ node: a.built.node, graph: subgraph(graph, a.built.node.id) }, a.coords, a.attrs, a.name, a.chunkHint));
+  return list.map(
+    (a) =>
+      new LazyArray(
+        { node: a.built.node, graph: subgraph(graph, a.built.node.id) },
+        a.coords,
+        a.attrs,
+        a.name,
+        a.chunkHint,
+      ),
+  );
 }
 
 /** The reductions and window ops of a plan that its blocks would compute again and again (computed once first). */
@@ -54,7 +67,8 @@ export function recomputed(plan: Plan): Node[] {
     const box = blockBox(plan, task.group, task.block);
     for (const i of plan.groups[task.group].outputs)
       visitBoxes(graph, plan.outputs[i].id, box, (n: Node, b: Box) => {
-        if ((n.op === "reduce" || n.op === "window") && !roots.has(n.id)) read.set(n.id, (read.get(n.id) ?? 0) + sourceElements(graph, n.id, b));
+        if ((n.op === "reduce" || n.op === "window") && !roots.has(n.id))
+          read.set(n.id, (read.get(n.id) ?? 0) + sourceElements(graph, n.id, b));
       });
     sampled++;
   }

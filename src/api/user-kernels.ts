@@ -47,7 +47,12 @@ function dtypeOf(dtype: string | undefined, fallback: DType): DType {
  * const doubled = mapBlocks([t], "./kernels.mjs", "scale");
  * ```
  */
-export function mapBlocks(arrays: LazyArray | LazyArray[], file: string, name: string, options: Pick<KernelOptions, "dtype"> = {}): LazyArray {
+export function mapBlocks(
+  arrays: LazyArray | LazyArray[],
+  file: string,
+  name: string,
+  options: Pick<KernelOptions, "dtype"> = {},
+): LazyArray {
   const list = Array.isArray(arrays) ? arrays : [arrays];
   if (list.length === 0) throw new InputError("mapBlocks: give at least one array");
   const dims: string[] = [];
@@ -60,7 +65,10 @@ export function mapBlocks(arrays: LazyArray | LazyArray[], file: string, name: s
         dims.push(d);
         shape.push(a.shape[i]);
         if (a.coords[d]) coords[d] = a.coords[d];
-      } else if (shape[at] !== a.shape[i]) throw new InputError(`mapBlocks: dimension "${d}" has size ${shape[at]} in one input but ${a.shape[i]} in ${a.name}`);
+      } else if (shape[at] !== a.shape[i])
+        throw new InputError(
+          `mapBlocks: dimension "${d}" has size ${shape[at]} in one input but ${a.shape[i]} in ${a.name}`,
+        );
     });
   const built = buildWindow(
     "user",
@@ -86,7 +94,12 @@ export function mapBlocks(arrays: LazyArray | LazyArray[], file: string, name: s
  * const slope = mapSlices(t, "./kernels.mjs", "trend", { dims: ["time"] });
  * ```
  */
-export function mapSlices(array: LazyArray, file: string, name: string, options: KernelOptions): LazyArray {
+export function mapSlices(
+  array: LazyArray,
+  file: string,
+  name: string,
+  options: KernelOptions,
+): LazyArray {
   const sliceDims = [...(options.dims ?? [])];
   if (sliceDims.length === 0) throw new InputError("mapSlices: give the slice dims (dims: [...])");
   for (const d of sliceDims) array.sizeOf(d);
@@ -94,26 +107,38 @@ export function mapSlices(array: LazyArray, file: string, name: string, options:
   const outSliceSizes: Record<string, number> = {};
   for (const d of outSliceDims) {
     const n = options.outSizes?.[d] ?? (array.dims.includes(d) ? array.sizeOf(d) : undefined);
-    if (!(Number.isInteger(n) && n! >= 0)) throw new InputError(`mapSlices: give the length of new output dimension "${d}" (outSizes)`);
+    if (!(Number.isInteger(n) && n! >= 0))
+      throw new InputError(`mapSlices: give the length of new output dimension "${d}" (outSizes)`);
     outSliceSizes[d] = n!;
   }
   const kept = array.dims.filter((d) => !sliceDims.includes(d));
-  for (const d of outSliceDims) if (kept.includes(d)) throw new InputError(`mapSlices: output dimension "${d}" is also a kept dimension`);
+  for (const d of outSliceDims)
+    if (kept.includes(d))
+      throw new InputError(`mapSlices: output dimension "${d}" is also a kept dimension`);
   const windows: Record<string, WindowAxis> = Object.fromEntries(sliceDims.map((d) => [d, {}]));
   const dims = [...kept, ...outSliceDims];
   const shape = dims.map((d) => outSliceSizes[d] ?? array.sizeOf(d));
-  const built = buildWindow("user", [{ built: array.built, windows }], dims, shape, dtypeOf(options.dtype, array.dtype), {
-    fn: name,
-    mode: "slices",
-    module: modulePath(file),
-    name,
-    sliceDims,
-    outSliceDims,
-    outSliceSizes,
-    wholeDims: outSliceDims,
-  });
+  const built = buildWindow(
+    "user",
+    [{ built: array.built, windows }],
+    dims,
+    shape,
+    dtypeOf(options.dtype, array.dtype),
+    {
+      fn: name,
+      mode: "slices",
+      module: modulePath(file),
+      name,
+      sliceDims,
+      outSliceDims,
+      outSliceSizes,
+      wholeDims: outSliceDims,
+    },
+  );
   const coords: Record<string, Coord> = {};
-  for (const d of dims) if (array.coords[d] && (kept.includes(d) || outSliceSizes[d] === array.sizeOf(d))) coords[d] = array.coords[d];
+  for (const d of dims)
+    if (array.coords[d] && (kept.includes(d) || outSliceSizes[d] === array.sizeOf(d)))
+      coords[d] = array.coords[d];
   return new LazyArray(built, coords, {}, array.name);
 }
 
@@ -121,10 +146,16 @@ export function mapSlices(array: LazyArray, file: string, name: string, options:
  * The user kernel call of `dae run --kernels FILE`: `kernel("name", x, {dims, outDims, dtype})`
  * runs mapSlices when `dims` is given, mapBlocks otherwise (`x` may be a list of arrays).
  */
-export function callKernel(file: string, name: string, arrays: LazyArray | LazyArray[], options: KernelOptions = {}): LazyArray {
+export function callKernel(
+  file: string,
+  name: string,
+  arrays: LazyArray | LazyArray[],
+  options: KernelOptions = {},
+): LazyArray {
   if (options.dims) {
     if (Array.isArray(arrays)) {
-      if (arrays.length !== 1) throw new InputError(`kernel "${name}": slices of one array only (got ${arrays.length})`);
+      if (arrays.length !== 1)
+        throw new InputError(`kernel "${name}": slices of one array only (got ${arrays.length})`);
       return mapSlices(arrays[0], file, name, options);
     }
     return mapSlices(arrays, file, name, options);
@@ -156,12 +187,18 @@ export type WindowSpec =
  */
 export function windowed(
   inputs: { array: LazyArray; windows: Readonly<Record<string, WindowSpec>> }[],
-  output: { dims: readonly string[]; shape: readonly number[]; dtype?: string; coords?: Record<string, Coord> },
+  output: {
+    dims: readonly string[];
+    shape: readonly number[];
+    dtype?: string;
+    coords?: Record<string, Coord>;
+  },
   file: string,
   name: string,
 ): LazyArray {
   if (inputs.length === 0) throw new InputError("windowed: give at least one input");
-  if (output.dims.length !== output.shape.length) throw new InputError("windowed: output dims and shape differ in length");
+  if (output.dims.length !== output.shape.length)
+    throw new InputError("windowed: output dims and shape differ in length");
   const specs = inputs.map(({ array, windows }) => ({
     built: array.built,
     windows: Object.fromEntries(
@@ -170,18 +207,28 @@ export function windowed(
         if ("whole" in w) return [d, {}];
         if ("starts" in w) {
           const n = output.shape[output.dims.indexOf(w.outDim)];
-          if (w.starts.length !== n || w.stops.length !== n) throw new InputError(`windowed: "${d}" needs ${n} starts and stops (one per "${w.outDim}" index)`);
+          if (w.starts.length !== n || w.stops.length !== n)
+            throw new InputError(
+              `windowed: "${d}" needs ${n} starts and stops (one per "${w.outDim}" index)`,
+            );
           return [d, { outDim: w.outDim, starts: [...w.starts], stops: [...w.stops] }];
         }
         return [d, { outDim: w.outDim, offset: w.offset, step: w.step, size: w.size }];
       }),
     ),
   }));
-  const built = buildWindow("user", specs, [...output.dims], [...output.shape], dtypeOf(output.dtype, inputs[0].array.dtype), {
-    fn: name,
-    mode: "windows",
-    module: modulePath(file),
-    name,
-  });
+  const built = buildWindow(
+    "user",
+    specs,
+    [...output.dims],
+    [...output.shape],
+    dtypeOf(output.dtype, inputs[0].array.dtype),
+    {
+      fn: name,
+      mode: "windows",
+      module: modulePath(file),
+      name,
+    },
+  );
   return new LazyArray(built, output.coords ?? {}, {}, inputs[0].array.name);
 }

@@ -24,10 +24,20 @@ export function buildWindow(
 ): Built {
   for (const { built, windows } of inputs) {
     for (const d of built.node.dims)
-      if (!windows[d] && !dims.includes(d)) throw new InputError(`${kernel}: input dimension "${d}" is neither windowed nor an output dimension`);
+      if (!windows[d] && !dims.includes(d))
+        throw new InputError(
+          `${kernel}: input dimension "${d}" is neither windowed nor an output dimension`,
+        );
     for (const [d, w] of Object.entries(windows)) {
-      if (!built.node.dims.includes(d)) throw new InputError(`${kernel}: no input dimension "${d}" to window (dimensions: ${built.node.dims.join(", ")})`);
-      for (const o of [w.outDim, w.memberDim]) if (o !== undefined && !dims.includes(o)) throw new InputError(`${kernel}: window of "${d}" names output dimension "${o}", which the output lacks`);
+      if (!built.node.dims.includes(d))
+        throw new InputError(
+          `${kernel}: no input dimension "${d}" to window (dimensions: ${built.node.dims.join(", ")})`,
+        );
+      for (const o of [w.outDim, w.memberDim])
+        if (o !== undefined && !dims.includes(o))
+          throw new InputError(
+            `${kernel}: window of "${d}" names output dimension "${o}", which the output lacks`,
+          );
     }
   }
   const [first, ...others] = inputs;
@@ -36,7 +46,9 @@ export function buildWindow(
     kernel,
     input: first.built.node.id,
     windows: first.windows,
-    ...(others.length ? { others: others.map((o) => ({ node: o.built.node.id, windows: o.windows })) } : {}),
+    ...(others.length
+      ? { others: others.map((o) => ({ node: o.built.node.id, windows: o.windows })) }
+      : {}),
     params,
     dims,
     shape,
@@ -51,16 +63,32 @@ export function buildWindow(
 export abstract class WindowedReductions {
   /** The reduction `fn` (sum, mean, min, max, median, std, var, count, prod…) over each window. */
   abstract reduce(fn: string, options?: ReduceOptions): LazyArray;
-  sum(options?: ReduceOptions): LazyArray { return this.reduce("sum", options); }
-  mean(options?: ReduceOptions): LazyArray { return this.reduce("mean", options); }
-  min(options?: ReduceOptions): LazyArray { return this.reduce("min", options); }
-  max(options?: ReduceOptions): LazyArray { return this.reduce("max", options); }
-  median(options?: ReduceOptions): LazyArray { return this.reduce("median", options); }
+  sum(options?: ReduceOptions): LazyArray {
+    return this.reduce("sum", options);
+  }
+  mean(options?: ReduceOptions): LazyArray {
+    return this.reduce("mean", options);
+  }
+  min(options?: ReduceOptions): LazyArray {
+    return this.reduce("min", options);
+  }
+  max(options?: ReduceOptions): LazyArray {
+    return this.reduce("max", options);
+  }
+  median(options?: ReduceOptions): LazyArray {
+    return this.reduce("median", options);
+  }
   /** Standard deviation with `ddof` (default 0, as xarray). */
-  std(options?: ReduceOptions): LazyArray { return this.reduce("std", options); }
-  var(options?: ReduceOptions): LazyArray { return this.reduce("var", options); }
+  std(options?: ReduceOptions): LazyArray {
+    return this.reduce("std", options);
+  }
+  var(options?: ReduceOptions): LazyArray {
+    return this.reduce("var", options);
+  }
   /** Number of non-NaN values. */
-  count(options?: ReduceOptions): LazyArray { return this.reduce("count", options); }
+  count(options?: ReduceOptions): LazyArray {
+    return this.reduce("count", options);
+  }
 }
 
 /**
@@ -79,9 +107,18 @@ export function windowReduction(
 ): Built {
   reducer(fn);
   const dims = Object.keys(windows);
-  const sweepable = SWEEPABLE.has(fn) && (dims.length === 1 || SEPARABLE.has(fn)) && options.skipna !== false;
+  const sweepable =
+    SWEEPABLE.has(fn) && (dims.length === 1 || SEPARABLE.has(fn)) && options.skipna !== false;
   const all = { ...params, fn, ...(options.ddof !== undefined ? { ddof: options.ddof } : {}) };
-  if (sweepable) return buildWindow("sweep", [{ built: array.built, windows }], [...array.dims], shape, dtype, all);
+  if (sweepable)
+    return buildWindow(
+      "sweep",
+      [{ built: array.built, windows }],
+      [...array.dims],
+      shape,
+      dtype,
+      all,
+    );
   const reducerParams: Record<string, number> = {};
   if (options.ddof !== undefined) reducerParams.ddof = options.ddof;
   if (options.q !== undefined) reducerParams.q = options.q;
@@ -120,13 +157,16 @@ export class Rolling extends WindowedReductions {
     readonly options: RollingOptions = {},
   ) {
     super();
-    if (Object.keys(windows).length === 0) throw new InputError("rolling: give at least one dimension and window size");
+    if (Object.keys(windows).length === 0)
+      throw new InputError("rolling: give at least one dimension and window size");
     for (const [d, w] of Object.entries(windows)) {
       array.sizeOf(d);
-      if (!(Number.isInteger(w) && w >= 1)) throw new InputError(`rolling: window ${w} for "${d}" must be a positive integer`);
+      if (!(Number.isInteger(w) && w >= 1))
+        throw new InputError(`rolling: window ${w} for "${d}" must be a positive integer`);
     }
     const mp = options.minPeriods;
-    if (mp !== undefined && !(Number.isInteger(mp) && mp >= 1)) throw new InputError(`rolling: minPeriods ${mp} must be a positive integer`);
+    if (mp !== undefined && !(Number.isInteger(mp) && mp >= 1))
+      throw new InputError(`rolling: minPeriods ${mp} must be a positive integer`);
   }
 
   reduce(fn: string, options: ReduceOptions = {}): LazyArray {
@@ -134,10 +174,11 @@ export class Rolling extends WindowedReductions {
     const axes: Record<string, WindowAxis> = {};
     for (const [d, w] of Object.entries(this.windows)) {
       const c = this.options.center;
-      const centred = typeof c === "object" ? c[d] ?? false : c ?? false;
+      const centred = typeof c === "object" ? (c[d] ?? false) : (c ?? false);
       axes[d] = { outDim: d, offset: centred ? -Math.floor(w / 2) : -(w - 1), step: 1, size: w };
     }
-    const minCount = this.options.minPeriods ?? Object.values(this.windows).reduce((p, w) => p * w, 1);
+    const minCount =
+      this.options.minPeriods ?? Object.values(this.windows).reduce((p, w) => p * w, 1);
     const dtype = fn === "count" ? "float64" : floatOf(a.dtype);
     const built = windowReduction(a, fn, axes, [...a.shape], dtype, { minCount }, options);
     return new LazyArray(built, { ...a.coords }, a.attrs, a.name);
@@ -162,13 +203,18 @@ export class Coarsen extends WindowedReductions {
   ) {
     super();
     const boundary = options.boundary ?? "exact";
-    if (!["exact", "trim", "pad"].includes(boundary)) throw new InputError(`coarsen: boundary "${boundary}" must be exact, trim or pad`);
-    if (Object.keys(windows).length === 0) throw new InputError("coarsen: give at least one dimension and window size");
+    if (!["exact", "trim", "pad"].includes(boundary))
+      throw new InputError(`coarsen: boundary "${boundary}" must be exact, trim or pad`);
+    if (Object.keys(windows).length === 0)
+      throw new InputError("coarsen: give at least one dimension and window size");
     for (const [d, k] of Object.entries(windows)) {
       const n = array.sizeOf(d);
-      if (!(Number.isInteger(k) && k >= 1)) throw new InputError(`coarsen: window ${k} for "${d}" must be a positive integer`);
+      if (!(Number.isInteger(k) && k >= 1))
+        throw new InputError(`coarsen: window ${k} for "${d}" must be a positive integer`);
       if (boundary === "exact" && n % k !== 0)
-        throw new InputError(`coarsen: dimension "${d}" of size ${n} is not a multiple of the window ${k}; use boundary "trim" or "pad"`);
+        throw new InputError(
+          `coarsen: dimension "${d}" of size ${n} is not a multiple of the window ${k}; use boundary "trim" or "pad"`,
+        );
     }
   }
 
@@ -181,16 +227,22 @@ export class Coarsen extends WindowedReductions {
   reduce(fn: string, options: ReduceOptions = {}): LazyArray {
     const a = this.array;
     const axes: Record<string, WindowAxis> = {};
-    for (const [d, k] of Object.entries(this.windows)) axes[d] = { outDim: d, offset: 0, step: k, size: k };
+    for (const [d, k] of Object.entries(this.windows))
+      axes[d] = { outDim: d, offset: 0, step: k, size: k };
     const shape = a.dims.map((d, i) => (this.windows[d] ? this.lengthOf(d) : a.shape[i]));
     // a padded block is NaN-filled, as xarray pads: integers become floats
-    const padded = Object.entries(this.windows).some(([d, k]) => a.sizeOf(d) % k !== 0) && this.options.boundary === "pad";
+    const padded =
+      Object.entries(this.windows).some(([d, k]) => a.sizeOf(d) % k !== 0) &&
+      this.options.boundary === "pad";
     const r = reducer(fn);
-    let dtype = isWhole(r) ? r.dtype(a.dtype) : r.dtype(padded && !isFloat(a.dtype) ? "float64" : a.dtype);
+    let dtype = isWhole(r)
+      ? r.dtype(a.dtype)
+      : r.dtype(padded && !isFloat(a.dtype) ? "float64" : a.dtype);
     if (fn === "count") dtype = "int64";
     const built = windowReduction(a, fn, axes, shape, dtype, {}, options);
     const coords: Record<string, Coord> = { ...a.coords };
-    for (const [d, k] of Object.entries(this.windows)) if (coords[d]) coords[d] = coarsenCoord(coords[d], k, this.lengthOf(d));
+    for (const [d, k] of Object.entries(this.windows))
+      if (coords[d]) coords[d] = coarsenCoord(coords[d], k, this.lengthOf(d));
     return new LazyArray(built, coords, a.attrs, a.name);
   }
 }

@@ -47,7 +47,14 @@ export class BlockPool {
    */
   reuse(bytes: number): ArrayBuffer | undefined {
     let best: number | undefined;
-    for (const [size, list] of this.free) if (list.length > 0 && size >= bytes && size <= 2 * bytes && (best === undefined || size < best)) best = size;
+    for (const [size, list] of this.free)
+      if (
+        list.length > 0 &&
+        size >= bytes &&
+        size <= 2 * bytes &&
+        (best === undefined || size < best)
+      )
+        best = size;
     if (best === undefined) return undefined;
     const buf = this.free.get(best)!.pop()!;
     this.freeBytes -= best;

@@ -36,7 +36,12 @@ export class ChunkCache {
   constructor(readonly maxBytes: number) {}
 
   /** Chunk `coords` of `array`, from the cache or from `load` (and then kept, if `keep`). */
-  async get(array: object, coords: readonly number[], load: () => Promise<TypedArray>, keep = true): Promise<TypedArray> {
+  async get(
+    array: object,
+    coords: readonly number[],
+    load: () => Promise<TypedArray>,
+    keep = true,
+  ): Promise<TypedArray> {
     const key = this.key(array, coords);
     const hit = this.entries.get(key);
     if (hit) {
@@ -93,7 +98,8 @@ export class ChunkCache {
   /** A reader is done with `value`, a chunk `get` gave it: it may be reused once nothing holds it. */
   done(value: TypedArray): void {
     const n = this.readers.get(value);
-    if (n === undefined) releaseScratch(value); // the reader's own (not kept here)
+    if (n === undefined)
+      releaseScratch(value); // the reader's own (not kept here)
     else if (n > 1 || this.isKept(value)) this.readers.set(value, n - 1);
     else {
       this.readers.delete(value);

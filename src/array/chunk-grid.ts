@@ -30,7 +30,8 @@ export class DimChunks {
     for (const s of sizes) check(Number.isSafeInteger(s) && s > 0, `invalid chunk size ${s}`);
     const length = sizes.reduce((a, b) => a + b, 0);
     // sizes that a regular grid describes (all equal but a shorter last one) stay compact
-    const regular = sizes.slice(0, -1).every((s) => s === sizes[0]) && sizes[sizes.length - 1] <= sizes[0];
+    const regular =
+      sizes.slice(0, -1).every((s) => s === sizes[0]) && sizes[sizes.length - 1] <= sizes[0];
     if (sizes.length <= 1 || regular) return new DimChunks(length, sizes[0] ?? Math.max(length, 1));
     return new DimChunks(length, 0, sizes);
   }
@@ -156,6 +157,7 @@ export class ChunkGrid {
     const ok =
       coords.length === this.ndim &&
       coords.every((c, d) => Number.isInteger(c) && c >= 0 && c < this.dims[d].count);
-    if (!ok) throw new InputError(`${what}: no chunk [${coords}] in a grid of [${this.counts}] chunks`);
+    if (!ok)
+      throw new InputError(`${what}: no chunk [${coords}] in a grid of [${this.counts}] chunks`);
   }
 }

@@ -96,7 +96,11 @@ export function copyBoxToParts(
 ): void {
   const last = extent.length - 1;
   for (const e of extent) if (e <= 0) return;
-  if (extent.reduce((p, e) => p * e, 1) >= NATIVE_COPY && nativeLoops()?.copyBoxToParts(src, srcShape, srcStart, extent, parts, widths)) return;
+  if (
+    extent.reduce((p, e) => p * e, 1) >= NATIVE_COPY &&
+    nativeLoops()?.copyBoxToParts(src, srcShape, srcStart, extent, parts, widths)
+  )
+    return;
   const strides = stridesOf(srcShape);
   let srcOff = 0;
   for (let d = 0; d <= last; d++) srcOff += srcStart[d] * strides[d];

@@ -26,7 +26,10 @@ export interface MemoryArrayOptions {
  * const a = fromTypedArray(Float32Array.from([1, 2, 3, 4, 5, 6]), { shape: [2, 3], dims: ["y", "x"], chunks: [1, 2] });
  * ```
  */
-export function fromTypedArray(data: TypedArray, options: MemoryArrayOptions): WritableChunkedArray {
+export function fromTypedArray(
+  data: TypedArray,
+  options: MemoryArrayOptions,
+): WritableChunkedArray {
   const shape = [...options.shape];
   if (sizeOf(shape) !== data.length)
     throw new InputError(`an array of ${data.length} values cannot have shape [${shape}]`);
@@ -61,7 +64,9 @@ export function fromTypedArray(data: TypedArray, options: MemoryArrayOptions): W
       const { start, stop } = chunks.chunkBox(coords);
       const extent = stop.map((s, d) => s - start[d]);
       if (chunk.length !== sizeOf(extent))
-        throw new InputError(`${source}: chunk [${coords}] needs ${sizeOf(extent)} values, got ${chunk.length}`);
+        throw new InputError(
+          `${source}: chunk [${coords}] needs ${sizeOf(extent)} values, got ${chunk.length}`,
+        );
       copyBox(chunk, extent, origin, data, shape, start, extent);
     },
   };
@@ -69,7 +74,18 @@ export function fromTypedArray(data: TypedArray, options: MemoryArrayOptions): W
 
 /** The dtype a typed array holds (Uint8Array counts as uint8, not bool). */
 export function dtypeOfArray(data: TypedArray): DType {
-  for (const dt of ["int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64"] as DType[])
+  for (const dt of [
+    "int8",
+    "uint8",
+    "int16",
+    "uint16",
+    "int32",
+    "uint32",
+    "int64",
+    "uint64",
+    "float32",
+    "float64",
+  ] as DType[])
     if (data instanceof arrayClass(dt)) return dt;
   throw new InputError(`unsupported typed array ${Object.prototype.toString.call(data)}`);
 }

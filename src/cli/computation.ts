@@ -64,8 +64,14 @@ export function addComputationOptions(command: Command): Command {
       "name of the result (default: the first input variable in the expression)",
     )
     .option("--overwrite", "replace the output store if it exists")
-    .option("--resume", "continue an unfinished output where it stopped (the same command, run again)")
-    .option("--redis <url>", "Redis of the distributed executor: redis://[user:password@]host:port[/db] or rediss://")
+    .option(
+      "--resume",
+      "continue an unfinished output where it stopped (the same command, run again)",
+    )
+    .option(
+      "--redis <url>",
+      "Redis of the distributed executor: redis://[user:password@]host:port[/db] or rediss://",
+    )
     .option("--quiet", "print nothing but the result")
     .option("--progress <format>", "progress as JSON lines on stderr (format: json)");
 }
@@ -107,8 +113,16 @@ function computeOptions(o: ComputationOptions): ToZarrOptions {
   const executor = EXECUTORS.find((e) => e === o.executor);
   if (!executor)
     throw new InputError(`--executor: must be threads, inline or distributed, got "${o.executor}"`);
-  if (executor === "distributed" && !o.redis) throw new InputError("--executor distributed needs --redis URL (where dae worker processes take tasks)");
-  const options: ToZarrOptions = { executor, overwrite: o.overwrite ?? false, resume: o.resume ?? false, redis: o.redis };
+  if (executor === "distributed" && !o.redis)
+    throw new InputError(
+      "--executor distributed needs --redis URL (where dae worker processes take tasks)",
+    );
+  const options: ToZarrOptions = {
+    executor,
+    overwrite: o.overwrite ?? false,
+    resume: o.resume ?? false,
+    redis: o.redis,
+  };
   if (o.memory !== undefined) {
     const bytes = parseBytes(o.memory);
     if (bytes === undefined || bytes <= 0)

@@ -85,10 +85,19 @@ class DemoClimate {
     this.lat = Float64Array.from({ length: nlat }, (_, i) => 90 - (i + 0.5) * (180 / nlat));
     this.lon = Float64Array.from({ length: nlon }, (_, j) => -180 + (j + 0.5) * (360 / nlon));
     // continents: blobs of land around random centres, and Antarctica; mountain ranges on them
-    const blobs = Array.from({ length: 12 }, () => ({ lat: -55 + random() * 125, lon: -180 + random() * 360, radius: 10 + random() * 18 }));
-    const ranges = Array.from({ length: 4 }, () => ({ ...blobs[Math.floor(random() * blobs.length)], radius: 6 + random() * 8 }));
+    const blobs = Array.from({ length: 12 }, () => ({
+      lat: -55 + random() * 125,
+      lon: -180 + random() * 360,
+      radius: 10 + random() * 18,
+    }));
+    const ranges = Array.from({ length: 4 }, () => ({
+      ...blobs[Math.floor(random() * blobs.length)],
+      radius: 6 + random() * 8,
+    }));
     const near = (phi: number, lam: number, b: { lat: number; lon: number; radius: number }) => {
-      const cos = Math.sin(phi) * Math.sin(b.lat * DEG) + Math.cos(phi) * Math.cos(b.lat * DEG) * Math.cos(lam - b.lon * DEG);
+      const cos =
+        Math.sin(phi) * Math.sin(b.lat * DEG) +
+        Math.cos(phi) * Math.cos(b.lat * DEG) * Math.cos(lam - b.lon * DEG);
       return Math.exp(-((Math.acos(Math.min(1, cos)) / DEG / b.radius) ** 2));
     };
     this.land = new Float32Array(nlat * nlon);
@@ -110,10 +119,16 @@ class DemoClimate {
         // poles than the sea; mountains and ice sheets colder still
         let mountains = 0;
         for (const r of ranges) mountains += near(phi, lam, r);
-        this.base[k] = 273.15 + 27 - 52 * s2 + L * (3 - 14 * s2 - 9 * Math.min(1, mountains)) - (this.lat[i] < -65 ? 18 * L : 0);
+        this.base[k] =
+          273.15 +
+          27 -
+          52 * s2 +
+          L * (3 - 14 * s2 - 9 * Math.min(1, mountains)) -
+          (this.lat[i] < -65 ? 18 * L : 0);
         // seasonal cycle: larger over land and at high latitudes, opposite in the two
         // hemispheres, peaking about a month later over the sea
-        const amplitude = (1.5 + 18 * Math.abs(Math.sin(phi))) * (0.3 + 0.7 * L) * Math.sign(this.lat[i]);
+        const amplitude =
+          (1.5 + 18 * Math.abs(Math.sin(phi))) * (0.3 + 0.7 * L) * Math.sign(this.lat[i]);
         const lag = (2 * Math.PI * (200 + 28 * (1 - L))) / YEAR_DAYS;
         this.seasonalCos[k] = amplitude * Math.cos(lag);
         this.seasonalSin[k] = amplitude * Math.sin(lag);
@@ -135,10 +150,16 @@ class DemoClimate {
         phase: random() * 2 * Math.PI,
       };
     });
-    this.waveCos = Float64Array.from(this.waves.flatMap((w) => Array.from(this.lon, (l) => Math.cos(w.m * l * DEG))));
-    this.waveSin = Float64Array.from(this.waves.flatMap((w) => Array.from(this.lon, (l) => Math.sin(w.m * l * DEG))));
+    this.waveCos = Float64Array.from(
+      this.waves.flatMap((w) => Array.from(this.lon, (l) => Math.cos(w.m * l * DEG))),
+    );
+    this.waveSin = Float64Array.from(
+      this.waves.flatMap((w) => Array.from(this.lon, (l) => Math.sin(w.m * l * DEG))),
+    );
     this.activeWaves = Array.from(this.lat, (lat) => {
-      const envelopes = this.waves.map((w) => w.amplitude * Math.exp(-(((lat - w.latCentre) / w.latWidth) ** 2)));
+      const envelopes = this.waves.map(
+        (w) => w.amplitude * Math.exp(-(((lat - w.latCentre) / w.latWidth) ** 2)),
+      );
       const index = Int32Array.from(envelopes.flatMap((e, k) => (e > 0.01 ? [k] : [])));
       return { index, envelope: Float64Array.from(index, (k) => envelopes[k]) };
     });
@@ -166,7 +187,8 @@ class DemoClimate {
           let v = base[k] + trend + seasonalCos[k] * cs + seasonalSin[k] * sn;
           for (let a = 0; a < index.length; a++) {
             const w = index[a];
-            v += envelope[a] * (waveCos[w * nlon + j] * waveC[w] + waveSin[w * nlon + j] * waveS[w]);
+            v +=
+              envelope[a] * (waveCos[w * nlon + j] * waveC[w] + waveSin[w * nlon + j] * waveS[w]);
           }
           // daily noise: Irwin–Hall sum of four uniform bytes, scaled to unit variance
           const h = hash32(((t * nlat + i) * nlon + j + this.seed * 0x9e3779b1) >>> 0);
@@ -215,15 +237,35 @@ export function demoDataset(grid: DemoGrid, seed = 2024): DatasetLike {
   const variables = new Map<string, WritableVariable>([
     [
       "time",
-      coordinate(Float64Array.from({ length: grid.days }, (_, t) => t), "time", {
-        standard_name: "time",
-        units: "days since 2000-01-01 00:00:00",
-        calendar: "standard",
-        axis: "T",
+      coordinate(
+        Float64Array.from({ length: grid.days }, (_, t) => t),
+        "time",
+        {
+          standard_name: "time",
+          units: "days since 2000-01-01 00:00:00",
+          calendar: "standard",
+          axis: "T",
+        },
+      ),
+    ],
+    [
+      "lat",
+      coordinate(climate.lat, "lat", {
+        standard_name: "latitude",
+        long_name: "latitude",
+        units: "degrees_north",
+        axis: "Y",
       }),
     ],
-    ["lat", coordinate(climate.lat, "lat", { standard_name: "latitude", long_name: "latitude", units: "degrees_north", axis: "Y" })],
-    ["lon", coordinate(climate.lon, "lon", { standard_name: "longitude", long_name: "longitude", units: "degrees_east", axis: "X" })],
+    [
+      "lon",
+      coordinate(climate.lon, "lon", {
+        standard_name: "longitude",
+        long_name: "longitude",
+        units: "degrees_east",
+        axis: "X",
+      }),
+    ],
     [
       "t2m",
       {

@@ -43,6 +43,8 @@ export function reportError(e: unknown, debug: boolean): number {
   }
   const err = e as Error;
   process.stderr.write(`dae: internal error: ${err?.message ?? String(e)}\n`);
-  process.stderr.write(debug ? `${err?.stack}\n` : "(run again with --debug to see where; please report it)\n");
+  process.stderr.write(
+    debug ? `${err?.stack}\n` : "(run again with --debug to see where; please report it)\n",
+  );
   return 2;
 }

@@ -119,7 +119,13 @@ function barReporter(unit: string, stream: NodeJS.WriteStream): ProgressReporter
   };
   return {
     update(s) {
-      const fields = { done: s.done, all: s.total, bytes: describeBytes(s), remaining: estimateRemaining(s), detail: s.detail ? ` | ${s.detail}` : "" };
+      const fields = {
+        done: s.done,
+        all: s.total,
+        bytes: describeBytes(s),
+        remaining: estimateRemaining(s),
+        detail: s.detail ? ` | ${s.detail}` : "",
+      };
       // the bar is filled by the share done (of 1), the text counts units
       if (!started) bar.start(1, shareDone(s), fields);
       else bar.update(shareDone(s), fields);

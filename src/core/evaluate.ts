@@ -6,7 +6,17 @@ import type { NumberArray } from "../array/dtype.js";
 import { readBox } from "../array/read-box.js";
 import { boxKey, boxShape, boxSize, type Box } from "./box.js";
 import { broadcastTo, gather, stridesFor } from "./gather.js";
-import { inputsOf, windowsOf, type Graph, type MapNode, type Node, type ReduceNode, type SourceNode, type ViewNode, type WindowNode } from "./graph.js";
+import {
+  inputsOf,
+  windowsOf,
+  type Graph,
+  type MapNode,
+  type Node,
+  type ReduceNode,
+  type SourceNode,
+  type ViewNode,
+  type WindowNode,
+} from "./graph.js";
 import { foldGroups, groupFoldOf, groupSlabSteps } from "./group-fold.js";
 import { elementwise, type Arg } from "./kernels/elementwise.js";
 import { engineAllocate, engineClass, toEngineArray } from "./kernels/numeric.js";
@@ -65,7 +75,11 @@ function evaluateNode(ctx: EvalContext, node: Node, box: Box): Promise<NumberArr
 async function evaluateSource(ctx: EvalContext, node: SourceNode, box: Box): Promise<NumberArray> {
   const array = await ctx.openSource(node);
   const retain = ctx.retain && (ctx.retain.get(node.id) ?? []);
-  const data = await readBox(array, box.start, box.stop, { cache: ctx.cache, blocks: ctx.blocks, retain });
+  const data = await readBox(array, box.start, box.stop, {
+    cache: ctx.cache,
+    blocks: ctx.blocks,
+    retain,
+  });
   ctx.stats.bytesRead += data.byteLength;
   return toEngineArray(data);
 }
@@ -87,7 +101,15 @@ async function evaluateMap(ctx: EvalContext, node: MapNode, box: Box): Promise<N
     args.push(arg);
     // a block of this task's that nothing else reads (not a shared node's, not a cached chunk)
     // takes the result in place: element i of the result needs element i of each input only
-    if (!into && arg === data && !ctx.shared.has(input.id) && arg.constructor === engineClass(node.dtype) && arg.length === size && ctx.blocks?.owns(arg)) into = arg;
+    if (
+      !into &&
+      arg === data &&
+      !ctx.shared.has(input.id) &&
+      arg.constructor === engineClass(node.dtype) &&
+      arg.length === size &&
+      ctx.blocks?.owns(arg)
+    )
+      into = arg;
   }
   // written whole by the kernel: a reused buffer needs no zeroing
   const out = into ?? engineAllocate(node.dtype, size, ctx.blocks, false);
@@ -143,8 +165,12 @@ async function evaluateView(ctx: EvalContext, node: ViewNode, box: Box): Promise
 
 /** The input box a reduction's output box reads: the output box plus the reduced dims whole. */
 export function reduceInputBox(node: ReduceNode, input: Node, box: Box): Box {
-  const start = input.dims.map((d, i) => (node.over.includes(d) ? 0 : box.start[node.dims.indexOf(d)]));
-  const stop = input.dims.map((d, i) => (node.over.includes(d) ? input.shape[i] : box.stop[node.dims.indexOf(d)]));
+  const start = input.dims.map((d) =>
+    node.over.includes(d) ? 0 : box.start[node.dims.indexOf(d)],
+  );
+  const stop = input.dims.map((d, i) =>
+    node.over.includes(d) ? input.shape[i] : box.stop[node.dims.indexOf(d)],
+  );
   return { start, stop };
 }
 
@@ -168,7 +194,12 @@ async function evaluateReduce(ctx: EvalContext, node: ReduceNode, box: Box): Pro
  * slab by slab (slab extents from the planner), so memory does not grow with the axis.
  * Several reductions of the same input over the same dims fold each slab once, together.
  */
-export async function foldReduce(ctx: EvalContext, nodes: ReduceNode[], box: Box, inBox: Box): Promise<Float64Array[][]> {
+export async function foldReduce(
+  ctx: EvalContext,
+  nodes: ReduceNode[],
+  box: Box,
+  inBox: Box,
+): Promise<Float64Array[][]> {
   const node = nodes[0];
   const reducers = nodes.map((n) => reducer(n.fn) as Reducer);
   const input = ctx.graph[node.input];
@@ -181,8 +212,21 @@ export async function foldReduce(ctx: EvalContext, nodes: ReduceNode[], box: Box
   const slab = ctx.slabs[node.id] ?? {};
   const groups = groupFoldOf(ctx.graph, node, input);
   if (groups) {
-    const steps = groupSlabSteps(groups, slab[node.over[0]] ?? inBox.stop[0] - inBox.start[0], box.stop[0] - box.start[0]);
-    await foldGroups(groups, (id, b) => evaluate(ctx, id, b), reducers, nodes, states, box, inBox, steps);
+    const steps = groupSlabSteps(
+      groups,
+      slab[node.over[0]] ?? inBox.stop[0] - inBox.start[0],
+      box.stop[0] - box.start[0],
+    );
+    await foldGroups(
+      groups,
+      (id, b) => evaluate(ctx, id, b),
+      reducers,
+      nodes,
+      states,
+      box,
+      inBox,
+      steps,
+    );
     return states;
   }
   const reducedAxes = input.dims.flatMap((d, i) => (node.over.includes(d) ? [i] : []));

@@ -44,7 +44,11 @@ export function gather(
  * Strides, in `src`'s elements, with which each dim of `outDims` walks a C-order block of
  * `srcDims`/`srcShape`; a dim missing from the source gets stride 0 (it repeats).
  */
-export function stridesFor(srcDims: readonly string[], srcShape: readonly number[], outDims: readonly string[]): number[] {
+export function stridesFor(
+  srcDims: readonly string[],
+  srcShape: readonly number[],
+  outDims: readonly string[],
+): number[] {
   const s = stridesOf(srcShape);
   return outDims.map((d) => {
     const k = srcDims.indexOf(d);
@@ -61,9 +65,12 @@ export function broadcastTo(
   outShape: readonly number[],
 ): NumberArray {
   const same =
-    srcDims.length === outDims.length && srcDims.every((d, i) => d === outDims[i] && srcShape[i] === outShape[i]);
+    srcDims.length === outDims.length &&
+    srcDims.every((d, i) => d === outDims[i] && srcShape[i] === outShape[i]);
   if (same) return src;
-  const out = new (src.constructor as new (n: number) => NumberArray)(outShape.reduce((a, b) => a * b, 1));
+  const out = new (src.constructor as new (n: number) => NumberArray)(
+    outShape.reduce((a, b) => a * b, 1),
+  );
   gather(src, 0, stridesFor(srcDims, srcShape, outDims), outShape, out);
   return out;
 }

@@ -178,7 +178,9 @@ export function describeGrid(grid: ChunkGrid): Pick<SourceNode, "chunkShape" | "
   const irregular = grid.dims.some((d) => !d.isRegular);
   return {
     chunkShape: grid.chunkShape,
-    chunkSizes: irregular ? grid.dims.map((d) => (d.isRegular ? undefined : d.toSizes())) : undefined,
+    chunkSizes: irregular
+      ? grid.dims.map((d) => (d.isRegular ? undefined : d.toSizes()))
+      : undefined,
   };
 }
 

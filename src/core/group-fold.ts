@@ -20,13 +20,18 @@ export interface GroupFold {
  * member × group layout (a float64 copy of every value, read member slab by member slab).
  */
 export function groupFoldOf(graph: Graph, node: ReduceNode, input: Node): GroupFold | undefined {
-  if (input.op !== "window" || input.kernel !== "gather" || input.others || node.over.length !== 1) return undefined;
+  if (input.op !== "window" || input.kernel !== "gather" || input.others || node.over.length !== 1)
+    return undefined;
   const entries = Object.entries((input as WindowNode).windows);
   if (entries.length !== 1) return undefined;
   const [dim, w] = entries[0];
   const source = graph[input.input];
   const members = input.shape[0];
-  const aligned = w.memberDim === node.over[0] && input.dims[0] === w.memberDim && input.dims[1] === w.outDim && source.dims[0] === dim;
+  const aligned =
+    w.memberDim === node.over[0] &&
+    input.dims[0] === w.memberDim &&
+    input.dims[1] === w.outDim &&
+    source.dims[0] === dim;
   if (!aligned || !w.index || w.size !== members || w.step !== members) return undefined;
   if (input.dims.slice(2).join() !== source.dims.slice(1).join()) return undefined;
   const groupAt = new Int32Array(source.shape[0]).fill(-1);
@@ -64,7 +69,8 @@ export async function foldGroups(
 ): Promise<void> {
   const [g0, g1] = [box.start[0], box.stop[0]];
   const [m0, m1] = [inBox.start[0], inBox.stop[0]];
-  const wanted = (t: number) => g.groupAt[t] >= g0 && g.groupAt[t] < g1 && g.memberAt[t] >= m0 && g.memberAt[t] < m1;
+  const wanted = (t: number) =>
+    g.groupAt[t] >= g0 && g.groupAt[t] < g1 && g.memberAt[t] >= m0 && g.memberAt[t] < m1;
   const first = g.groupAt.findIndex((_, t) => wanted(t));
   if (first < 0) return;
   let last = g.groupAt.length - 1;
@@ -79,7 +85,13 @@ export async function foldGroups(
       const at = (g.groupAt[t] - g0) * plane;
       const values = data.subarray((t - t0) * plane, (t - t0 + 1) * plane);
       reducers.forEach((r, j) =>
-        r.foldPlanes(states[j].map((s) => s.subarray(at, at + plane)), values, 1, g.memberAt[t], nodes[j].skipna),
+        r.foldPlanes(
+          states[j].map((s) => s.subarray(at, at + plane)),
+          values,
+          1,
+          g.memberAt[t],
+          nodes[j].skipna,
+        ),
       );
     }
   }

@@ -42,7 +42,10 @@ export interface DatasetOpenOptions extends DatasetOptions {
 }
 
 /** Opens a file or store with the reader its content calls for, without CF decoding or labels. */
-export async function openRaw(pathOrUrl: string, options: Pick<DatasetOpenOptions, "directReads"> = {}): Promise<RawDataset> {
+export async function openRaw(
+  pathOrUrl: string,
+  options: Pick<DatasetOpenOptions, "directReads"> = {},
+): Promise<RawDataset> {
   if (/^https?:\/\//i.test(pathOrUrl)) return openUrl(pathOrUrl);
   if (isS3Url(pathOrUrl)) return openS3(pathOrUrl);
   let isDirectory: boolean;
@@ -101,7 +104,10 @@ async function openS3(url: string): Promise<RawDataset> {
 }
 
 /** Opens `source` with `open`, closing it when that fails (a bad header must not leak the file). */
-async function closedOnError(source: ByteSource, open: (s: ByteSource) => Promise<RawDataset>): Promise<RawDataset> {
+async function closedOnError(
+  source: ByteSource,
+  open: (s: ByteSource) => Promise<RawDataset>,
+): Promise<RawDataset> {
   try {
     return await open(source);
   } catch (e) {

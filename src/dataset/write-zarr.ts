@@ -110,7 +110,8 @@ export async function writeDatasetZarr(
   const cache = new ChunkCache(options.cacheBytes ?? 64 << 20);
   const arrays: WritableChunkedArray[] = [];
   // groups, the root's last, are written once the data is: an unfinished store cannot look complete
-  for (const v of planned) arrays.push(await createZarrArray(store, v.name, { ...v.options, parentGroups: false }));
+  for (const v of planned)
+    arrays.push(await createZarrArray(store, v.name, { ...v.options, parentGroups: false }));
   const chunksTotal = arrays.reduce((n, a) => n + a.chunks.totalCount, 0);
   const progress = { chunksDone: 0, chunksTotal, bytesWritten: 0 };
   for (let i = 0; i < planned.length; i++)
@@ -223,7 +224,9 @@ async function copyVariable(
   // on a failure the other writes stop, and the error is reported once they have settled:
   // none is then left writing (or leaving a temporary file) after the caller hears of it
   const outcomes = await Promise.allSettled(
-    Array.from({ length: Math.min(concurrency, total) }, () => worker().catch((e) => ((failed = true), Promise.reject(e)))),
+    Array.from({ length: Math.min(concurrency, total) }, () =>
+      worker().catch((e) => ((failed = true), Promise.reject(e))),
+    ),
   );
   const failure = outcomes.find((o) => o.status === "rejected");
   if (failure) throw failure.reason;

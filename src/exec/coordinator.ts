@@ -49,8 +49,23 @@ export async function runPlan(
   tuneMalloc();
   const started = performance.now();
   const total = totalTasks(plan);
-  const progress: Progress = { tasksDone: 0, tasksTotal: total, bytesRead: 0, bytesWritten: 0, decodes: 0, decodesTotal: totalDecodes(plan), elapsedSeconds: 0 };
-  const results = plan.outputs.map((o) => (o.target.kind === "memory" ? engineAllocate(plan.graph[o.id].dtype, boxSize({ start: plan.graph[o.id].shape.map(() => 0), stop: plan.graph[o.id].shape })) : undefined));
+  const progress: Progress = {
+    tasksDone: 0,
+    tasksTotal: total,
+    bytesRead: 0,
+    bytesWritten: 0,
+    decodes: 0,
+    decodesTotal: totalDecodes(plan),
+    elapsedSeconds: 0,
+  };
+  const results = plan.outputs.map((o) =>
+    o.target.kind === "memory"
+      ? engineAllocate(
+          plan.graph[o.id].dtype,
+          boxSize({ start: plan.graph[o.id].shape.map(() => 0), stop: plan.graph[o.id].shape }),
+        )
+      : undefined,
+  );
   const partials = new Map<string, SplitBlock>();
   // what running tasks counted so far; finished tasks' results (and the blocks of split
   // reductions written here) are the exact figures, which the live ones only lead
@@ -99,7 +114,15 @@ export async function runPlan(
       const block = data?.[j];
       if (!result || !block) return;
       const shape = plan.graph[plan.outputs[i].id].shape;
-      copyBox(block, boxShape(box), box.start.map(() => 0), result, shape, box.start, boxShape(box));
+      copyBox(
+        block,
+        boxShape(box),
+        box.start.map(() => 0),
+        result,
+        shape,
+        box.start,
+        boxShape(box),
+      );
     });
     // parts are innermost in task order: the block's parts are the tasks just before and after this one
     if (!r.states) return [r.task];
@@ -134,7 +157,9 @@ export async function runPlan(
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(executor.concurrency, total)) }, lane));
+    await Promise.all(
+      Array.from({ length: Math.max(1, Math.min(executor.concurrency, total)) }, lane),
+    );
     if (failure !== undefined) throw failure;
     report();
     return results;

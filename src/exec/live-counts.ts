@@ -55,7 +55,11 @@ export function countWhileRunning(live: LiveCounts, current: () => Counts): () =
   let added: Counts = { bytesRead: 0, bytesWritten: 0, decodes: 0 };
   const addNew = () => {
     const now = current();
-    live.add({ bytesRead: now.bytesRead - added.bytesRead, bytesWritten: now.bytesWritten - added.bytesWritten, decodes: now.decodes - added.decodes });
+    live.add({
+      bytesRead: now.bytesRead - added.bytesRead,
+      bytesWritten: now.bytesWritten - added.bytesWritten,
+      decodes: now.decodes - added.decodes,
+    });
     added = now;
   };
   const timer = setInterval(addNew, TASK_INTERVAL_MS);

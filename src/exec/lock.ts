@@ -59,7 +59,13 @@ export class OutputLock {
     const staleAfter = options.staleAfterMs ?? DEFAULT_STALE_MS;
     for (let attempt = 0; attempt < 3; attempt++) {
       const now = Date.now();
-      const info: LockInfo = { token: randomBytes(12).toString("hex"), pid: process.pid, hostname: hostname(), started: now, heartbeat: now };
+      const info: LockInfo = {
+        token: randomBytes(12).toString("hex"),
+        pid: process.pid,
+        hostname: hostname(),
+        started: now,
+        heartbeat: now,
+      };
       if (await createExclusive(store, encode(info))) {
         const lock = new OutputLock(store, info, options);
         lock.beat(Math.max(100, Math.floor(staleAfter / 4)));
@@ -68,7 +74,10 @@ export class OutputLock {
       const held = await readLock(store);
       if (held === undefined) continue; // released meanwhile: try again
       const stale = staleReason(held, staleAfter);
-      if (!stale) throw new InputError(`${store.url}: ${describeHolder(held)}; wait for it to finish or stop it`);
+      if (!stale)
+        throw new InputError(
+          `${store.url}: ${describeHolder(held)}; wait for it to finish or stop it`,
+        );
       options.onNote?.(`${store.url}: taking over a stale lock (${stale})`);
       await store.delete(LOCK_KEY);
     }
@@ -90,7 +99,9 @@ export class OutputLock {
     const held = await readLock(this.store);
     if (held?.token !== this.info.token) {
       this.stop();
-      this.options.onLost?.(`${this.store.url}: the output's lock was taken by ${held ? `pid ${held.pid} on ${held.hostname}` : "another run"}; stopping`);
+      this.options.onLost?.(
+        `${this.store.url}: the output's lock was taken by ${held ? `pid ${held.pid} on ${held.hostname}` : "another run"}; stopping`,
+      );
       return;
     }
     if (this.released) return;
@@ -120,7 +131,12 @@ export async function readLock(store: Store): Promise<LockInfo | undefined> {
   if (!bytes) return undefined;
   try {
     const v = JSON.parse(new TextDecoder().decode(bytes));
-    if (typeof v.token === "string" && Number.isInteger(v.pid) && typeof v.hostname === "string" && Number.isFinite(v.heartbeat))
+    if (
+      typeof v.token === "string" &&
+      Number.isInteger(v.pid) &&
+      typeof v.hostname === "string" &&
+      Number.isFinite(v.heartbeat)
+    )
       return v as LockInfo;
   } catch {
     // fall through: a torn or foreign file
@@ -131,9 +147,11 @@ export async function readLock(store: Store): Promise<LockInfo | undefined> {
 /** Why a lock is stale, or undefined when its holder looks alive. */
 export function staleReason(info: LockInfo, staleAfterMs = DEFAULT_STALE_MS): string | undefined {
   if (!info.token) return "the lock file is unreadable";
-  if (info.hostname === hostname() && !processAlive(info.pid)) return `pid ${info.pid} on ${info.hostname} is gone`;
+  if (info.hostname === hostname() && !processAlive(info.pid))
+    return `pid ${info.pid} on ${info.hostname} is gone`;
   const age = Date.now() - info.heartbeat;
-  if (age > staleAfterMs) return `pid ${info.pid} on ${info.hostname} sent no heartbeat for ${Math.round(age / 1000)} s`;
+  if (age > staleAfterMs)
+    return `pid ${info.pid} on ${info.hostname} sent no heartbeat for ${Math.round(age / 1000)} s`;
   return undefined;
 }
 

@@ -30,7 +30,8 @@ export function chunkReleaser(
     await deletes;
     if (failure) throw failure.error;
   };
-  if (releasable.size === 0 || plan.groups.some((g) => g.split)) return { taskDone: () => undefined, settled };
+  if (releasable.size === 0 || plan.groups.some((g) => g.split))
+    return { taskDone: () => undefined, settled };
   const readers = new Map<string, number>();
   const total = totalTasks(plan);
   for (let k = 0; k < total; k++)
@@ -46,7 +47,9 @@ export function chunkReleaser(
       }
       if (!readers.delete(key)) continue;
       const [id, coords] = JSON.parse(key) as [string, number[]];
-      deletes = deletes.then(() => (failure ? undefined : deleteChunk(plan.graph[id] as SourceNode, coords))).catch((error: unknown) => void (failure ??= { error }));
+      deletes = deletes
+        .then(() => (failure ? undefined : deleteChunk(plan.graph[id] as SourceNode, coords)))
+        .catch((error: unknown) => void (failure ??= { error }));
     }
   };
   return { taskDone, settled };

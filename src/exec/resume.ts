@@ -88,12 +88,15 @@ async function inspectOutput(path: string, options: OutputRunOptions): Promise<O
   const unfinished = (await store.list("")).includes(RUN_DIR);
   if (!unfinished) return { store, unfinished, done: new Set(), complete: await isZarr(store) };
   const holder = await readLock(store);
-  if (holder && !staleReason(holder, options.staleAfterMs)) throw new InputError(`${path}: ${describeHolder(holder)}; wait for it to finish or stop it`);
+  if (holder && !staleReason(holder, options.staleAfterMs))
+    throw new InputError(`${path}: ${describeHolder(holder)}; wait for it to finish or stop it`);
   const record = await readRecord(store);
   const done = await readDone(store, record);
   if (!options.resume && !options.overwrite) {
     const progress = record ? `${done.size} of ${record.tasks} tasks done` : "no task done";
-    throw new InputError(`${path}: exists and is unfinished (${progress}): continue it with --resume, or start again with --overwrite`);
+    throw new InputError(
+      `${path}: exists and is unfinished (${progress}): continue it with --resume, or start again with --overwrite`,
+    );
   }
   return { store, unfinished, record, done, complete: false };
 }
@@ -102,10 +105,14 @@ async function inspectOutput(path: string, options: OutputRunOptions): Promise<O
  * Refuses, before any work, an output location a run with these options could not write
  * (for runs with stages before the output's own: they fail at once, not after a stage).
  */
-export async function checkOutput(path: string, options: Pick<OutputRunOptions, "resume" | "overwrite" | "staleAfterMs">): Promise<void> {
+export async function checkOutput(
+  path: string,
+  options: Pick<OutputRunOptions, "resume" | "overwrite" | "staleAfterMs">,
+): Promise<void> {
   const state = await inspectOutput(path, options);
   if (state.unfinished || options.overwrite || (options.resume && state.complete)) return;
-  if ((await state.store.list("")).length > 0) throw new InputError(`${path}: already exists (overwrite it with --overwrite)`);
+  if ((await state.store.list("")).length > 0)
+    throw new InputError(`${path}: already exists (overwrite it with --overwrite)`);
 }
 
 /**
@@ -114,7 +121,11 @@ export async function checkOutput(path: string, options: Pick<OutputRunOptions, 
  * again), refuses a resume whose plan differs from the recorded one, takes the lock, and
  * records the plan before anything else is written.
  */
-export async function openOutputRun(path: string, plan: Plan, options: OutputRunOptions = {}): Promise<OutputRun> {
+export async function openOutputRun(
+  path: string,
+  plan: Plan,
+  options: OutputRunOptions = {},
+): Promise<OutputRun> {
   const fingerprint = options.fingerprint ?? planFingerprint(plan);
   const state = await inspectOutput(path, options);
   let { store, record, done } = state;
@@ -132,7 +143,8 @@ export async function openOutputRun(path: string, plan: Plan, options: OutputRun
     options.onNote?.(`${path}: already complete; nothing to resume`);
     return completeRun(store, plan);
   }
-  if (!record) store = await prepareZarrTarget(isS3Url(path) ? store : path, options.overwrite ?? false);
+  if (!record)
+    store = await prepareZarrTarget(isS3Url(path) ? store : path, options.overwrite ?? false);
   const lost = new AbortController();
   const lock = await OutputLock.acquire(store, {
     staleAfterMs: options.staleAfterMs,
@@ -143,11 +155,18 @@ export async function openOutputRun(path: string, plan: Plan, options: OutputRun
     if (record) {
       // reread under the lock: a run that held it before may have recorded more
       done = await readDone(store, record);
-      if (done.size === record.tasks) options.onNote?.(`${path}: every task was done; finishing its metadata`);
+      if (done.size === record.tasks)
+        options.onNote?.(`${path}: every task was done; finishing its metadata`);
       if (!isS3Url(path)) await removePartials(path);
     } else {
       done = new Set();
-      record = { version: 1, fingerprint, tasks: totalTasks(plan), started: new Date().toISOString(), plan };
+      record = {
+        version: 1,
+        fingerprint,
+        tasks: totalTasks(plan),
+        started: new Date().toISOString(),
+        plan,
+      };
       await store.set(PLAN_KEY, new TextEncoder().encode(JSON.stringify(record)));
     }
   } catch (e) {
@@ -200,21 +219,37 @@ export function planFingerprint(plan: Plan, identity: unknown = null): string {
     id: o.id,
     name: o.name,
     chunkShape: o.chunkShape,
-    target: o.target.kind === "zarr" ? { path: o.target.path, zarrFormat: o.target.zarrFormat } : o.target,
+    target:
+      o.target.kind === "zarr"
+        ? { path: o.target.path, zarrFormat: o.target.zarrFormat }
+        : o.target,
   }));
-  return createHash("sha256").update(canonicalJson({ graph: plan.graph, outputs, identity })).digest("hex");
+  return createHash("sha256")
+    .update(canonicalJson({ graph: plan.graph, outputs, identity }))
+    .digest("hex");
 }
 
 /** JSON with object keys sorted, so equal values give equal text whatever built them. */
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v) =>
-    v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, v[k]]),
+        )
+      : v,
   );
 }
 
 /** The recorded plan with its Zarr targets at `path` (where this run writes). */
 function withOutputPath(plan: Plan, path: string): Plan {
-  return { ...plan, outputs: plan.outputs.map((o) => (o.target.kind === "zarr" ? { ...o, target: { ...o.target, url: path } } : o)) };
+  return {
+    ...plan,
+    outputs: plan.outputs.map((o) =>
+      o.target.kind === "zarr" ? { ...o, target: { ...o.target, url: path } } : o,
+    ),
+  };
 }
 
 async function readRecord(store: Store): Promise<RunRecord | undefined> {
@@ -238,7 +273,8 @@ async function readRecord(store: Store): Promise<RunRecord | undefined> {
  */
 async function removePartials(dir: string): Promise<void> {
   const names = await fs.readdir(dir, { recursive: true });
-  for (const name of names) if (name.endsWith(".partial")) await fs.rm(join(dir, name), { force: true });
+  for (const name of names)
+    if (name.endsWith(".partial")) await fs.rm(join(dir, name), { force: true });
 }
 
 /**
@@ -247,13 +283,16 @@ async function removePartials(dir: string): Promise<void> {
  * records (done/ goes first), and every task is done.
  */
 async function readDone(store: Store, record: RunRecord | undefined): Promise<Set<number>> {
-  if (record && (await isZarr(store))) return new Set(Array.from({ length: record.tasks }, (_, k) => k));
+  if (record && (await isZarr(store)))
+    return new Set(Array.from({ length: record.tasks }, (_, k) => k));
   const names = await store.list(DONE_DIR);
   return new Set(names.filter((n) => /^\d+$/.test(n)).map(Number));
 }
 
 /** How many tasks the records of an unfinished output say are done, and of how many (for tests and reports). */
-export async function recordedProgress(path: string): Promise<{ done: number; tasks: number } | undefined> {
+export async function recordedProgress(
+  path: string,
+): Promise<{ done: number; tasks: number } | undefined> {
   const store = outputStore(path);
   const record = await readRecord(store);
   if (!record) return undefined;

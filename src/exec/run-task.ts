@@ -7,11 +7,25 @@ import { boxShape, boxSize, overlapsAny, type Box } from "../core/box.js";
 import { evaluate, foldReduce, reduceInputBox, type EvalContext } from "../core/evaluate.js";
 import { sourceReads } from "../plan/propagate.js";
 import { reducer, type Reducer } from "../core/kernels/reductions.js";
-import { canFoldTogether } from "../plan/planner.js";
-import { collect, inputsOf, type Graph, type Node, type ReduceNode, type SourceNode } from "../core/graph.js";
+import { canFoldTogether } from "../core/fold-together.js";
+import {
+  collect,
+  inputsOf,
+  type Graph,
+  type Node,
+  type ReduceNode,
+  type SourceNode,
+} from "../core/graph.js";
 import { engineAllocate, toStorageArray } from "../core/kernels/numeric.js";
 import { blockBytes, chunksPerWriteRun, writesInFlight } from "../plan/memory.js";
-import { blockBox, stepBoxes, taskAt, type OutputTarget, type Plan, type Task } from "../plan/plan.js";
+import {
+  blockBox,
+  stepBoxes,
+  taskAt,
+  type OutputTarget,
+  type Plan,
+  type Task,
+} from "../plan/plan.js";
 import { cores, codecsInPool, useCodecPool } from "../util/codec-threads.js";
 import { limitScratch } from "../util/scratch-buffers.js";
 import { trimMalloc } from "../util/malloc-tuning.js";
@@ -59,9 +73,23 @@ export async function runTask(plan: Plan, k: number, env: TaskEnvironment): Prom
   // none (under reads in flight it would evict those the step has yet to read)
   const ctx = evalContext(plan.graph, plan, env, group.steps !== undefined);
   const result: TaskResult = { task: k, bytesRead: 0, bytesWritten: 0, decodes: 0 };
-  const chunkBytes = Math.max(0, ...group.outputs.map((i) => blockBytes(plan.graph[plan.outputs[i].id], plan.outputs[i].chunkShape.reduce((a, b) => a * b, 1))));
+  const chunkBytes = Math.max(
+    0,
+    ...group.outputs.map((i) =>
+      blockBytes(
+        plan.graph[plan.outputs[i].id],
+        plan.outputs[i].chunkShape.reduce((a, b) => a * b, 1),
+      ),
+    ),
+  );
   const writes = new WriteQueue(writesInFlight(chunkBytes));
-  const stopCounting = env.live && countWhileRunning(env.live, () => ({ bytesRead: ctx.stats.bytesRead, bytesWritten: result.bytesWritten, decodes: ctx.cache.decodes }));
+  const stopCounting =
+    env.live &&
+    countWhileRunning(env.live, () => ({
+      bytesRead: ctx.stats.bytesRead,
+      bytesWritten: result.bytesWritten,
+      decodes: ctx.cache.decodes,
+    }));
   try {
     await computeTask(plan, task, env, ctx, result, writes);
     await writes.drain();
@@ -80,7 +108,14 @@ export async function runTask(plan: Plan, k: number, env: TaskEnvironment): Prom
 }
 
 /** Computes a task's blocks and starts writing them (or keeps them, or its partial states, in `result`). */
-async function computeTask(plan: Plan, task: Task, env: TaskEnvironment, ctx: EvalContext, result: TaskResult, writes: WriteQueue): Promise<void> {
+async function computeTask(
+  plan: Plan,
+  task: Task,
+  env: TaskEnvironment,
+  ctx: EvalContext,
+  result: TaskResult,
+  writes: WriteQueue,
+): Promise<void> {
   const group = plan.groups[task.group];
   const box = blockBox(plan, task.group, task.block);
   const roots = group.outputs.map((i) => plan.graph[plan.outputs[i].id]);
@@ -110,12 +145,17 @@ async function computeTask(plan: Plan, task: Task, env: TaskEnvironment, ctx: Ev
     await prepareStep(ctx, roots, box, step);
     const later = ctx.retain ?? new Map<string, Box[]>();
     const cut = chunkPieces(plan, group.outputs, step);
-    const pieces = cut.length > 1 && (await piecesFit(plan, ctx, roots, cut, later, writes.inFlight)) ? cut : [step];
+    const pieces =
+      cut.length > 1 && (await piecesFit(plan, ctx, roots, cut, later, writes.inFlight))
+        ? cut
+        : [step];
     const piecesReads = pieces.map((p) => readsOf(ctx, roots, p));
     for (const [i, piece] of pieces.entries()) {
       // the chunks this piece reads stay for the pieces after it in the step, and the steps after
       ctx.retain = new Map(later);
-      for (const reads of piecesReads.slice(i + 1)) for (const [id, boxes] of reads) ctx.retain.set(id, [...(ctx.retain.get(id) ?? []), ...boxes]);
+      for (const reads of piecesReads.slice(i + 1))
+        for (const [id, boxes] of reads)
+          ctx.retain.set(id, [...(ctx.retain.get(id) ?? []), ...boxes]);
       const mark = ctx.blocks?.mark() ?? 0;
       await computeBox(piece);
       // the piece is encoded: its blocks serve the next one
@@ -135,8 +175,16 @@ async function computeTask(plan: Plan, task: Task, env: TaskEnvironment, ctx: Ev
 function chunkPieces(plan: Plan, outputs: number[], step: Box): Box[] {
   const targets = outputs.map((i) => plan.outputs[i]);
   const chunkShape = targets[0].chunkShape;
-  if (targets.some((o) => o.target.kind === "memory" || o.chunkShape.some((c, d) => c !== chunkShape[d]))) return [step];
-  const reached = collect(targets.map((o) => plan.graph[o.id]), (id) => plan.graph[id]);
+  if (
+    targets.some(
+      (o) => o.target.kind === "memory" || o.chunkShape.some((c, d) => c !== chunkShape[d]),
+    )
+  )
+    return [step];
+  const reached = collect(
+    targets.map((o) => plan.graph[o.id]),
+    (id) => plan.graph[id],
+  );
   // element i of each input makes element i of the output
   if (Object.values(reached).some((n) => n.op !== "map" && n.op !== "source")) return [step];
   const { first, last } = chunkRange(step, chunkShape);
@@ -144,7 +192,10 @@ function chunkPieces(plan: Plan, outputs: number[], step: Box): Box[] {
   const pieces: Box[] = [];
   for (const run of chunkRuns(first, last, 1)) {
     const start = run[0].map((c, d) => Math.max(step.start[d], c * chunkShape[d]));
-    pieces.push({ start, stop: run[0].map((c, d) => Math.min(step.stop[d], (c + 1) * chunkShape[d])) });
+    pieces.push({
+      start,
+      stop: run[0].map((c, d) => Math.min(step.stop[d], (c + 1) * chunkShape[d])),
+    });
   }
   return pieces;
 }
@@ -161,7 +212,14 @@ const MAX_PIECES = 64;
  * will (a chunk stays from its first read by a piece to its last, or on if a later step reads
  * it) and compares the most it holds, with the blocks of the pieces in flight, to the projection.
  */
-async function piecesFit(plan: Plan, ctx: EvalContext, roots: Node[], pieces: Box[], later: Map<string, Box[]>, writesInFlight: number): Promise<boolean> {
+async function piecesFit(
+  plan: Plan,
+  ctx: EvalContext,
+  roots: Node[],
+  pieces: Box[],
+  later: Map<string, Box[]>,
+  writesInFlight: number,
+): Promise<boolean> {
   const lastRead = new Map<string, number>();
   const bytesOf = new Map<string, number>();
   const keptLater = new Set<string>();
@@ -178,7 +236,13 @@ async function piecesFit(plan: Plan, ctx: EvalContext, roots: Node[], pieces: Bo
           keys.push(key);
           lastRead.set(key, i);
           if (bytesOf.has(key)) continue;
-          bytesOf.set(key, blockBytes(node, array.chunks.chunkExtent(c).reduce((p, e) => p * e, 1)));
+          bytesOf.set(
+            key,
+            blockBytes(
+              node,
+              array.chunks.chunkExtent(c).reduce((p, e) => p * e, 1),
+            ),
+          );
           if (overlapsAny(array.chunks.chunkBox(c), later.get(id) ?? [])) keptLater.add(key);
           if (ctx.cache.has(array, c)) held.add(key);
         }
@@ -187,7 +251,9 @@ async function piecesFit(plan: Plan, ctx: EvalContext, roots: Node[], pieces: Bo
   }
   // pieces encoded in the background hold their blocks until the encode is done
   const holders = codecsInPool() ? 1 + writesInFlight : 1;
-  const blocks = holders * Math.max(...pieces.map((p) => roots.reduce((sum, r) => sum + blockBytes(r, boxSize(p)), 0)));
+  const blocks =
+    holders *
+    Math.max(...pieces.map((p) => roots.reduce((sum, r) => sum + blockBytes(r, boxSize(p)), 0)));
   const room = plan.memory.perTask - plan.memory.scratchBytes - blocks;
   let bytes = ctx.cache.keptBytes;
   for (const [i, keys] of reads.entries()) {
@@ -208,7 +274,10 @@ async function piecesFit(plan: Plan, ctx: EvalContext, roots: Node[], pieces: Bo
 
 /** The chunks of `chunkShape` that `box` overlaps: their coordinates from `first` to `last` (exclusive). */
 function chunkRange(box: Box, chunkShape: readonly number[]): { first: number[]; last: number[] } {
-  return { first: box.start.map((s, d) => Math.floor(s / chunkShape[d])), last: box.stop.map((s, d) => Math.ceil(s / chunkShape[d])) };
+  return {
+    first: box.start.map((s, d) => Math.floor(s / chunkShape[d])),
+    last: box.stop.map((s, d) => Math.ceil(s / chunkShape[d])),
+  };
 }
 
 /** The part of a stepped block `box` after `step` (with the step too, if `from`), empty after the last step. */
@@ -223,7 +292,9 @@ function restOf(box: Box, step: Box, from = false): Box {
 /** The boxes of each source (by node id) that evaluating `roots` over `box` reads. */
 function readsOf(ctx: EvalContext, roots: Node[], box: Box): Map<string, Box[]> {
   const reads = new Map<string, Box[]>();
-  if (boxSize(box) > 0) for (const { source, box: b } of sourceReads(ctx.graph, roots, box)) reads.set(source.id, [...(reads.get(source.id) ?? []), b]);
+  if (boxSize(box) > 0)
+    for (const { source, box: b } of sourceReads(ctx.graph, roots, box))
+      reads.set(source.id, [...(reads.get(source.id) ?? []), b]);
   return reads;
 }
 
@@ -234,7 +305,8 @@ function readsOf(ctx: EvalContext, roots: Node[], box: Box): Map<string, Box[]> 
  */
 async function prepareStep(ctx: EvalContext, roots: Node[], box: Box, step: Box): Promise<void> {
   const needed = new Map<object, Box[]>();
-  for (const [id, boxes] of readsOf(ctx, roots, restOf(box, step, true))) needed.set(await ctx.openSource(ctx.graph[id] as SourceNode), boxes);
+  for (const [id, boxes] of readsOf(ctx, roots, restOf(box, step, true)))
+    needed.set(await ctx.openSource(ctx.graph[id] as SourceNode), boxes);
   ctx.cache.retainOnly((array, coords) => {
     const chunk = (array as ChunkedArray).chunks.chunkBox(coords);
     return overlapsAny(chunk, needed.get(array) ?? []);
@@ -251,7 +323,11 @@ let stage: string | undefined;
  * kept beside the new plan's they would make a thread hold two stages' memory (W5 at L).
  */
 function enterStage(plan: Plan, blocks: BlockPool | undefined): void {
-  const key = JSON.stringify([plan.groups.map((g) => g.blockShape), plan.outputs.map((o) => o.chunkShape), plan.memory]);
+  const key = JSON.stringify([
+    plan.groups.map((g) => g.blockShape),
+    plan.outputs.map((o) => o.chunkShape),
+    plan.memory,
+  ]);
   if (key === stage) return;
   if (stage !== undefined) {
     blocks?.shrink(0);
@@ -285,12 +361,25 @@ export async function deliver(
     if (out.target.kind === "memory") {
       result.data ??= outputs.map(() => undefined);
       result.data[j] = data[j];
-    } else result.bytesWritten += await writeBlock(await env.openTarget(out.target, outputs[j]), out.chunkShape, box, data[j], blocks, writes);
+    } else
+      result.bytesWritten += await writeBlock(
+        await env.openTarget(out.target, outputs[j]),
+        out.chunkShape,
+        box,
+        data[j],
+        blocks,
+        writes,
+      );
   }
 }
 
 /** A fresh evaluation context for one task. */
-export function evalContext(graph: Graph, plan: Plan, env: TaskEnvironment, stepped = false): EvalContext {
+export function evalContext(
+  graph: Graph,
+  plan: Plan,
+  env: TaskEnvironment,
+  stepped = false,
+): EvalContext {
   // the chunks a stepped task kept serve its next decodes once used up: the pool may hold what
   // the cache gave up (a plain task's cache gives its chunks up at its end, past its projection)
   limitScratch(plan.memory.scratchBytes + (stepped ? plan.memory.cacheBytes : 0));
@@ -308,14 +397,17 @@ export function evalContext(graph: Graph, plan: Plan, env: TaskEnvironment, step
     memo: new Map(),
     stats: { bytesRead: 0 },
     // the pool keeps at most what a task allocates besides its chunk cache and scratch buffers
-    blocks: env.blocks?.scope(plan.memory.perTask - plan.memory.cacheBytes - plan.memory.scratchBytes),
+    blocks: env.blocks?.scope(
+      plan.memory.perTask - plan.memory.cacheBytes - plan.memory.scratchBytes,
+    ),
   };
 }
 
 /** Nodes read by more than one consumer (identical sub-expressions): evaluated once per box. */
 function sharedNodes(graph: Graph): Set<string> {
   const uses = new Map<string, number>();
-  for (const n of Object.values(graph)) for (const i of new Set(inputsOf(n))) uses.set(i, (uses.get(i) ?? 0) + 1);
+  for (const n of Object.values(graph))
+    for (const i of new Set(inputsOf(n))) uses.set(i, (uses.get(i) ?? 0) + 1);
   return new Set([...uses].filter(([, c]) => c > 1).map(([id]) => id));
 }
 
@@ -349,7 +441,8 @@ export async function writeBlock(
       encoding.catch(() => undefined); // its failure is the write's, reported by the queue
       blocks.holdUntil(stored.buffer, encoding);
       await writes.add(async () => (await encoding)());
-    } else if (writes && target.encodeChunk) await writes.add(await target.encodeChunk(coords, stored));
+    } else if (writes && target.encodeChunk)
+      await writes.add(await target.encodeChunk(coords, stored));
     else await target.writeChunk(coords, stored);
     bytes += stored.byteLength;
   };
@@ -364,9 +457,19 @@ export async function writeBlock(
       continue;
     }
     boxes.forEach((b, p) => {
-      if (parts[p]?.length !== boxSize(b)) parts[p] = engineAllocate(target.dtype, boxSize(b), blocks, false);
+      if (parts[p]?.length !== boxSize(b))
+        parts[p] = engineAllocate(target.dtype, boxSize(b), blocks, false);
     });
-    if (run.length === 1) copyBox(data, shape, from, parts[0], extent, extent.map(() => 0), extent);
+    if (run.length === 1)
+      copyBox(
+        data,
+        shape,
+        from,
+        parts[0],
+        extent,
+        extent.map(() => 0),
+        extent,
+      );
     else {
       const widths = boxes.map((b) => b.stop[b.stop.length - 1] - b.start[b.start.length - 1]);
       extent[extent.length - 1] = widths.reduce((a, b) => a + b, 0);
@@ -382,7 +485,11 @@ export async function writeBlock(
  * are one stretch of the block's: of extent 1 along the dims before some dim, whole along
  * the dims after it.
  */
-export function contiguousOffset(shape: readonly number[], from: readonly number[], extent: readonly number[]): number | undefined {
+export function contiguousOffset(
+  shape: readonly number[],
+  from: readonly number[],
+  extent: readonly number[],
+): number | undefined {
   let d = 0;
   while (d < shape.length - 1 && extent[d] === 1) d++;
   for (let j = d + 1; j < shape.length; j++) if (extent[j] !== shape[j]) return undefined;

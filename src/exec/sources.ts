@@ -53,7 +53,10 @@ export function memorySnapshots(nodes: SourceNode[]): Record<string, MemorySnaps
   for (const n of nodes) {
     if (n.ref.kind !== "memory") continue;
     const e = memory.get(n.ref.key);
-    if (!e?.snapshot) throw new InputError(`${n.ref.key} is a custom in-memory array that cannot be shared with worker threads; use the inline executor`);
+    if (!e?.snapshot)
+      throw new InputError(
+        `${n.ref.key} is a custom in-memory array that cannot be shared with worker threads; use the inline executor`,
+      );
     out[n.ref.key] = e.snapshot;
   }
   return out;
@@ -63,8 +66,20 @@ export function memorySnapshots(nodes: SourceNode[]): Record<string, MemorySnaps
 export function adoptSnapshots(snapshots: Record<string, MemorySnapshot>): void {
   for (const [key, s] of Object.entries(snapshots)) {
     if (memory.has(key)) continue;
-    const chunks = new ChunkGrid(s.chunkSizes.map((sizes, d) => (sizes.length ? DimChunks.irregular(sizes) : DimChunks.regular(s.shape[d], 1))));
-    const array = fromTypedArray(s.data, { shape: s.shape, dims: s.dims, chunks, dtype: s.dtype, fillValue: s.fillValue, attrs: s.attrs, source: key });
+    const chunks = new ChunkGrid(
+      s.chunkSizes.map((sizes, d) =>
+        sizes.length ? DimChunks.irregular(sizes) : DimChunks.regular(s.shape[d], 1),
+      ),
+    );
+    const array = fromTypedArray(s.data, {
+      shape: s.shape,
+      dims: s.dims,
+      chunks,
+      dtype: s.dtype,
+      fillValue: s.fillValue,
+      attrs: s.attrs,
+      source: key,
+    });
     memory.set(key, { array, snapshot: s });
   }
 }
@@ -81,7 +96,11 @@ const datasets = new Map<string, Promise<Dataset>>();
  * Opens a dataset once per process: the API's `openDataset` and every task of this
  * process share it (and its open file handles, which stay open until `closeDatasets`).
  */
-export function openCachedDataset(url: string, decode: boolean, directReads = false): Promise<Dataset> {
+export function openCachedDataset(
+  url: string,
+  decode: boolean,
+  directReads = false,
+): Promise<Dataset> {
   const key = `${decode}|${directReads}|${url}`;
   let ds = datasets.get(key);
   if (!ds) {
@@ -107,5 +126,6 @@ export async function openSource(node: SourceNode): Promise<ChunkedArray> {
     if (!e) throw new InputError(`${ref.key}: in-memory source not available in this process`);
     return e.array;
   }
-  return getVariable(await openCachedDataset(ref.url, ref.decode, ref.directReads), ref.variable).array;
+  return getVariable(await openCachedDataset(ref.url, ref.decode, ref.directReads), ref.variable)
+    .array;
 }

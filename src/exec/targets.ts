@@ -31,7 +31,8 @@ export function targetOpener(): OpenTarget {
     if (hit && hit.meta === meta) return hit.array;
     const array = openZarr(store, target.path).then((ds) => {
       const a = [...ds.variables.values()][0] as WritableChunkedArray;
-      if (!a || typeof a.writeChunk !== "function") throw new DaeError(`${target.url}:${target.path}: not a writable Zarr array`);
+      if (!a || typeof a.writeChunk !== "function")
+        throw new DaeError(`${target.url}:${target.path}: not a writable Zarr array`);
       return a;
     });
     opened.set(key, { meta, array });
@@ -43,7 +44,8 @@ export function targetOpener(): OpenTarget {
 /** The text of an array's metadata document (v3 `zarr.json`, or v2 `.zarray`). */
 async function arrayMetadata(store: Store, path: string): Promise<string> {
   const key = joinKey(...path.split("/")); // as openZarr reads it: a leading "/" is inside the store
-  const doc = (await store.get(joinKey(key, "zarr.json"))) ?? (await store.get(joinKey(key, ".zarray")));
+  const doc =
+    (await store.get(joinKey(key, "zarr.json"))) ?? (await store.get(joinKey(key, ".zarray")));
   return doc ? new TextDecoder().decode(doc) : "";
 }
 

@@ -13,7 +13,10 @@ import type { ThreadReply, ThreadTask } from "./thread-worker.js";
  * The worker script beside this file: a CommonJS loader of thread-worker.js (see
  * thread-worker-loader.cts); from TypeScript sources, one that registers tsx first.
  */
-export const workerFile = new URL(import.meta.url.endsWith(".ts") ? "./thread-worker-dev.mjs" : "./thread-worker-loader.cjs", import.meta.url);
+export const workerFile = new URL(
+  import.meta.url.endsWith(".ts") ? "./thread-worker-dev.mjs" : "./thread-worker-loader.cjs",
+  import.meta.url,
+);
 
 /** Default worker count: one per core. */
 export function defaultWorkers(): number {

@@ -24,7 +24,9 @@ export type ThreadReply = TaskResult | { userError: string };
 const blocks = new BlockPool();
 
 /** Runs one task in a worker thread (piscina calls it through thread-worker-loader.cjs). */
-export default async function runThreadTask(msg: ThreadTask | typeof WARM_UP): Promise<ThreadReply | undefined> {
+export default async function runThreadTask(
+  msg: ThreadTask | typeof WARM_UP,
+): Promise<ThreadReply | undefined> {
   if (msg === WARM_UP) return undefined;
   adoptSnapshots(msg.snapshots);
   try {

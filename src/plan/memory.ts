@@ -3,7 +3,14 @@ import { READ_CONCURRENCY } from "../array/read-box.js";
 import { boxShape, boxSize, type Box } from "../core/box.js";
 import { windowInputBox } from "../core/evaluate.js";
 import { groupFoldOf, groupSlabSteps } from "../core/group-fold.js";
-import { inputsOf, windowsOf, type Graph, type Node, type WindowAxis, type WindowNode } from "../core/graph.js";
+import {
+  inputsOf,
+  windowsOf,
+  type Graph,
+  type Node,
+  type WindowAxis,
+  type WindowNode,
+} from "../core/graph.js";
 import { histogramSlab } from "../core/kernels/histogram.js";
 import { isWhole, reducer } from "../core/kernels/reductions.js";
 import { blockBox, stepBoxes, taskAt, type Plan } from "./plan.js";
@@ -32,8 +39,15 @@ export function writesInFlight(chunkBytes: number): number {
  * Bytes a task holds besides its output blocks while writing them: a run of chunks being
  * filled (see WRITE_RUN_BYTES) and the encoded chunks being written (each at most as large).
  */
-export function writeBytes(node: Node, blockShape: readonly number[], chunkShape: readonly number[]): number {
-  const chunk = blockBytes(node, chunkShape.reduce((a, b) => a * b, 1));
+export function writeBytes(
+  node: Node,
+  blockShape: readonly number[],
+  chunkShape: readonly number[],
+): number {
+  const chunk = blockBytes(
+    node,
+    chunkShape.reduce((a, b) => a * b, 1),
+  );
   const n = chunkShape.length;
   const inRow = n === 0 ? 1 : Math.ceil(blockShape[n - 1] / chunkShape[n - 1]);
   return (Math.min(inRow, chunksPerWriteRun(chunk)) + writesInFlight(chunk)) * chunk;
@@ -49,13 +63,21 @@ export function blockBytes(node: Node, n: number): number {
  * input blocks held while the kernel runs, broadcast/transpose copies, reduction states and
  * the chunks being decoded. It over-counts rather than under-counts: it is a promise.
  */
-export function peakBytes(graph: Graph, id: string, box: Box, slabs: Record<string, Record<string, number>>): number {
+export function peakBytes(
+  graph: Graph,
+  id: string,
+  box: Box,
+  slabs: Record<string, Record<string, number>>,
+): number {
   const node = graph[id];
   const out = blockBytes(node, boxSize(box));
   switch (node.op) {
     case "source": {
       const chunk = node.chunkShape.reduce((a, b) => a * b, 1) * blockBytes(node, 1);
-      const touched = box.start.reduce((n, s, d) => n * chunksOverlapped(node.chunkShape[d], s, box.stop[d]), 1);
+      const touched = box.start.reduce(
+        (n, s, d) => n * chunksOverlapped(node.chunkShape[d], s, box.stop[d]),
+        1,
+      );
       // decoded chunks in flight, plus their compressed bytes (at most as large)
       return out + Math.min(READ_CONCURRENCY, touched) * chunk * 2;
     }
@@ -67,7 +89,9 @@ export function peakBytes(graph: Graph, id: string, box: Box, slabs: Record<stri
         const b = inputBox(graph, node, o.node, box);
         const input = graph[o.node];
         const p = peakBytes(graph, o.node, b, slabs);
-        const kept = blockBytes(input, boxSize(b)) + (input.dims.length !== node.dims.length ? blockBytes(input, boxSize(box)) : 0);
+        const kept =
+          blockBytes(input, boxSize(b)) +
+          (input.dims.length !== node.dims.length ? blockBytes(input, boxSize(box)) : 0);
         transient = Math.max(transient, held + p);
         held += kept;
       }
@@ -88,8 +112,15 @@ export function peakBytes(graph: Graph, id: string, box: Box, slabs: Record<stri
       const groups = groupFoldOf(graph, node, input);
       if (groups) {
         // folded straight from the grouped array (core/group-fold): one slab of it at a time
-        const steps = groupSlabSteps(groups, slabs[node.id]?.[node.over[0]] ?? input.shape[0], box.stop[0] - box.start[0]);
-        const read: Box = { start: [0, ...box.start.slice(1)], stop: [Math.min(steps, groups.source.shape[0]), ...box.stop.slice(1)] };
+        const steps = groupSlabSteps(
+          groups,
+          slabs[node.id]?.[node.over[0]] ?? input.shape[0],
+          box.stop[0] - box.start[0],
+        );
+        const read: Box = {
+          start: [0, ...box.start.slice(1)],
+          stop: [Math.min(steps, groups.source.shape[0]), ...box.stop.slice(1)],
+        };
         return out + state + peakBytes(graph, groups.source.id, read, slabs);
       }
       // a non-leading layout is transposed into a float64 copy
@@ -135,7 +166,12 @@ export function slabBox(full: Box, dims: readonly string[], slab: Record<string,
  * scratch, and what producing the inputs takes. Streaming kernels hold less than their
  * input box: a histogram one slab, a gather only the runs of indices its block needs.
  */
-function windowPeak(graph: Graph, node: WindowNode, box: Box, slabs: Record<string, Record<string, number>>): number {
+function windowPeak(
+  graph: Graph,
+  node: WindowNode,
+  box: Box,
+  slabs: Record<string, Record<string, number>>,
+): number {
   let held = 0;
   let transient = 0;
   let scratch = 0;
@@ -143,7 +179,12 @@ function windowPeak(graph: Graph, node: WindowNode, box: Box, slabs: Record<stri
     const input = graph[id];
     const b = windowInputBox(node, input, box);
     const windows = windowsOf(node, id);
-    const read = node.kernel === "histogram" ? histogramSlabBox(b, input.dims, windows) : node.kernel === "gather" ? gatheredBox(node, input.dims, windows, b, box) : b;
+    const read =
+      node.kernel === "histogram"
+        ? histogramSlabBox(b, input.dims, windows)
+        : node.kernel === "gather"
+          ? gatheredBox(node, input.dims, windows, b, box)
+          : b;
     transient = Math.max(transient, held + peakBytes(graph, id, read, slabs));
     held += blockBytes(input, boxSize(read));
     // sweeps over several dims carry float64 values and counts, twice; user slices get a float64 copy
@@ -154,7 +195,10 @@ function windowPeak(graph: Graph, node: WindowNode, box: Box, slabs: Record<stri
 }
 
 function histogramSlabBox(b: Box, dims: readonly string[], windows: Record<string, unknown>): Box {
-  const extents = histogramSlab(b, dims.map((d) => d in windows));
+  const extents = histogramSlab(
+    b,
+    dims.map((d) => d in windows),
+  );
   return { start: [...b.start], stop: b.start.map((s, i) => s + extents[i]) };
 }
 
@@ -163,11 +207,18 @@ function histogramSlabBox(b: Box, dims: readonly string[], windows: Record<strin
  * one input index per output position (group × member) of the block — wherever the block's
  * members lie along the axis, so the bound holds for every slab of a streamed reduction.
  */
-function gatheredBox(node: WindowNode, dims: readonly string[], windows: Record<string, WindowAxis>, b: Box, box: Box): Box {
+function gatheredBox(
+  node: WindowNode,
+  dims: readonly string[],
+  windows: Record<string, WindowAxis>,
+  b: Box,
+  box: Box,
+): Box {
   const a = dims.findIndex((d) => windows[d]?.index);
   if (a < 0) return b;
   const w = windows[dims[a]];
-  const extent = (dim: string | undefined) => (dim ? box.stop[node.dims.indexOf(dim)] - box.start[node.dims.indexOf(dim)] : 1);
+  const extent = (dim: string | undefined) =>
+    dim ? box.stop[node.dims.indexOf(dim)] - box.start[node.dims.indexOf(dim)] : 1;
   const positions = extent(w.outDim) * extent(w.memberDim);
   const stop = [...b.stop];
   stop[a] = b.start[a] + Math.min(b.stop[a] - b.start[a], positions);

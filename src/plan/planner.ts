@@ -1,10 +1,26 @@
 import { boxSize, fullBox, type Box } from "../core/box.js";
-import { opName, type Graph, type Node, type ReduceNode, type SourceNode, type WindowNode } from "../core/graph.js";
+import {
+  opName,
+  type Graph,
+  type Node,
+  type ReduceNode,
+  type SourceNode,
+  type WindowNode,
+} from "../core/graph.js";
 import { isWhole, reducer } from "../core/kernels/reductions.js";
 import { windowChunk } from "../core/kernels/window-axis.js";
+import { canFoldTogether } from "../core/fold-together.js";
 import { MemoryBudgetError } from "../util/errors.js";
 import { blockBytes, peakBytes, writeBytes } from "./memory.js";
-import { totalDecodes, totalTasks, type DecodeCount, type OutputTarget, type Plan, type PlannedGroup, type PlannedOutput } from "./plan.js";
+import {
+  totalDecodes,
+  totalTasks,
+  type DecodeCount,
+  type OutputTarget,
+  type Plan,
+  type PlannedGroup,
+  type PlannedOutput,
+} from "./plan.js";
 import { blockReadsAlong, inputBox, sourceElements, sourceReads, visitBoxes } from "./propagate.js";
 import { retainedBytes } from "./retention.js";
 import { overlap } from "./source-chunks.js";
@@ -68,7 +84,9 @@ export function makePlan(req: PlanRequest): Plan {
   }
   if (!best) throw refusal;
   if (best.memory.workers < req.workers)
-    best.notes.push(`${best.memory.workers} of ${req.workers} workers: with the budget shared by all, each task would decode source chunks many times (or not fit)`);
+    best.notes.push(
+      `${best.memory.workers} of ${req.workers} workers: with the budget shared by all, each task would decode source chunks many times (or not fit)`,
+    );
   return best;
 }
 
@@ -91,10 +109,18 @@ function planFor(req: PlanRequest, workers: number): Plan {
     name: o.name,
     target: o.target,
     // in-memory results have no chunks to write: their unit is the source chunking, ungrown
-    chunkShape: o.chunks ?? defaultChunks(graph, graph[o.id], o.target.kind === "memory" ? 0 : TARGET_CHUNK),
+    chunkShape:
+      o.chunks ?? defaultChunks(graph, graph[o.id], o.target.kind === "memory" ? 0 : TARGET_CHUNK),
   }));
   // results returned in memory are held by the coordinator for the whole run
-  const held = outputs.reduce((s, o) => s + (o.target.kind === "memory" ? blockBytes(graph[o.id], boxSize(fullBox(graph[o.id].shape))) : 0), 0);
+  const held = outputs.reduce(
+    (s, o) =>
+      s +
+      (o.target.kind === "memory"
+        ? blockBytes(graph[o.id], boxSize(fullBox(graph[o.id].shape)))
+        : 0),
+    0,
+  );
   if (held >= req.memory)
     throw new MemoryBudgetError(
       `the result${outputs.length > 1 ? "s" : ""} to load (${formatBytes(held)}) would not fit the memory budget of ${formatBytes(req.memory)}: ` +
@@ -108,7 +134,8 @@ function planFor(req: PlanRequest, workers: number): Plan {
   const notes: string[] = [];
   // outputs of one shape and chunking are computed together, one block of each per task
   const groups: PlannedGroup[] = [];
-  const keyOf = (o: PlannedOutput) => JSON.stringify([graph[o.id].dims, graph[o.id].shape, o.chunkShape]);
+  const keyOf = (o: PlannedOutput) =>
+    JSON.stringify([graph[o.id].dims, graph[o.id].shape, o.chunkShape]);
   const byKey = new Map<string, number[]>();
   outputs.forEach((o, i) => byKey.set(keyOf(o), [...(byKey.get(keyOf(o)) ?? []), i]));
   let perTask = 0;
@@ -119,7 +146,16 @@ function planFor(req: PlanRequest, workers: number): Plan {
     const roots = members.map((i) => graph[outputs[i].id]);
     const chunkShape = outputs[members[0]].chunkShape;
     const inMemory = members.every((i) => outputs[i].target.kind === "memory");
-    const best = chooseBlocks(graph, roots, chunkShape, perTaskBudget, workers, slabs, inMemory, cacheBytes);
+    const best = chooseBlocks(
+      graph,
+      roots,
+      chunkShape,
+      perTaskBudget,
+      workers,
+      slabs,
+      inMemory,
+      cacheBytes,
+    );
     const node = roots[0];
     const blockCounts = node.shape.map((n, d) => Math.max(1, Math.ceil(n / best.blockShape[d])));
     const group: PlannedGroup = { outputs: members, blockShape: best.blockShape, blockCounts };
@@ -129,20 +165,28 @@ function planFor(req: PlanRequest, workers: number): Plan {
     if (best.steps) {
       const dim = node.dims[best.steps.dim];
       group.steps = { dim, extent: best.steps.extent, retainBytes: best.retain };
-      notes.push(`${names}: each block computed in steps of ${best.steps.extent} along ${dim}; the task keeps the input chunks later steps read again (${formatBytes(best.retain)} at most), so each is decoded once per task`);
+      notes.push(
+        `${names}: each block computed in steps of ${best.steps.extent} along ${dim}; the task keeps the input chunks later steps read again (${formatBytes(best.retain)} at most), so each is decoded once per task`,
+      );
     }
     if (split) {
       group.split = split;
-      notes.push(`${names}: ${blocks} block(s) for ${workers} workers: reduction split into ${split.parts} partial tasks along ${split.dim}, states combined`);
+      notes.push(
+        `${names}: ${blocks} block(s) for ${workers} workers: reduction split into ${split.parts} partial tasks along ${split.dim}, states combined`,
+      );
     }
-    if (members.length > 1) notes.push(`${names}: computed together, one pass over their shared inputs`);
+    if (members.length > 1)
+      notes.push(`${names}: computed together, one pass over their shared inputs`);
     perTask = Math.max(perTask, best.peak + best.retain);
     retain = Math.max(retain, best.retain);
     if (!best.steps) cutCache = cacheBytes;
     groups.push(group);
-    for (const r of roots) notes.push(...fusionNotes(graph, r, outputs[members[roots.indexOf(r)]].name));
+    for (const r of roots)
+      notes.push(...fusionNotes(graph, r, outputs[members[roots.indexOf(r)]].name));
   }
-  const taskCounts = groups.map((g) => g.blockCounts.reduce((a, b) => a * b, 1) * (g.split?.parts ?? 1));
+  const taskCounts = groups.map(
+    (g) => g.blockCounts.reduce((a, b) => a * b, 1) * (g.split?.parts ?? 1),
+  );
   const decodes = countDecodes(graph, outputs, groups);
   const total = (perTask + cutCache + scratchBytes) * workers + held;
   if (total > req.memory)
@@ -157,7 +201,15 @@ function planFor(req: PlanRequest, workers: number): Plan {
     groups,
     slabs,
     taskCounts,
-    memory: { budget: req.memory, workers, perTask: perTask + cutCache + scratchBytes, cacheBytes: cutCache + retain, scratchBytes, held, total },
+    memory: {
+      budget: req.memory,
+      workers,
+      perTask: perTask + cutCache + scratchBytes,
+      cacheBytes: cutCache + retain,
+      scratchBytes,
+      held,
+      total,
+    },
     decodes,
     notes,
   };
@@ -168,7 +220,9 @@ function planFor(req: PlanRequest, workers: number): Plan {
  * it comes from, then leading dims grow until a chunk is about TARGET_CHUNK bytes.
  */
 export function defaultChunks(graph: Graph, node: Node, target = TARGET_CHUNK): number[] {
-  const chunks = node.dims.map((d, i) => Math.min(node.shape[i], sourceChunk(graph, node, d) ?? node.shape[i]) || 1);
+  const chunks = node.dims.map(
+    (d, i) => Math.min(node.shape[i], sourceChunk(graph, node, d) ?? node.shape[i]) || 1,
+  );
   const item = blockBytes(node, 1);
   let bytes = chunks.reduce((a, b) => a * b, item);
   for (let d = 0; d < chunks.length && bytes < target / 2; d++) {
@@ -192,16 +246,29 @@ function sourceChunks(graph: Graph, node: Node, dim: string): number[] {
     case "source":
       return [node.chunkShape[node.dims.indexOf(dim)]];
     case "map":
-      return node.inputs.flatMap((o) => ("node" in o && graph[o.node].dims.includes(dim) ? sourceChunks(graph, graph[o.node], dim) : []));
+      return node.inputs.flatMap((o) =>
+        "node" in o && graph[o.node].dims.includes(dim)
+          ? sourceChunks(graph, graph[o.node], dim)
+          : [],
+      );
     case "view": {
       const a = node.axes[node.dims.indexOf(dim)];
-      return a ? sourceChunks(graph, graph[node.input], a.inDim).map((c) => Math.max(1, Math.floor(c / Math.abs(a.step)))) : [];
+      return a
+        ? sourceChunks(graph, graph[node.input], a.inDim).map((c) =>
+            Math.max(1, Math.floor(c / Math.abs(a.step))),
+          )
+        : [];
     }
     case "reduce":
       return sourceChunks(graph, graph[node.input], dim);
     case "window": {
       const input = graph[node.input];
-      const c = windowChunk(node, dim, (d) => extent(input, d), (d) => sourceChunk(graph, input, d));
+      const c = windowChunk(
+        node,
+        dim,
+        (d) => extent(input, d),
+        (d) => sourceChunk(graph, input, d),
+      );
       return c ? [c] : [];
     }
   }
@@ -262,16 +329,32 @@ function chooseBlocks(
   const node = roots[0];
   if (shrinkable) chunkShape = shrinkToFit(graph, roots, chunkShape, budget, slabs);
   const ids = roots.map((r) => r.id);
-  const ladders = node.dims.map((d, i) => blockLadder(node.shape[i], Math.min(node.shape[i], chunkShape[i]) || 1, sourceChunks(graph, node, d)));
+  const ladders = node.dims.map((d, i) =>
+    blockLadder(
+      node.shape[i],
+      Math.min(node.shape[i], chunkShape[i]) || 1,
+      sourceChunks(graph, node, d),
+    ),
+  );
   /** A task's peak over blocks (or steps) of `stepShape`: evaluating them, or writing them out. */
   const peakOf = (stepShape: number[]): number => {
-    const blocksHeld = roots.reduce((sum, r) => sum + blockBytes(r, boxSize(fullBox(stepShape))), 0);
+    const blocksHeld = roots.reduce(
+      (sum, r) => sum + blockBytes(r, boxSize(fullBox(stepShape))),
+      0,
+    );
     // written outputs: the blocks are held while a run of chunks is filled from them
-    const writing = shrinkable ? 0 : blocksHeld + Math.max(...roots.map((r) => writeBytes(r, stepShape, chunkShape)));
+    const writing = shrinkable
+      ? 0
+      : blocksHeld + Math.max(...roots.map((r) => writeBytes(r, stepShape, chunkShape)));
     return Math.max(fitSlabs(graph, ids, fullBox(stepShape), budget, slabs), writing);
   };
-  const evaluateShape = (blockShape: number[], steps?: Candidate["steps"]): Candidate | undefined => {
-    const stepShape = steps ? blockShape.map((e, d) => (d === steps.dim ? steps.extent : e)) : blockShape;
+  const evaluateShape = (
+    blockShape: number[],
+    steps?: Candidate["steps"],
+  ): Candidate | undefined => {
+    const stepShape = steps
+      ? blockShape.map((e, d) => (d === steps.dim ? steps.extent : e))
+      : blockShape;
     const peak = peakOf(stepShape);
     const room = budget + (steps ? cutCache : 0);
     if (peak > room) return undefined;
@@ -281,11 +364,21 @@ function chooseBlocks(
     if (steps && tasks < MIN_TASKS_PER_WORKER * workers) return undefined;
     const decodeBytes = roots.reduce((sum, r) => sum + decodeCost(graph, r, blockShape), 0);
     // steps read what their windows need around them again (from the cache): by step, not by block
-    const readShape = steps ? blockShape.map((e, d) => (d === steps.dim ? steps.extent : e)) : blockShape;
+    const readShape = steps
+      ? blockShape.map((e, d) => (d === steps.dim ? steps.extent : e))
+      : blockShape;
     const readBytes = roots.reduce((sum, r) => sum + readCost(graph, r, readShape), 0);
     // the busiest worker's share: tasks are alike, so it runs ceil(tasks / workers) of them
-    const perWorker = ((decodeBytes + READ_COST * readBytes + tasks * TASK_OVERHEAD) / tasks) * Math.ceil(tasks / workers);
-    return { blockShape, steps, peak, retain, cost: perWorker * Math.sqrt(Math.max(1, peak / LARGE_TASK)) };
+    const perWorker =
+      ((decodeBytes + READ_COST * readBytes + tasks * TASK_OVERHEAD) / tasks) *
+      Math.ceil(tasks / workers);
+    return {
+      blockShape,
+      steps,
+      peak,
+      retain,
+      cost: perWorker * Math.sqrt(Math.max(1, peak / LARGE_TASK)),
+    };
   };
   /** Grows `from` greedily: each move takes the dim and rung (of those not `fixed`) that lower the cost most. */
   const grow = (from: Candidate, rungs: number[], fixed = -1): Candidate => {
@@ -295,7 +388,10 @@ function chooseBlocks(
       ladders.forEach((ladder, d) => {
         if (d === fixed) return;
         for (let r = rungs[d] + 1; r < ladder.length; r++) {
-          const c = evaluateShape(best.blockShape.map((e, i) => (i === d ? ladder[r] : e)), best.steps);
+          const c = evaluateShape(
+            best.blockShape.map((e, i) => (i === d ? ladder[r] : e)),
+            best.steps,
+          );
           if (!c) break; // larger rungs take more memory still
           if (c.cost < (move?.c ?? best).cost * 0.98) move = { d, r, c };
         }
@@ -310,11 +406,14 @@ function chooseBlocks(
     const peak = peakOf(ladders.map((l) => l[0]));
     throw new MemoryBudgetError(
       `one output chunk [${chunkShape}] of ${node.dims.join("×")} needs ${formatBytes(peak)} per task ` +
-        `(${whyLarge(graph, node)}), over ${formatBytes(budget)} per task (the budget over ${workers} worker(s)): ` +
+        `(${whyLarge(graph)}), over ${formatBytes(budget)} per task (the budget over ${workers} worker(s)): ` +
         `raise --memory, use fewer --workers, or ask for smaller output chunks`,
     );
   }
-  let best = grow(first, ladders.map(() => 0));
+  let best = grow(
+    first,
+    ladders.map(() => 0),
+  );
   const plain = best;
   if (!shrinkable && !canFoldTogether(roots))
     ladders.forEach((ladder, d) => {
@@ -325,16 +424,32 @@ function chooseBlocks(
         const count = Math.ceil(n / step);
         for (let parts = Math.ceil(count / MAX_TASK_STEPS); parts < count; parts *= 2) {
           const steps = { dim: d, extent: step };
-          const shape = ladders.map((l, i) => (i === d ? Math.min(n, step * Math.ceil(count / parts)) : l[0]));
+          const shape = ladders.map((l, i) =>
+            i === d ? Math.min(n, step * Math.ceil(count / parts)) : l[0],
+          );
           if (stepRecompute(graph, roots, shape, steps) > STEP_RECOMPUTE_LIMIT) return;
           const start = evaluateShape(shape, steps);
           if (!start) continue;
-          const c = grow(start, ladders.map(() => 0), d);
+          const c = grow(
+            start,
+            ladders.map(() => 0),
+            d,
+          );
           if (c.cost < best.cost * 0.98) best = c;
         }
       }
     });
-  fitSlabs(graph, ids, fullBox(best.steps ? best.blockShape.map((e, i) => (i === best.steps!.dim ? best.steps!.extent : e)) : best.blockShape), budget, slabs);
+  fitSlabs(
+    graph,
+    ids,
+    fullBox(
+      best.steps
+        ? best.blockShape.map((e, i) => (i === best.steps!.dim ? best.steps!.extent : e))
+        : best.blockShape,
+    ),
+    budget,
+    slabs,
+  );
   return best;
 }
 
@@ -357,7 +472,12 @@ const STEP_RECOMPUTE_LIMIT = 1.5;
  * whole task: a group mean feeding an anomaly needs, in every step, the means of the months it
  * touches, each computed from all of the month's days again.
  */
-function stepRecompute(graph: Graph, roots: Node[], taskShape: number[], steps: { dim: number; extent: number }): number {
+function stepRecompute(
+  graph: Graph,
+  roots: Node[],
+  taskShape: number[],
+  steps: { dim: number; extent: number },
+): number {
   const ids = new Set(roots.map((r) => r.id));
   const reads = (box: Box) => {
     let n = 0;
@@ -367,7 +487,10 @@ function stepRecompute(graph: Graph, roots: Node[], taskShape: number[], steps: 
       });
     return n;
   };
-  const task: Box = { start: taskShape.map(() => 0), stop: taskShape.map((e, d) => Math.min(e, roots[0].shape[d])) };
+  const task: Box = {
+    start: taskShape.map(() => 0),
+    stop: taskShape.map((e, d) => Math.min(e, roots[0].shape[d])),
+  };
   const once = reads(task);
   if (once === 0) return 1;
   let stepped = 0;
@@ -381,7 +504,13 @@ function stepRecompute(graph: Graph, roots: Node[], taskShape: number[], steps: 
 }
 
 /** Halves the largest dim of `shape` until a block of it fits `budget` (or it is all ones). */
-function shrinkToFit(graph: Graph, roots: Node[], shape: number[], budget: number, slabs: Record<string, Record<string, number>>): number[] {
+function shrinkToFit(
+  graph: Graph,
+  roots: Node[],
+  shape: number[],
+  budget: number,
+  slabs: Record<string, Record<string, number>>,
+): number[] {
   const s = roots[0].shape.map((n, d) => Math.min(n, shape[d]) || 1);
   const ids = roots.map((r) => r.id);
   while (fitSlabs(graph, ids, { start: s.map(() => 0), stop: s }, budget, slabs) > budget) {
@@ -394,7 +523,7 @@ function shrinkToFit(graph: Graph, roots: Node[], shape: number[], budget: numbe
 }
 
 /** What makes a task large, for the budget error: whole-axis reductions first. */
-function whyLarge(graph: Graph, node: Node): string {
+function whyLarge(graph: Graph): string {
   for (const n of Object.values(graph))
     if (n.op === "reduce" && isWhole(reducer(n.fn)))
       return `${n.fn} needs the whole ${n.over.join(", ")} axis of each output element in memory`;
@@ -409,7 +538,13 @@ function whyLarge(graph: Graph, node: Node): string {
  * Every op maps dims independently, so the worst block takes, dim by dim, the first or the
  * middle position, whichever reads more.
  */
-function fitSlabs(graph: Graph, rootIds: string[], box: Box, budget: number, slabs: Record<string, Record<string, number>>): number {
+function fitSlabs(
+  graph: Graph,
+  rootIds: string[],
+  box: Box,
+  budget: number,
+  slabs: Record<string, Record<string, number>>,
+): number {
   const reduces: ReduceNode[] = [];
   for (const rootId of rootIds)
     visitBoxes(graph, rootId, box, (n) => {
@@ -434,7 +569,8 @@ function fitSlabs(graph: Graph, rootIds: string[], box: Box, budget: number, sla
     const middle = { start: [...box.start], stop: [...box.stop] };
     middle.start[d] = e > 0 ? Math.floor(Math.ceil(n / e) / 2) * e : 0;
     middle.stop[d] = Math.min(n, middle.start[d] + e);
-    if (peakAt(middle) > peakAt(box)) [worst.start[d], worst.stop[d]] = [middle.start[d], middle.stop[d]];
+    if (peakAt(middle) > peakAt(box))
+      [worst.start[d], worst.stop[d]] = [middle.start[d], middle.stop[d]];
   });
   const peakOf = () => peakAt(worst);
   let peak = peakOf();
@@ -444,7 +580,9 @@ function fitSlabs(graph: Graph, rootIds: string[], box: Box, budget: number, sla
       const input = graph[r.input];
       const s = (slabs[r.id] ??= {});
       // shrink the largest reduced dim's slab, to a multiple of its source chunk when possible
-      const dim = r.over.reduce((a, b) => ((s[a] ?? extent(input, a)) >= (s[b] ?? extent(input, b)) ? a : b));
+      const dim = r.over.reduce((a, b) =>
+        (s[a] ?? extent(input, a)) >= (s[b] ?? extent(input, b)) ? a : b,
+      );
       const cur = s[dim] ?? extent(input, dim);
       if (cur <= 1) continue;
       const chunk = sourceChunk(graph, input, dim) ?? 1;
@@ -468,12 +606,18 @@ function extent(node: Node, dim: string): number {
  * is decoded for it.
  */
 function decodeCost(graph: Graph, node: Node, blockShape: number[]): number {
-  return perSourceDecodes(graph, node, blockShape).reduce((s, d) => s + d.decodes * d.chunkBytes, 0);
+  return perSourceDecodes(graph, node, blockShape).reduce(
+    (s, d) => s + d.decodes * d.chunkBytes,
+    0,
+  );
 }
 
 /** Bytes the blocks of a block shape read from sources, over the whole output (what is copied and computed). */
 function readCost(graph: Graph, node: Node, blockShape: number[]): number {
-  return perSourceSums(graph, node, blockShape, elements).reduce((s, r) => s + r.sum * blockBytes(r.source, 1), 0);
+  return perSourceSums(graph, node, blockShape, elements).reduce(
+    (s, r) => s + r.sum * blockBytes(r.source, 1),
+    0,
+  );
 }
 
 /** The elements of the range [a, b) of a source dim (a `measure` of `perSourceSums`). */
@@ -507,7 +651,10 @@ function perSourceSums(graph: Graph, node: Node, blockShape: number[], measure: 
     });
   });
   return reads.map((o, k) => {
-    const fixed = o.source.dims.reduce((p, _, j) => (driven[k][j] ? p : p * measure(o.source, j, o.box.start[j], o.box.stop[j])), 1);
+    const fixed = o.source.dims.reduce(
+      (p, _, j) => (driven[k][j] ? p : p * measure(o.source, j, o.box.start[j], o.box.stop[j])),
+      1,
+    );
     return { source: o.source, sum: perDim[k].reduce((p, x) => p * x, fixed) };
   });
 }
@@ -522,7 +669,13 @@ type Measure = (source: SourceNode, j: number, a: number, b: number) => number;
  * 200,000 one-row chunks along a dim, weighed again for every candidate, kept the planner
  * busy for hours).
  */
-function dimSums(graph: Graph, node: Node, d: number, extent: number, measure: Measure): { drives: boolean[][]; sums: number[] } {
+function dimSums(
+  graph: Graph,
+  node: Node,
+  d: number,
+  extent: number,
+  measure: Measure,
+): { drives: boolean[][]; sums: number[] } {
   const byMeasure = dimSumsCache.get(graph) ?? dimSumsCache.set(graph, new Map()).get(graph)!;
   const byKey = byMeasure.get(measure) ?? byMeasure.set(measure, new Map()).get(measure)!;
   const key = `${node.id}|${d}|${extent}`;
@@ -531,25 +684,48 @@ function dimSums(graph: Graph, node: Node, d: number, extent: number, measure: M
     const reads = sourceReads(graph, [node], fullBox(node.shape));
     const { blocks, drives } = blockReadsAlong(graph, [node], d, extent);
     const sums = reads.map((o, k) =>
-      drives[k].includes(true) ? blocks.reduce((sum, b) => sum + o.source.dims.reduce((p, _, j) => (drives[k][j] ? p * measure(o.source, j, b[k].box.start[j], b[k].box.stop[j]) : p), 1), 0) : blocks.length,
+      drives[k].includes(true)
+        ? blocks.reduce(
+            (sum, b) =>
+              sum +
+              o.source.dims.reduce(
+                (p, _, j) =>
+                  drives[k][j] ? p * measure(o.source, j, b[k].box.start[j], b[k].box.stop[j]) : p,
+                1,
+              ),
+            0,
+          )
+        : blocks.length,
     );
     byKey.set(key, (found = { drives, sums }));
   }
   return found;
 }
 
-const dimSumsCache = new WeakMap<Graph, Map<Measure, Map<string, { drives: boolean[][]; sums: number[] }>>>();
+const dimSumsCache = new WeakMap<
+  Graph,
+  Map<Measure, Map<string, { drives: boolean[][]; sums: number[] }>>
+>();
 
-function countDecodes(graph: Graph, outputs: PlannedOutput[], groups: PlannedGroup[]): DecodeCount[] {
+function countDecodes(
+  graph: Graph,
+  outputs: PlannedOutput[],
+  groups: PlannedGroup[],
+): DecodeCount[] {
   const bySource = new Map<string, DecodeCount>();
   for (const g of groups) {
     // a group's outputs fold the same input slabs: count a shared input once per group
     const seen = new Set<string>();
-    const counts = g.split ? splitDecodes(graph, graph[outputs[g.outputs[0]].id] as ReduceNode, g) : g.outputs.flatMap((i) => perSourceDecodes(graph, graph[outputs[i].id], g.blockShape));
+    const counts = g.split
+      ? splitDecodes(graph, graph[outputs[g.outputs[0]].id] as ReduceNode, g)
+      : g.outputs.flatMap((i) => perSourceDecodes(graph, graph[outputs[i].id], g.blockShape));
     for (const d of counts) {
       if (seen.has(d.source.id)) continue;
       seen.add(d.source.id);
-      const name = d.source.ref.kind === "dataset" ? `${d.source.ref.url}:${d.source.ref.variable}` : d.source.ref.key;
+      const name =
+        d.source.ref.kind === "dataset"
+          ? `${d.source.ref.url}:${d.source.ref.variable}`
+          : d.source.ref.key;
       const chunks = d.source.shape.reduce((p, n, j) => p * overlap(d.source, j, 0, n), 1);
       const e = bySource.get(name) ?? { source: name, chunks, decodes: 0 };
       e.decodes += d.decodes;
@@ -563,7 +739,11 @@ function countDecodes(graph: Graph, outputs: PlannedOutput[], groups: PlannedGro
  * Decodes of a split reduction, counted task by task (split plans have few blocks): each part
  * reads the chunks its range of the split dim overlaps.
  */
-function splitDecodes(graph: Graph, node: ReduceNode, g: PlannedGroup): { source: SourceNode; decodes: number }[] {
+function splitDecodes(
+  graph: Graph,
+  node: ReduceNode,
+  g: PlannedGroup,
+): { source: SourceNode; decodes: number }[] {
   const split = g.split!;
   const input = graph[node.input];
   const i = input.dims.indexOf(split.dim);
@@ -571,8 +751,15 @@ function splitDecodes(graph: Graph, node: ReduceNode, g: PlannedGroup): { source
   const counts = g.blockCounts;
   const blocks = counts.reduce((a, b) => a * b, 1);
   for (let b = 0; b < blocks; b++) {
-    const start = counts.map((_, d) => (Math.floor(b / counts.slice(d + 1).reduce((x, y) => x * y, 1)) % counts[d]) * g.blockShape[d]);
-    const box: Box = { start, stop: start.map((s, d) => Math.min(node.shape[d], s + g.blockShape[d])) };
+    const start = counts.map(
+      (_, d) =>
+        (Math.floor(b / counts.slice(d + 1).reduce((x, y) => x * y, 1)) % counts[d]) *
+        g.blockShape[d],
+    );
+    const box: Box = {
+      start,
+      stop: start.map((s, d) => Math.min(node.shape[d], s + g.blockShape[d])),
+    };
     for (let part = 0; part < split.parts; part++) {
       const inBox = inputBox(graph, node, node.input, box);
       inBox.start[i] = part * split.partExtent;
@@ -589,7 +776,12 @@ function splitDecodes(graph: Graph, node: ReduceNode, g: PlannedGroup): { source
 }
 
 /** A split of a root reduction into partial tasks when blocks are fewer than workers. */
-function splitReduction(graph: Graph, roots: Node[], workers: number, blocks: number): PlannedGroup["split"] {
+function splitReduction(
+  graph: Graph,
+  roots: Node[],
+  workers: number,
+  blocks: number,
+): PlannedGroup["split"] {
   const node = roots[0];
   if (node.op !== "reduce" || !canFoldTogether(roots)) return undefined;
   const input = graph[node.input];
@@ -598,7 +790,9 @@ function splitReduction(graph: Graph, roots: Node[], workers: number, blocks: nu
   const chunk = sourceChunk(graph, input, dim) ?? 1;
   const wanted = Math.ceil((2 * workers) / blocks);
   // parts are whole source chunks, so no chunk is read by two parts
-  const partExtent = (input.op === "window" && memberPartExtent(graph, input, dim, wanted, workers, blocks)) || Math.max(1, Math.ceil(Math.ceil(n / wanted) / chunk)) * chunk;
+  const partExtent =
+    (input.op === "window" && memberPartExtent(graph, input, dim, wanted, workers, blocks)) ||
+    Math.max(1, Math.ceil(Math.ceil(n / wanted) / chunk)) * chunk;
   const parts = Math.ceil(n / partExtent);
   return parts > 1 ? { dim, parts, partExtent } : undefined;
 }
@@ -609,7 +803,14 @@ function splitReduction(graph: Graph, roots: Node[], workers: number, blocks: nu
  * chunks along the grouped dim. Counts those reads for each number of parts up to `2 *
  * wanted` and takes the cheapest per worker busy — for months in years, whole years.
  */
-function memberPartExtent(graph: Graph, input: WindowNode, dim: string, wanted: number, workers: number, blocks: number): number | undefined {
+function memberPartExtent(
+  graph: Graph,
+  input: WindowNode,
+  dim: string,
+  wanted: number,
+  workers: number,
+  blocks: number,
+): number | undefined {
   const entry = Object.entries(input.windows).find(([, w]) => w.memberDim === dim && w.index);
   if (!entry) return undefined;
   const [inDim, w] = entry;
@@ -622,28 +823,13 @@ function memberPartExtent(graph: Graph, input: WindowNode, dim: string, wanted: 
     if (Math.ceil(members / partExtent) !== parts) continue;
     const reads = new Set<number>();
     w.index.forEach((t, k) => {
-      if (t >= 0) reads.add(Math.floor((k % members) / partExtent) * 2 ** 26 + Math.floor(t / chunk));
+      if (t >= 0)
+        reads.add(Math.floor((k % members) / partExtent) * 2 ** 26 + Math.floor(t / chunk));
     });
     const cost = reads.size / Math.min(workers, parts * blocks);
     if (!best || cost < best.cost) best = { extent: partExtent, cost };
   }
   return best?.extent;
-}
-
-/**
- * Whether roots are streamed reductions of one input over the same dims: then one slab of
- * the input is folded into all their states, and they can be split into partial tasks.
- */
-export function canFoldTogether(roots: Node[]): roots is ReduceNode[] {
-  const first = roots[0];
-  return roots.every(
-    (r) =>
-      r.op === "reduce" &&
-      first.op === "reduce" &&
-      !isWhole(reducer(r.fn)) &&
-      r.input === first.input &&
-      r.over.join() === first.over.join(),
-  );
 }
 
 /** What was fused into each output: every node between it and its sources is computed per block. */
@@ -652,5 +838,7 @@ function fusionNotes(graph: Graph, node: Node, name: string): string[] {
   visitBoxes(graph, node.id, fullBox(node.shape), (n) => {
     if (n.op !== "source") ops.push(opName(n));
   });
-  return ops.length > 1 ? [`${name}: fused ${ops.reverse().join(" → ")} per block; no intermediate touches disk`] : [];
+  return ops.length > 1
+    ? [`${name}: fused ${ops.reverse().join(" → ")} per block; no intermediate touches disk`]
+    : [];
 }

@@ -7,7 +7,12 @@ import { inputsOf, type Graph, type Node, type SourceNode } from "../core/graph.
  * same input-box rules as the evaluator (reduced dims whole; slabs do not change what is
  * read). Used for decode counts and memory estimates without reading anything.
  */
-export function visitBoxes(graph: Graph, rootId: string, box: Box, visit: (node: Node, box: Box) => void): void {
+export function visitBoxes(
+  graph: Graph,
+  rootId: string,
+  box: Box,
+  visit: (node: Node, box: Box) => void,
+): void {
   const walk = (id: string, b: Box) => {
     const node = graph[id];
     visit(node, b);
@@ -64,7 +69,12 @@ export function sourceReads(graph: Graph, roots: readonly Node[], box: Box): Sou
  * drives it (some block reads another range of it than the whole array does). Every op maps
  * dims independently, so a source dim is driven by at most one output dim.
  */
-export function blockReadsAlong(graph: Graph, roots: readonly Node[], d: number, extent: number): { blocks: SourceRead[][]; drives: boolean[][] } {
+export function blockReadsAlong(
+  graph: Graph,
+  roots: readonly Node[],
+  d: number,
+  extent: number,
+): { blocks: SourceRead[][]; drives: boolean[][] } {
   const shape = roots[0].shape;
   const whole = sourceReads(graph, roots, fullBox(shape));
   const blocks: SourceRead[][] = [];
@@ -74,6 +84,13 @@ export function blockReadsAlong(graph: Graph, roots: readonly Node[], d: number,
     box.stop[d] = Math.min(shape[d], s + extent);
     blocks.push(sourceReads(graph, roots, box));
   }
-  const drives = whole.map((w, k) => w.source.dims.map((_, j) => blocks.some((reads) => reads[k].box.start[j] !== w.box.start[j] || reads[k].box.stop[j] !== w.box.stop[j])));
+  const drives = whole.map((w, k) =>
+    w.source.dims.map((_, j) =>
+      blocks.some(
+        (reads) =>
+          reads[k].box.start[j] !== w.box.start[j] || reads[k].box.stop[j] !== w.box.stop[j],
+      ),
+    ),
+  );
   return { blocks, drives };
 }

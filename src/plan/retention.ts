@@ -14,7 +14,13 @@ import { chunkSpan, overlap } from "./source-chunks.js";
  * `dim`, the chunks both sides of a boundary overlap are counted; along the others, the most
  * chunks any task's range overlaps (all of them for dims no output dim drives).
  */
-export function retainedBytes(graph: Graph, roots: readonly Node[], taskShape: readonly number[], dim: number, step: number): number {
+export function retainedBytes(
+  graph: Graph,
+  roots: readonly Node[],
+  taskShape: readonly number[],
+  dim: number,
+  step: number,
+): number {
   const shape = roots[0].shape;
   const whole = sourceReads(graph, roots, fullBox(shape));
   const readsAlong = (d: number, start: number, stop: number) => {
@@ -23,14 +29,20 @@ export function retainedBytes(graph: Graph, roots: readonly Node[], taskShape: r
     box.stop[d] = stop;
     return sourceReads(graph, roots, box);
   };
-  const driven = (k: number, box: Box, j: number) => box.start[j] !== whole[k].box.start[j] || box.stop[j] !== whole[k].box.stop[j];
-  const most = whole.map((r) => r.source.dims.map((_, j) => overlap(r.source, j, r.box.start[j], r.box.stop[j])));
+  const driven = (k: number, box: Box, j: number) =>
+    box.start[j] !== whole[k].box.start[j] || box.stop[j] !== whole[k].box.stop[j];
+  const most = whole.map((r) =>
+    r.source.dims.map((_, j) => overlap(r.source, j, r.box.start[j], r.box.stop[j])),
+  );
   shape.forEach((_, d) => {
     if (d === dim) return;
     const { blocks, drives } = blockReadsAlong(graph, roots, d, taskShape[d]);
     whole.forEach((r, k) =>
       r.source.dims.forEach((_, j) => {
-        if (drives[k][j]) most[k][j] = Math.max(...blocks.map((b) => overlap(r.source, j, b[k].box.start[j], b[k].box.stop[j])));
+        if (drives[k][j])
+          most[k][j] = Math.max(
+            ...blocks.map((b) => overlap(r.source, j, b[k].box.start[j], b[k].box.stop[j])),
+          );
       }),
     );
   });
@@ -49,7 +61,13 @@ export function retainedBytes(graph: Graph, roots: readonly Node[], taskShape: r
           chunks *= Math.max(0, Math.min(p1, f1) - Math.max(p0, f0) + 1);
         }
       });
-      return chunks * blockBytes(r.source, r.source.chunkShape.reduce((a, c) => a * c, 1));
+      return (
+        chunks *
+        blockBytes(
+          r.source,
+          r.source.chunkShape.reduce((a, c) => a * c, 1),
+        )
+      );
     });
   };
   let worst = 0;
@@ -61,7 +79,10 @@ export function retainedBytes(graph: Graph, roots: readonly Node[], taskShape: r
     for (let b = task + step; ; b += step) {
       const after = b < stop ? keptAt(task, b, stop) : whole.map(() => 0);
       // a step's reads use up the chunks kept for them before they decode those kept after
-      worst = Math.max(worst, after.reduce((sum, x, k) => sum + Math.max(x, before[k]), 0));
+      worst = Math.max(
+        worst,
+        after.reduce((sum, x, k) => sum + Math.max(x, before[k]), 0),
+      );
       if (b >= stop) break;
       before = after;
     }

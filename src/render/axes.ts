@@ -22,7 +22,11 @@ export interface PlotArea {
 }
 
 /** The plot area of a `width` × `height` picture inside `margin` (at least a pixel each way). */
-export function plotArea(width: number, height: number, margin: { left: number; right: number; top: number; bottom: number }): PlotArea {
+export function plotArea(
+  width: number,
+  height: number,
+  margin: { left: number; right: number; top: number; bottom: number },
+): PlotArea {
   return {
     left: margin.left,
     top: margin.top,
@@ -57,7 +61,13 @@ export function axisTitle(axis: Axis): string {
 }
 
 /** Ticks and labels below the plot area; `toX` maps a value to a pixel column. */
-export function drawBottomAxis(canvas: Canvas, area: PlotArea, ticks: Tick[], toX: (v: number) => number, title: string): void {
+export function drawBottomAxis(
+  canvas: Canvas,
+  area: PlotArea,
+  ticks: Tick[],
+  toX: (v: number) => number,
+  title: string,
+): void {
   const y = area.top + area.height;
   let lastRight = -Infinity;
   for (const t of ticks) {
@@ -70,11 +80,21 @@ export function drawBottomAxis(canvas: Canvas, area: PlotArea, ticks: Tick[], to
     canvas.text(t.label, x, y + 8, { size: 11, align: "center", baseline: "top" });
     lastRight = x + w / 2;
   }
-  canvas.text(title, area.left + area.width / 2, y + 26, { size: 12, align: "center", baseline: "top" });
+  canvas.text(title, area.left + area.width / 2, y + 26, {
+    size: 12,
+    align: "center",
+    baseline: "top",
+  });
 }
 
 /** Ticks and labels left of the plot area; `toY` maps a value to a pixel row. */
-export function drawLeftAxis(canvas: Canvas, area: PlotArea, ticks: Tick[], toY: (v: number) => number, title: string): void {
+export function drawLeftAxis(
+  canvas: Canvas,
+  area: PlotArea,
+  ticks: Tick[],
+  toY: (v: number) => number,
+  title: string,
+): void {
   let widest = 0;
   for (const t of ticks) {
     const y = Math.round(toY(t.value));
@@ -83,13 +103,31 @@ export function drawLeftAxis(canvas: Canvas, area: PlotArea, ticks: Tick[], toY:
     canvas.text(t.label, area.left - 8, y, { size: 11, align: "right", baseline: "middle" });
     widest = Math.max(widest, canvas.textWidth(t.label, 11));
   }
-  canvas.text(title, area.left - widest - 16, area.top + area.height / 2, { size: 12, align: "center", baseline: "bottom", vertical: true });
+  canvas.text(title, area.left - widest - 16, area.top + area.height / 2, {
+    size: 12,
+    align: "center",
+    baseline: "bottom",
+    vertical: true,
+  });
 }
 
 /** A title line and, below it, a smaller subtitle. */
-export function drawTitle(canvas: Canvas, title: string, subtitle: string | undefined, left: number): void {
-  canvas.text(fit(canvas, title, 15, canvas.width - left - 10), left, 8, { size: 15, baseline: "top" });
-  if (subtitle) canvas.text(fit(canvas, subtitle, 12, canvas.width - left - 10), left, 29, { size: 12, baseline: "top", color: "#555555" });
+export function drawTitle(
+  canvas: Canvas,
+  title: string,
+  subtitle: string | undefined,
+  left: number,
+): void {
+  canvas.text(fit(canvas, title, 15, canvas.width - left - 10), left, 8, {
+    size: 15,
+    baseline: "top",
+  });
+  if (subtitle)
+    canvas.text(fit(canvas, subtitle, 12, canvas.width - left - 10), left, 29, {
+      size: 12,
+      baseline: "top",
+      color: "#555555",
+    });
 }
 
 /** `s`, shortened with an ellipsis to fit `width` pixels. */
@@ -100,9 +138,24 @@ function fit(canvas: Canvas, s: string, size: number, width: number): string {
   return `${s.slice(0, n)}…`;
 }
 
-const SUPERSCRIPT: Record<string, string> = { "-": "⁻", "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹" };
+const SUPERSCRIPT: Record<string, string> = {
+  "-": "⁻",
+  "0": "⁰",
+  "1": "¹",
+  "2": "²",
+  "3": "³",
+  "4": "⁴",
+  "5": "⁵",
+  "6": "⁶",
+  "7": "⁷",
+  "8": "⁸",
+  "9": "⁹",
+};
 
 /** Units as people write them: `m**2 s**-2`, `m2 s-2` and `m^2 s^-2` become `m² s⁻²`. */
 export function prettyUnits(units: string): string {
-  return units.replace(/(?<![\d.])([A-Za-z)])(?:\*\*|\^)?(-?\d+)(?![\d.])/g, (_, base: string, power: string) => base + [...power].map((c) => SUPERSCRIPT[c]).join(""));
+  return units.replace(
+    /(?<![\d.])([A-Za-z)])(?:\*\*|\^)?(-?\d+)(?![\d.])/g,
+    (_, base: string, power: string) => base + [...power].map((c) => SUPERSCRIPT[c]).join(""),
+  );
 }

@@ -93,5 +93,15 @@ export const LISTED_COLORMAPS: Record<string, string> = {
 
 /** ColorBrewer's 11-class RdBu, the anchors matplotlib interpolates its `RdBu` between (red to blue). */
 export const RDBU_ANCHORS: readonly string[] = [
-  "67001f", "b2182b", "d6604d", "f4a582", "fddbc7", "f7f7f7", "d1e5f0", "92c5de", "4393c3", "2166ac", "053061",
+  "67001f",
+  "b2182b",
+  "d6604d",
+  "f4a582",
+  "fddbc7",
+  "f7f7f7",
+  "d1e5f0",
+  "92c5de",
+  "4393c3",
+  "2166ac",
+  "053061",
 ];

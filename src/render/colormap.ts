@@ -26,7 +26,8 @@ function interpolated(anchors: readonly string[]): Uint8Array {
     const pos = (i / (SIZE - 1)) * (rgb.length - 1);
     const k = Math.min(Math.floor(pos), rgb.length - 2);
     const f = pos - k;
-    for (let c = 0; c < 3; c++) lut[3 * i + c] = Math.round(rgb[k][c] + (rgb[k + 1][c] - rgb[k][c]) * f);
+    for (let c = 0; c < 3; c++)
+      lut[3 * i + c] = Math.round(rgb[k][c] + (rgb[k + 1][c] - rgb[k][c]) * f);
   }
   return lut;
 }
@@ -39,7 +40,10 @@ function reversed(lut: Uint8Array): Uint8Array {
 
 const BASE: Record<string, { lut: () => Uint8Array; diverging: boolean }> = {
   ...Object.fromEntries(
-    Object.entries(LISTED_COLORMAPS).map(([name, hex]) => [name, { lut: () => fromHex(hex), diverging: false }]),
+    Object.entries(LISTED_COLORMAPS).map(([name, hex]) => [
+      name,
+      { lut: () => fromHex(hex), diverging: false },
+    ]),
   ),
   RdBu: { lut: () => interpolated(RDBU_ANCHORS), diverging: true },
   gray: { lut: () => interpolated(["000000", "ffffff"]), diverging: false },
@@ -60,7 +64,8 @@ export const COLORMAP_NAMES: readonly string[] = Object.keys(BASE).flatMap((n) =
 export function colormap(name: string): Colormap {
   const base = name.endsWith("_r") ? name.slice(0, -2) : name;
   const entry = BASE[base];
-  if (!entry) throw new InputError(`unknown colour map "${name}" (known: ${COLORMAP_NAMES.join(", ")})`);
+  if (!entry)
+    throw new InputError(`unknown colour map "${name}" (known: ${COLORMAP_NAMES.join(", ")})`);
   const lut = entry.lut();
   return { name, lut: base === name ? lut : reversed(lut), diverging: entry.diverging };
 }

@@ -1,5 +1,15 @@
 import { Canvas, parseColor } from "./canvas.js";
-import { axisTicks, axisTitle, drawBottomAxis, drawLeftAxis, drawTitle, geoKind, plotArea, type Axis, type PlotArea } from "./axes.js";
+import {
+  axisTicks,
+  axisTitle,
+  drawBottomAxis,
+  drawLeftAxis,
+  drawTitle,
+  geoKind,
+  plotArea,
+  type Axis,
+  type PlotArea,
+} from "./axes.js";
 import { colorIndex, colormap } from "./colormap.js";
 import { numberTicks } from "./ticks.js";
 
@@ -33,7 +43,10 @@ const MARGIN = { left: 78, right: 118, top: 50, bottom: 52 };
 const NAN_COLOR = "#d9d9d9";
 
 /** The colour range and map a field is drawn with, resolved as xarray's `plot()` does. */
-export function colorScale(values: ArrayLike<number>, style: FieldStyle): { vmin: number; vmax: number; cmap: string } {
+export function colorScale(
+  values: ArrayLike<number>,
+  style: FieldStyle,
+): { vmin: number; vmax: number; cmap: string } {
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = 0; i < values.length; i++) {
@@ -69,21 +82,31 @@ function pictureSize(chart: FieldChart, style: FieldStyle): { width: number; hei
   const aspect = geo ? Math.abs(y1 - y0) / Math.abs(x1 - x0) : chart.rows / chart.cols;
   const extraW = MARGIN.left + MARGIN.right;
   const extraH = MARGIN.top + MARGIN.bottom;
-  if (style.width !== undefined && style.height !== undefined) return { width: style.width, height: style.height };
+  if (style.width !== undefined && style.height !== undefined)
+    return { width: style.width, height: style.height };
   if (style.height !== undefined) {
     const plotH = style.height - extraH;
-    return { width: Math.round(Math.min(Math.max(plotH / aspect, 120), 3 * plotH) + extraW), height: style.height };
+    return {
+      width: Math.round(Math.min(Math.max(plotH / aspect, 120), 3 * plotH) + extraW),
+      height: style.height,
+    };
   }
   const width = style.width ?? 900;
   const plotW = width - extraW;
-  return { width, height: Math.round(Math.min(Math.max(plotW * aspect, 120), 1.5 * plotW) + extraH) };
+  return {
+    width,
+    height: Math.round(Math.min(Math.max(plotW * aspect, 120), 1.5 * plotW) + extraH),
+  };
 }
 
 /**
  * Where a field picture puts things: its size and the plot area (callers reduce fields
  * larger than the area to about one value per pixel before drawing).
  */
-export function fieldLayout(chart: Pick<FieldChart, "rows" | "cols" | "x" | "y">, style: FieldStyle): { width: number; height: number; area: PlotArea } {
+export function fieldLayout(
+  chart: Pick<FieldChart, "rows" | "cols" | "x" | "y">,
+  style: FieldStyle,
+): { width: number; height: number; area: PlotArea } {
   const { width, height } = pictureSize({ ...chart, values: [], title: "" }, style);
   return { width, height, area: plotArea(width, height, MARGIN) };
 }
@@ -112,7 +135,10 @@ export function drawField(chart: FieldChart, style: FieldStyle = {}): Canvas {
   // without coordinates the y axis runs down, as in an image
   const yDown = !chart.y.values;
   const toX = (v: number) => area.left + ((v - xlo) / (xhi - xlo)) * area.width;
-  const toY = (v: number) => (yDown ? area.top + ((v - ylo) / (yhi - ylo)) * area.height : area.top + ((yhi - v) / (yhi - ylo)) * area.height);
+  const toY = (v: number) =>
+    yDown
+      ? area.top + ((v - ylo) / (yhi - ylo)) * area.height
+      : area.top + ((yhi - v) / (yhi - ylo)) * area.height;
   const colOf = indexMap(chart.x, chart.cols, area.width, xlo, xhi, false);
   const rowOf = indexMap(chart.y, chart.rows, area.height, ylo, yhi, !yDown);
   const nan = parseColor(NAN_COLOR);
@@ -127,8 +153,20 @@ export function drawField(chart: FieldChart, style: FieldStyle = {}): Canvas {
     }
   }
   canvas.strokeRect(area.left - 1, area.top - 1, area.width + 2, area.height + 2, "#333333");
-  drawBottomAxis(canvas, area, axisTicks(chart.x, xlo, xhi, Math.max(3, Math.floor(area.width / 80))), toX, axisTitle(chart.x));
-  drawLeftAxis(canvas, area, axisTicks(chart.y, ylo, yhi, Math.max(3, Math.floor(area.height / 45))), toY, axisTitle(chart.y));
+  drawBottomAxis(
+    canvas,
+    area,
+    axisTicks(chart.x, xlo, xhi, Math.max(3, Math.floor(area.width / 80))),
+    toX,
+    axisTitle(chart.x),
+  );
+  drawLeftAxis(
+    canvas,
+    area,
+    axisTicks(chart.y, ylo, yhi, Math.max(3, Math.floor(area.height / 45))),
+    toY,
+    axisTitle(chart.y),
+  );
   drawColorBar(canvas, area, lut, scale.vmin, scale.vmax, chart.units);
   drawTitle(canvas, chart.title, chart.subtitle, area.left);
   return canvas;
@@ -138,7 +176,14 @@ export function drawField(chart: FieldChart, style: FieldStyle = {}): Canvas {
  * For each pixel along an axis, the data index under its centre. `up`: pixel 0 shows the
  * largest coordinate (a y axis drawn upward).
  */
-function indexMap(axis: Axis, n: number, pixels: number, lo: number, hi: number, up: boolean): Int32Array {
+function indexMap(
+  axis: Axis,
+  n: number,
+  pixels: number,
+  lo: number,
+  hi: number,
+  up: boolean,
+): Int32Array {
   const map = new Int32Array(pixels);
   const v = axis.values;
   const first = v ? v[0] : 0;
@@ -152,13 +197,21 @@ function indexMap(axis: Axis, n: number, pixels: number, lo: number, hi: number,
 }
 
 /** A vertical colour bar right of the plot area, with ticks and the units. */
-function drawColorBar(canvas: Canvas, area: PlotArea, lut: Uint8Array, vmin: number, vmax: number, units: string | undefined): void {
+function drawColorBar(
+  canvas: Canvas,
+  area: PlotArea,
+  lut: Uint8Array,
+  vmin: number,
+  vmax: number,
+  units: string | undefined,
+): void {
   const x = area.left + area.width + 16;
   const w = 16;
   for (let py = 0; py < area.height; py++) {
     const v = vmax - ((py + 0.5) / area.height) * (vmax - vmin);
     const c = 3 * colorIndex(v, vmin, vmax);
-    for (let px = 0; px < w; px++) canvas.setPixel(x + px, area.top + py, lut[c], lut[c + 1], lut[c + 2]);
+    for (let px = 0; px < w; px++)
+      canvas.setPixel(x + px, area.top + py, lut[c], lut[c + 1], lut[c + 2]);
   }
   canvas.strokeRect(x - 1, area.top - 1, w + 2, area.height + 2, "#333333");
   let widest = 0;
@@ -169,5 +222,11 @@ function drawColorBar(canvas: Canvas, area: PlotArea, lut: Uint8Array, vmin: num
     canvas.text(t.label, x + w + 7, y, { size: 11, baseline: "middle" });
     widest = Math.max(widest, canvas.textWidth(t.label, 11));
   }
-  if (units) canvas.text(units, x + w + 12 + widest, area.top + area.height / 2, { size: 12, align: "center", baseline: "top", vertical: true });
+  if (units)
+    canvas.text(units, x + w + 12 + widest, area.top + area.height / 2, {
+      size: 12,
+      align: "center",
+      baseline: "top",
+      vertical: true,
+    });
 }

@@ -1,5 +1,14 @@
 import { Canvas } from "./canvas.js";
-import { axisTicks, axisTitle, drawBottomAxis, drawLeftAxis, drawTitle, plotArea, type Axis, type PlotArea } from "./axes.js";
+import {
+  axisTicks,
+  axisTitle,
+  drawBottomAxis,
+  drawLeftAxis,
+  drawTitle,
+  plotArea,
+  type Axis,
+  type PlotArea,
+} from "./axes.js";
 import { numberTicks } from "./ticks.js";
 
 /** A 1-D series to draw: `y` over the `x` axis (its values, or indices). */
@@ -25,7 +34,11 @@ export interface LineStyle {
 const MARGIN = { left: 84, right: 28, top: 52, bottom: 56 };
 
 /** The plot area of a line chart of this style (where the data are drawn). */
-export function lineLayout(style: LineStyle = {}): { width: number; height: number; area: PlotArea } {
+export function lineLayout(style: LineStyle = {}): {
+  width: number;
+  height: number;
+  area: PlotArea;
+} {
   const width = Math.round(style.width ?? 900);
   const height = Math.round(style.height ?? 420);
   return { width, height, area: plotArea(width, height, MARGIN) };
@@ -55,8 +68,10 @@ export function drawLineChart(chart: LineChart, style: LineStyle = {}): Canvas {
   const toY = (v: number) => area.top + ((yhi - v) / (yhi - ylo)) * (area.height - 1);
   const xTicks = axisTicks(chart.x, xlo, xhi, Math.max(2, Math.floor(area.width / 110)));
   const yTicks = numberTicks(ylo, yhi, Math.max(2, Math.floor(area.height / 50)));
-  for (const t of xTicks) canvas.fillRect(Math.round(toX(t.value)), area.top, 1, area.height, "#e8e8e8");
-  for (const t of yTicks) canvas.fillRect(area.left, Math.round(toY(t.value)), area.width, 1, "#e8e8e8");
+  for (const t of xTicks)
+    canvas.fillRect(Math.round(toX(t.value)), area.top, 1, area.height, "#e8e8e8");
+  for (const t of yTicks)
+    canvas.fillRect(area.left, Math.round(toY(t.value)), area.width, 1, "#e8e8e8");
   const [px, py] = decimate(xs, chart.y, toX, toY, area.width);
   canvas.polyline(px, py, style.color ?? "#1f77b4");
   canvas.strokeRect(area.left - 1, area.top - 1, area.width + 2, area.height + 2, "#333333");

@@ -1,5 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, fstatSync, open as fsOpen, promises as fs, read as fsRead, readlinkSync, realpathSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  open as fsOpen,
+  promises as fs,
+  read as fsRead,
+  readlinkSync,
+  realpathSync,
+} from "node:fs";
 import { promisify } from "node:util";
 import path from "node:path";
 import type { ByteSource, Store } from "./store.js";
@@ -59,7 +68,9 @@ export class FsStore implements Store {
   }
 
   async getRange(key: string, offset: number, length: number): Promise<Uint8Array | undefined> {
-    return this.withFile(key, (fd) => readFully(fd, offset < 0 ? Math.max(0, fstatSync(fd).size + offset) : offset, length));
+    return this.withFile(key, (fd) =>
+      readFully(fd, offset < 0 ? Math.max(0, fstatSync(fd).size + offset) : offset, length),
+    );
   }
 
   /**
@@ -69,7 +80,10 @@ export class FsStore implements Store {
    * Where /proc tells what an open file really is, links are checked on the opened file
    * itself (no realpath round trip, and no race between the check and the open).
    */
-  private async withFile(key: string, read: (fd: number, file: string) => Promise<Uint8Array>): Promise<Uint8Array | undefined> {
+  private async withFile(
+    key: string,
+    read: (fd: number, file: string) => Promise<Uint8Array>,
+  ): Promise<Uint8Array | undefined> {
     const file = PROC_FD ? path.join(this.root, safeKey(key, this.root)) : await this.resolve(key);
     let fd: number;
     try {
@@ -127,7 +141,11 @@ export class FsStore implements Store {
    * (a rename, a link): a reader never sees a partly written value. The temporary file is
    * removed if anything fails.
    */
-  private async writeBeside<R>(key: string, bytes: Uint8Array, publish: (tmp: string, file: string) => Promise<R>): Promise<R> {
+  private async writeBeside<R>(
+    key: string,
+    bytes: Uint8Array,
+    publish: (tmp: string, file: string) => Promise<R>,
+  ): Promise<R> {
     if (!this.writable) throw new InputError(`${this.root} is opened read-only`);
     const file = await this.resolve(key);
     const tmp = `${file}.${randomBytes(6).toString("hex")}.partial`;
@@ -182,7 +200,9 @@ export class FileSource implements ByteSource {
   async read(offset: number, length: number): Promise<Uint8Array> {
     const out = await readFully((await this.open()).fd, offset, length);
     if (out.length < length)
-      throw new DaeError(`${this.url}: file ends at byte ${offset + out.length}, expected ${offset + length} (truncated?)`);
+      throw new DaeError(
+        `${this.url}: file ends at byte ${offset + out.length}, expected ${offset + length} (truncated?)`,
+      );
     return out;
   }
 
@@ -213,7 +233,9 @@ async function readFully(fd: number, offset: number, length: number): Promise<Ui
 const PROC_FD = existsSync("/proc/self/fd") ? "/proc/self/fd" : undefined;
 const openAsync = promisify(fsOpen);
 const readAsync = (fd: number, buf: Uint8Array, at: number, length: number, position: number) =>
-  new Promise<number>((resolve, reject) => fsRead(fd, buf, at, length, position, (e, n) => (e ? reject(e) : resolve(n))));
+  new Promise<number>((resolve, reject) =>
+    fsRead(fd, buf, at, length, position, (e, n) => (e ? reject(e) : resolve(n))),
+  );
 
 function isMissing(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException).code;

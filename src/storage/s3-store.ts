@@ -25,7 +25,8 @@ const clients = new Map<string, S3Client>();
 
 function clientFor(sdk: Sdk, options: S3StoreOptions): S3Client {
   const endpoint = options.endpoint ?? process.env.DAE_S3_ENDPOINT ?? process.env.AWS_ENDPOINT_URL;
-  const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1";
+  const region =
+    options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1";
   const key = `${endpoint ?? ""}|${region}`;
   let client = clients.get(key);
   if (!client) {
@@ -85,7 +86,10 @@ export class S3Store implements Store {
   private readonly options: S3StoreOptions;
 
   private connect(): Promise<{ sdk: Sdk; client: S3Client }> {
-    this.connected ??= loadSdk().then((sdk) => ({ sdk, client: this.options.client ?? clientFor(sdk, this.options) }));
+    this.connected ??= loadSdk().then((sdk) => ({
+      sdk,
+      client: this.options.client ?? clientFor(sdk, this.options),
+    }));
     return this.connected;
   }
 
@@ -98,7 +102,9 @@ export class S3Store implements Store {
   private failure(e: unknown, key: string, what: string): DaeError {
     const status = statusOf(e);
     const name = status ? `${(e as Error).name} (HTTP ${status})` : (e as Error).message;
-    return new DaeError(`${what} s3://${this.bucket}/${this.objectKey(key)}: ${name}`, { cause: e });
+    return new DaeError(`${what} s3://${this.bucket}/${this.objectKey(key)}: ${name}`, {
+      cause: e,
+    });
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
@@ -119,7 +125,9 @@ export class S3Store implements Store {
   private async read(key: string, range?: string): Promise<Uint8Array | undefined> {
     try {
       const { sdk, client } = await this.connect();
-      const res = await client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), Range: range }));
+      const res = await client.send(
+        new sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), Range: range }),
+      );
       return await res.Body!.transformToByteArray();
     } catch (e) {
       if (isNotFound(e)) return undefined;
@@ -132,7 +140,9 @@ export class S3Store implements Store {
   async size(key: string): Promise<number | undefined> {
     try {
       const { sdk, client } = await this.connect();
-      const res = await client.send(new sdk.HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+      const res = await client.send(
+        new sdk.HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
+      );
       return res.ContentLength;
     } catch (e) {
       if (isNotFound(e)) return undefined;
@@ -144,7 +154,9 @@ export class S3Store implements Store {
     this.checkWritable();
     try {
       const { sdk, client } = await this.connect();
-      await client.send(new sdk.PutObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), Body: bytes }));
+      await client.send(
+        new sdk.PutObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), Body: bytes }),
+      );
     } catch (e) {
       throw this.failure(e, key, "PUT");
     }
@@ -156,7 +168,14 @@ export class S3Store implements Store {
     if ((await this.size(key)) !== undefined) return false;
     try {
       const { sdk, client } = await this.connect();
-      await client.send(new sdk.PutObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), Body: bytes, IfNoneMatch: "*" }));
+      await client.send(
+        new sdk.PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.objectKey(key),
+          Body: bytes,
+          IfNoneMatch: "*",
+        }),
+      );
       return true;
     } catch (e) {
       if (statusOf(e) === 412 || statusOf(e) === 409) return false;
@@ -173,7 +192,12 @@ export class S3Store implements Store {
       // and everything below it, as deleting a folder does
       for await (const keys of this.pages(object === "" ? "" : `${object}/`)) {
         if (keys.length === 0) continue;
-        await client.send(new sdk.DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }));
+        await client.send(
+          new sdk.DeleteObjectsCommand({
+            Bucket: this.bucket,
+            Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true },
+          }),
+        );
       }
     } catch (e) {
       if (e instanceof DaeError) throw e;
@@ -186,7 +210,13 @@ export class S3Store implements Store {
     const { sdk, client } = await this.connect();
     let token: string | undefined;
     do {
-      const res = await client.send(new sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
+      const res = await client.send(
+        new sdk.ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: prefix,
+          ContinuationToken: token,
+        }),
+      );
       yield (res.Contents ?? []).map((c) => c.Key!).filter(Boolean);
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
     } while (token);
@@ -201,10 +231,17 @@ export class S3Store implements Store {
       const { sdk, client } = await this.connect();
       do {
         const res = await client.send(
-          new sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: under, Delimiter: "/", ContinuationToken: token }),
+          new sdk.ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: under,
+            Delimiter: "/",
+            ContinuationToken: token,
+          }),
         );
-        for (const p of res.CommonPrefixes ?? []) if (p.Prefix) names.add(p.Prefix.slice(under.length).replace(/\/$/, ""));
-        for (const c of res.Contents ?? []) if (c.Key && c.Key !== under) names.add(c.Key.slice(under.length));
+        for (const p of res.CommonPrefixes ?? [])
+          if (p.Prefix) names.add(p.Prefix.slice(under.length).replace(/\/$/, ""));
+        for (const c of res.Contents ?? [])
+          if (c.Key && c.Key !== under) names.add(c.Key.slice(under.length));
         token = res.IsTruncated ? res.NextContinuationToken : undefined;
       } while (token);
     } catch (e) {

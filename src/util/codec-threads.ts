@@ -35,6 +35,7 @@ export function cores(): number {
 /** The addon, or undefined where it did not build (no system libzstd) or `DAE_ZSTD_POOL=0`. */
 export function poolZstd(): PoolZstd | undefined {
   // not built here: zstd-napi on the calling thread, the same frames
-  if (addon === undefined) addon = optionalAddon<PoolZstd>("dae-zstd-async", "DAE_ZSTD_POOL") ?? null;
+  if (addon === undefined)
+    addon = optionalAddon<PoolZstd>("dae-zstd-async", "DAE_ZSTD_POOL") ?? null;
   return addon ?? undefined;
 }

@@ -14,7 +14,8 @@ let native:
 
 function binding(): typeof native {
   // not built here: writes go through the page cache, slower on some machines, same bytes
-  if (native === undefined) native = optionalAddon<NonNullable<typeof native>>("dae-direct-io", "DAE_DIRECT_IO") ?? null;
+  if (native === undefined)
+    native = optionalAddon<NonNullable<typeof native>>("dae-direct-io", "DAE_DIRECT_IO") ?? null;
   return native;
 }
 

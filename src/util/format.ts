@@ -13,7 +13,9 @@ export function formatBytes(n: number): string {
 export function parseBytes(s: string): number | undefined {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b?)\s*$/i.exec(s);
   if (!m) return undefined;
-  const scale = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }[m[2].toLowerCase()]!;
+  const scale = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }[
+    m[2].toLowerCase()
+  ]!;
   return Math.round(Number(m[1]) * scale);
 }
 

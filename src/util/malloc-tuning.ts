@@ -10,14 +10,19 @@ const TOP_PAD = 64 << 20;
 /** Fresh buffers from this size up have their pages mapped in at once (see `populate`). */
 const MIN_POPULATED = 1 << 20;
 
-type Addon = { tune(m: number, t: number, p: number): boolean; trim(): boolean; populate?(b: ArrayBuffer): boolean };
+type Addon = {
+  tune(m: number, t: number, p: number): boolean;
+  trim(): boolean;
+  populate?(b: ArrayBuffer): boolean;
+};
 
 let tuned: boolean | undefined;
 /** This thread's handle on the addon (null: not built, or `DAE_MALLOC_TUNING=0`). */
 let native: Addon | null | undefined;
 
 function addon(): Addon | undefined {
-  if (native === undefined) native = optionalAddon<Addon>("dae-malloc-tuning", "DAE_MALLOC_TUNING") ?? null;
+  if (native === undefined)
+    native = optionalAddon<Addon>("dae-malloc-tuning", "DAE_MALLOC_TUNING") ?? null;
   return native ?? undefined;
 }
 

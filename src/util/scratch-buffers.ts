@@ -48,7 +48,12 @@ export function takeScratch(bytes: number): Uint8Array {
   let best = -1;
   for (let i = 0; i < free.length; i++) {
     const size = free[i].byteLength;
-    if (size >= capacity && size <= capacity * MAX_WASTE && (best < 0 || size < free[best].byteLength)) best = i;
+    if (
+      size >= capacity &&
+      size <= capacity * MAX_WASTE &&
+      (best < 0 || size < free[best].byteLength)
+    )
+      best = i;
   }
   let buf: ArrayBuffer;
   if (best >= 0) {

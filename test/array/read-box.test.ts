@@ -17,7 +17,9 @@ const arrayAndBox = fc
       irregular: fc.boolean(),
       box: fc.tuple(
         ...shape.map((s) =>
-          fc.tuple(fc.integer({ min: 0, max: s }), fc.integer({ min: 0, max: s })).map(([a, b]) => [Math.min(a, b), Math.max(a, b)]),
+          fc
+            .tuple(fc.integer({ min: 0, max: s }), fc.integer({ min: 0, max: s }))
+            .map(([a, b]) => [Math.min(a, b), Math.max(a, b)]),
         ),
       ),
     }),
@@ -50,19 +52,30 @@ test("writeChunk then readChunk is the identity", async () => {
       const total = sizeOf(counts);
       for (let k = 0; k < total; k++) {
         const coords = unravel(k, counts);
-        const chunk = Float64Array.from({ length: sizeOf(a.chunks.chunkExtent(coords)) }, (_, i) => k * 1000 + i);
+        const chunk = Float64Array.from(
+          { length: sizeOf(a.chunks.chunkExtent(coords)) },
+          (_, i) => k * 1000 + i,
+        );
         await a.writeChunk(coords, chunk);
         written.push(chunk);
       }
-      for (let k = 0; k < total; k++) assert.deepEqual(await a.readChunk(unravel(k, counts)), written[k]);
+      for (let k = 0; k < total; k++)
+        assert.deepEqual(await a.readChunk(unravel(k, counts)), written[k]);
     }),
     { numRuns: 100 },
   );
 });
 
 test("readBox names the array and dimension for a box outside the shape", async () => {
-  const a = fromTypedArray(new Float32Array(6), { shape: [2, 3], dims: ["y", "x"], source: "t.zarr/v" });
-  await assert.rejects(readBox(a, [0, 0], [2, 4]), /t\.zarr\/v: box .* outside shape \[2,3\] on dimension x/);
+  const a = fromTypedArray(new Float32Array(6), {
+    shape: [2, 3],
+    dims: ["y", "x"],
+    source: "t.zarr/v",
+  });
+  await assert.rejects(
+    readBox(a, [0, 0], [2, 4]),
+    /t\.zarr\/v: box .* outside shape \[2,3\] on dimension x/,
+  );
 });
 
 function splitIrregular(n: number, seed: number): number[] {

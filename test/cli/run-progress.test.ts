@@ -70,7 +70,15 @@ test("progress on a terminal: a bar with counts, bytes, throughput and ETA, then
 
 test("the bar goes by chunks decoded of those planned while tasks run, by tasks where they are further, full only when all are done", () => {
   const run = (tasksDone: number, decodes: number, tasksTotal = 2, decodesTotal = 584) =>
-    taskProgress({ tasksDone, tasksTotal, decodes, decodesTotal, bytesRead: 0, bytesWritten: 0, elapsedSeconds: 3 }).fraction;
+    taskProgress({
+      tasksDone,
+      tasksTotal,
+      decodes,
+      decodesTotal,
+      bytesRead: 0,
+      bytesWritten: 0,
+      elapsedSeconds: 3,
+    }).fraction;
   assert.equal(run(0, 146), 0.25);
   assert.equal(run(1, 438), 0.75);
   assert.equal(run(1, 584), 0.99, "decoded all, one task still writing");
@@ -81,7 +89,17 @@ test("the bar goes by chunks decoded of those planned while tasks run, by tasks 
   // a quarter done in 3 s: the bar a quarter full, 9 s to go
   const tty = fakeStream(true);
   const r = progressReporter("auto", "tasks", tty.stream);
-  r.update(taskProgress({ tasksDone: 0, tasksTotal: 2, decodes: 146, decodesTotal: 584, bytesRead: 0, bytesWritten: 0, elapsedSeconds: 3 }));
+  r.update(
+    taskProgress({
+      tasksDone: 0,
+      tasksTotal: 2,
+      decodes: 146,
+      decodesTotal: 584,
+      bytesRead: 0,
+      bytesWritten: 0,
+      elapsedSeconds: 3,
+    }),
+  );
   r.stop();
   const text = tty.writes.join("");
   assert.match(text, /█{10}░{30} 0\/2 tasks \| read 0 B, 0 B\/s \| ETA 9.00 s/);

@@ -13,11 +13,25 @@ export const SHAPE = [64, 96, 96];
 export async function writeInput(dir: string): Promise<string> {
   const [nt, ny, nx] = SHAPE;
   const data = new Float64Array(nt * ny * nx);
-  for (let i = 0; i < data.length; i++) data[i] = i % 97 === 0 ? NaN : Math.sin(i / 1000) * 100 + (i % 13);
-  const coords = { t: Float64Array.from({ length: nt }, (_, i) => i), y: Float64Array.from({ length: ny }, (_, i) => i), x: Float64Array.from({ length: nx }, (_, i) => i) };
-  const a = fromArray(data, { shape: SHAPE, dims: ["t", "y", "x"], chunks: [4, 16, 16], name: "a", coords });
+  for (let i = 0; i < data.length; i++)
+    data[i] = i % 97 === 0 ? NaN : Math.sin(i / 1000) * 100 + (i % 13);
+  const coords = {
+    t: Float64Array.from({ length: nt }, (_, i) => i),
+    y: Float64Array.from({ length: ny }, (_, i) => i),
+    x: Float64Array.from({ length: nx }, (_, i) => i),
+  };
+  const a = fromArray(data, {
+    shape: SHAPE,
+    dims: ["t", "y", "x"],
+    chunks: [4, 16, 16],
+    name: "a",
+    coords,
+  });
   const file = path.join(dir, "input.zarr");
-  await toZarr(a.rechunk({ t: 4, y: 16, x: 16 }), file, { executor: "inline", onNote: () => undefined });
+  await toZarr(a.rechunk({ t: 4, y: 16, x: 16 }), file, {
+    executor: "inline",
+    onNote: () => undefined,
+  });
   return file;
 }
 
@@ -39,7 +53,8 @@ export function storeFiles(root: string): Map<string, Buffer> {
 export function assertSameStores(got: Map<string, Buffer>, want: Map<string, Buffer>): number {
   const a = [...got.keys()].sort();
   const b = [...want.keys()].sort();
-  if (a.join("\n") !== b.join("\n")) throw new Error(`different files:\n  got  ${a.join(", ")}\n  want ${b.join(", ")}`);
+  if (a.join("\n") !== b.join("\n"))
+    throw new Error(`different files:\n  got  ${a.join(", ")}\n  want ${b.join(", ")}`);
   for (const k of a) if (!got.get(k)!.equals(want.get(k)!)) throw new Error(`${k}: bytes differ`);
   return a.filter((k) => !/(zarr\.json|\.zarray|\.zattrs|\.zgroup|\.zmetadata)$/.test(k)).length;
 }

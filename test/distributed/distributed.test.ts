@@ -16,7 +16,11 @@ import { daeArgs, nodeArgs, spawnNode, startRedis, startWorkers, type Child } fr
 /** Small tasks, so runs have tens of them. */
 const plan = { memory: 4 << 20, workers: 4 };
 
-async function setup(t: import("node:test").TestContext, workers: number, workerArgs: string[] = []) {
+async function setup(
+  t: import("node:test").TestContext,
+  workers: number,
+  workerArgs: string[] = [],
+) {
   const dir = tempDir(t);
   const input = await writeInput(dir);
   const redis = await startRedis(t);
@@ -42,10 +46,12 @@ async function waitStarted(w: Child): Promise<void> {
 
 /** Task numbers each worker reports done for run `runId` (or any run). */
 function doneTasks(workers: Child[], runId?: string): number[] {
-  return workers.flatMap((w) => w.lines.flatMap((l) => {
-    const m = /^task ([0-9a-f]+)\.(\d+) done/.exec(l);
-    return m && (!runId || m[1] === runId) ? [Number(m[2])] : [];
-  }));
+  return workers.flatMap((w) =>
+    w.lines.flatMap((l) => {
+      const m = /^task ([0-9a-f]+)\.(\d+) done/.exec(l);
+      return m && (!runId || m[1] === runId) ? [Number(m[2])] : [];
+    }),
+  );
 }
 
 test("distributed runs on 3 dae workers equal the thread executor's, chunk file by chunk file (reduction, rechunk, rolling mean)", async (t) => {
@@ -53,7 +59,11 @@ test("distributed runs on 3 dae workers equal the thread executor's, chunk file 
   for (const expr of ["mean", "rechunk", "rolling"] as const) {
     const want = await reference(expr);
     const out = path.join(dir, `${expr}.zarr`);
-    const report = await toZarr(expression(vars.a, expr), out, { ...plan, executor: "distributed", redis: redis.url });
+    const report = await toZarr(expression(vars.a, expr), out, {
+      ...plan,
+      executor: "distributed",
+      redis: redis.url,
+    });
     const chunks = assertSameStores(storeFiles(out), want);
     t.diagnostic(`${expr}: ${report.progress.tasksTotal} tasks, ${chunks} chunk files identical`);
   }
@@ -72,15 +82,23 @@ test("a worker killed (kill -9) in the middle of a run: its task is retried by a
   const { dir, redis, workers, vars, reference } = await setup(t, 2, ["--lock-duration", "1500"]);
   const want = await reference("rolling");
   const out = path.join(dir, "out.zarr");
-  const run = toZarr(expression(vars.a, "rolling"), out, { ...plan, executor: "distributed", redis: redis.url });
+  const run = toZarr(expression(vars.a, "rolling"), out, {
+    ...plan,
+    executor: "distributed",
+    redis: redis.url,
+  });
   // the victim has finished two tasks and, with jobs waiting, is at work on a third
-  await workers[0].waitFor((l) => doneTasks([{ lines: [l] } as Child]).length > 0 && doneTasks([workers[0]]).length >= 2);
+  await workers[0].waitFor(
+    (l) => doneTasks([{ lines: [l] } as Child]).length > 0 && doneTasks([workers[0]]).length >= 2,
+  );
   workers[0].process.kill("SIGKILL");
   const report = await run;
   assertSameStores(storeFiles(out), want);
   const total = report.progress.tasksTotal;
   const ran = doneTasks(workers);
-  t.diagnostic(`${total} tasks; worker 0 did ${doneTasks([workers[0]]).length} before it was killed, worker 1 did ${doneTasks([workers[1]]).length}`);
+  t.diagnostic(
+    `${total} tasks; worker 0 did ${doneTasks([workers[0]]).length} before it was killed, worker 1 did ${doneTasks([workers[1]]).length}`,
+  );
   assert.equal(new Set(ran).size, total, "every task done");
 });
 
@@ -89,24 +107,42 @@ test("the coordinator killed (kill -9): --resume completes the output, recomputi
   const want = await reference("rolling");
   const output = path.join(dir, "out.zarr");
   const inFlight = 4;
-  const run: ChildRun = { input, output, expr: "rolling", executor: "distributed", redis: redis.url, ...plan, inFlight };
+  const run: ChildRun = {
+    input,
+    output,
+    expr: "rolling",
+    executor: "distributed",
+    redis: redis.url,
+    ...plan,
+    inFlight,
+  };
   const first = spawnNode(t, nodeArgs("run-child", [JSON.stringify(run)]));
   await first.waitFor((l) => l.startsWith("progress ") && Number(l.split(" ")[1]) >= 10);
   first.process.kill("SIGKILL");
   await first.exited;
   const records = (await recordedProgress(output))!;
-  const firstRun = /^task ([0-9a-f]+)\./.exec(workers.flatMap((w) => w.lines).find((l) => l.startsWith("task "))!)![1];
+  const firstRun = /^task ([0-9a-f]+)\./.exec(
+    workers.flatMap((w) => w.lines).find((l) => l.startsWith("task "))!,
+  )![1];
 
   const second = spawnNode(t, nodeArgs("run-child", [JSON.stringify({ ...run, resume: true })]));
-  const [skipped, total] = (await second.waitFor(/^done /, 120_000)).split(" ").slice(1).map(Number);
+  const [skipped, total] = (await second.waitFor(/^done /, 120_000))
+    .split(" ")
+    .slice(1)
+    .map(Number);
   assert.equal(await second.exited, 0, second.stderr.join(""));
   assertSameStores(storeFiles(output), want);
   assert.equal(skipped, records.done, "the resumed run skips every task recorded done");
   assert.match(second.stderr.join(""), /taking over a stale lock \(pid \d+ on .* is gone\)/);
   // tasks the first run's workers finished that its records missed: at most the jobs it had in flight
   const unrecorded = new Set(doneTasks(workers, firstRun)).size - records.done;
-  t.diagnostic(`${total} tasks: ${records.done} recorded done when the coordinator died, ${unrecorded} more finished by workers unrecorded (in flight: ${inFlight})`);
-  assert.ok(unrecorded <= inFlight, `${unrecorded} tasks recomputed, more than the ${inFlight} in flight`);
+  t.diagnostic(
+    `${total} tasks: ${records.done} recorded done when the coordinator died, ${unrecorded} more finished by workers unrecorded (in flight: ${inFlight})`,
+  );
+  assert.ok(
+    unrecorded <= inFlight,
+    `${unrecorded} tasks recomputed, more than the ${inFlight} in flight`,
+  );
 });
 
 test("a task that fails every time fails the run after its retries, with the task's error", async (t) => {
@@ -116,7 +152,12 @@ test("a task that fails every time fails the run after its retries, with the tas
   const chunk = path.join(chunkDir, readdirSync(chunkDir)[0]);
   writeFileSync(chunk, "not a zstd frame");
   const out = path.join(dir, "out.zarr");
-  const options: ToZarrOptions = { ...plan, executor: "distributed", redis: redis.url, distributed: { attempts: 2, backoffMs: 50 } };
+  const options: ToZarrOptions = {
+    ...plan,
+    executor: "distributed",
+    redis: redis.url,
+    distributed: { attempts: 2, backoffMs: 50 },
+  };
   await assert.rejects(toZarr(expression(vars.a, "rolling"), out, options), (e: Error) => {
     assert.match(e.message, /^task \d+ failed after 2 attempt\(s\): .*a\/c\/3\/1/);
     return true;
@@ -144,14 +185,24 @@ test("Redis restarting (and losing its data) in the middle of a run does not cor
   });
   await restarted;
   assertSameStores(storeFiles(out), want);
-  t.diagnostic(`${report.progress.tasksTotal} tasks, ${doneTasks(workers).length} task runs across the restart`);
+  t.diagnostic(
+    `${report.progress.tasksTotal} tasks, ${doneTasks(workers).length} task runs across the restart`,
+  );
 });
 
 test("Ctrl-C on the coordinator removes the run's jobs and plan from Redis; the output can be resumed", async (t) => {
   const { dir, input, redis, workers, reference } = await setup(t, 1);
   const want = await reference("rolling");
   const output = path.join(dir, "out.zarr");
-  const run: ChildRun = { input, output, expr: "rolling", executor: "distributed", redis: redis.url, ...plan, inFlight: 8 };
+  const run: ChildRun = {
+    input,
+    output,
+    expr: "rolling",
+    executor: "distributed",
+    redis: redis.url,
+    ...plan,
+    inFlight: 8,
+  };
   const first = spawnNode(t, nodeArgs("run-child", [JSON.stringify(run)]));
   await first.waitFor(/^progress 3 /);
   first.process.kill("SIGINT");
@@ -172,7 +223,21 @@ test("Ctrl-C on the coordinator removes the run's jobs and plan from Redis; the 
 
 test("dae run --executor distributed --redis URL, killed and run again with --resume, equals dae run --executor threads", async (t) => {
   const { dir, input, redis, workers } = await setup(t, 2);
-  const args = (out: string, ...more: string[]) => ["run", "-i", input, "-e", "a.rolling({t: 5}).mean().rechunk({y: 16, x: 16})", "-o", out, "--memory", "4MB", "--workers", "4", "--quiet", ...more];
+  const args = (out: string, ...more: string[]) => [
+    "run",
+    "-i",
+    input,
+    "-e",
+    "a.rolling({t: 5}).mean().rechunk({y: 16, x: 16})",
+    "-o",
+    out,
+    "--memory",
+    "4MB",
+    "--workers",
+    "4",
+    "--quiet",
+    ...more,
+  ];
   const want = path.join(dir, "want.zarr");
   assert.equal(await spawnNode(t, daeArgs(args(want, "--executor", "threads"))).exited, 0);
   const out = path.join(dir, "out.zarr");
@@ -183,11 +248,17 @@ test("dae run --executor distributed --redis URL, killed and run again with --re
   await first.exited;
   const plain = spawnNode(t, daeArgs(args(out, ...distributed)));
   assert.equal(await plain.exited, 1);
-  assert.match(plain.stderr.join(""), /^dae: .*out\.zarr: exists and is unfinished \(\d+ of \d+ tasks done\): continue it with --resume, or start again with --overwrite\n$/);
+  assert.match(
+    plain.stderr.join(""),
+    /^dae: .*out\.zarr: exists and is unfinished \(\d+ of \d+ tasks done\): continue it with --resume, or start again with --overwrite\n$/,
+  );
   const resumed = spawnNode(t, daeArgs(args(out, ...distributed, "--resume")));
   assert.equal(await resumed.exited, 0, resumed.stderr.join(""));
   assertSameStores(storeFiles(out), storeFiles(want));
-  const missing = spawnNode(t, daeArgs(args(path.join(dir, "x.zarr"), "--executor", "distributed")));
+  const missing = spawnNode(
+    t,
+    daeArgs(args(path.join(dir, "x.zarr"), "--executor", "distributed")),
+  );
   assert.equal(await missing.exited, 1);
   assert.match(missing.stderr.join(""), /--executor distributed needs --redis URL/);
 });

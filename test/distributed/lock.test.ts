@@ -29,7 +29,11 @@ async function setup(t: import("node:test").TestContext) {
   /** Runs `a` into `out` and stops it (as Ctrl-C would) after `tasks` tasks. */
   const interrupted = async (a: LazyArray, out: string, tasks: number, options = small) => {
     const stop = new AbortController();
-    const outcome = await toZarr(a, out, { ...options, signal: stop.signal, onProgress: (p) => p.tasksDone >= tasks && stop.abort() }).then(
+    const outcome = await toZarr(a, out, {
+      ...options,
+      signal: stop.signal,
+      onProgress: (p) => p.tasksDone >= tasks && stop.abort(),
+    }).then(
       () => "finished",
       (e: Error) => e.message,
     );
@@ -39,12 +43,19 @@ async function setup(t: import("node:test").TestContext) {
 }
 
 function writeLock(out: string, info: { pid: number; hostname: string; heartbeat: number }) {
-  writeFileSync(path.join(out, ".dae", "lock"), JSON.stringify({ token: "f00", started: info.heartbeat, ...info }));
+  writeFileSync(
+    path.join(out, ".dae", "lock"),
+    JSON.stringify({ token: "f00", started: info.heartbeat, ...info }),
+  );
 }
 
 /** The pid of a process that has exited. */
 function deadPid(): number {
-  return Number(spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout);
+  return Number(
+    spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], {
+      encoding: "utf8",
+    }).stdout,
+  );
 }
 
 test("an interrupted output is never complete; a plain re-run says how far it got; --resume finishes it with the same bytes", async (t) => {
@@ -54,13 +65,22 @@ test("an interrupted output is never complete; a plain re-run says how far it go
   assert.ok(!existsSync(path.join(out, "zarr.json")), "no root metadata before every task is done");
   const records = await recordedProgress(out);
   assert.equal(records?.done, 5);
-  await assert.rejects(toZarr(expression(vars.a, "anomaly"), out, small), new RegExp(`exists and is unfinished \\(5 of ${tasks} tasks done\\): continue it with --resume, or start again with --overwrite`));
+  await assert.rejects(
+    toZarr(expression(vars.a, "anomaly"), out, small),
+    new RegExp(
+      `exists and is unfinished \\(5 of ${tasks} tasks done\\): continue it with --resume, or start again with --overwrite`,
+    ),
+  );
   const report = await toZarr(expression(vars.a, "anomaly"), out, { ...small, resume: true });
   assert.equal(report.tasksSkipped, 5);
   assertSameStores(storeFiles(out), storeFiles(want));
   // resuming a complete output does nothing
   const notes: string[] = [];
-  const again = await toZarr(expression(vars.a, "anomaly"), out, { ...small, resume: true, onNote: (m) => notes.push(m) });
+  const again = await toZarr(expression(vars.a, "anomaly"), out, {
+    ...small,
+    resume: true,
+    onNote: (m) => notes.push(m),
+  });
   assert.equal(again.tasksSkipped, tasks);
   assert.match(notes.join(), /already complete; nothing to resume/);
 });
@@ -78,12 +98,20 @@ test("root metadata is written after every chunk and done record, in a run and i
   t.after(() => (FsStore.prototype.set = set));
   const isRoot = (k: string) => ["zarr.json", ".zgroup", ".zattrs", ".zmetadata"].includes(k);
   await interrupted(expression(vars.a, "anomaly"), out, 5);
-  assert.ok(written.some((k) => k.startsWith(".dae/done/")) && !written.some(isRoot), "no root metadata in the interrupted run");
+  assert.ok(
+    written.some((k) => k.startsWith(".dae/done/")) && !written.some(isRoot),
+    "no root metadata in the interrupted run",
+  );
   written.length = 0;
   await toZarr(expression(vars.a, "anomaly"), out, { ...small, resume: true });
   const firstRoot = written.findIndex(isRoot);
-  const lastWork = written.map((k) => k.startsWith(".dae/done/") || k.startsWith("a/c/")).lastIndexOf(true);
-  assert.ok(lastWork > 0 && firstRoot > lastWork, `root metadata at write ${firstRoot}, last chunk or record at ${lastWork}`);
+  const lastWork = written
+    .map((k) => k.startsWith(".dae/done/") || k.startsWith("a/c/"))
+    .lastIndexOf(true);
+  assert.ok(
+    lastWork > 0 && firstRoot > lastWork,
+    `root metadata at write ${firstRoot}, last chunk or record at ${lastWork}`,
+  );
   assertSameStores(storeFiles(out), storeFiles(want));
 });
 
@@ -93,7 +121,10 @@ test("a run killed while taking its lock (only a temporary file in .dae) is resu
   // what a kill between writing the lock's temporary file and linking it leaves
   mkdirSync(path.join(out, ".dae"), { recursive: true });
   writeFileSync(path.join(out, ".dae", "lock.0123456789ab.partial"), "{");
-  await assert.rejects(toZarr(expression(vars.a, "anomaly"), out, small), /exists and is unfinished \(no task done\): continue it with --resume, or start again with --overwrite/);
+  await assert.rejects(
+    toZarr(expression(vars.a, "anomaly"), out, small),
+    /exists and is unfinished \(no task done\): continue it with --resume, or start again with --overwrite/,
+  );
   const report = await toZarr(expression(vars.a, "anomaly"), out, { ...small, resume: true });
   assert.equal(report.tasksSkipped, 0);
   assertSameStores(storeFiles(out), storeFiles(want));
@@ -108,14 +139,29 @@ test("a run stopped while clearing its records (root metadata written, done/ gon
   // the state a kill between finish()'s deletes leaves: a complete store and the plan record
   mkdirSync(path.join(out, ".dae"));
   writeFileSync(path.join(out, ".dae", "plan.json"), plan);
-  assert.deepEqual(await recordedProgress(out), { done: tasks, tasks }, "the records count every task done, though done/ is gone");
-  await assert.rejects(toZarr(expression(vars.a, "anomaly"), out, small), new RegExp(`exists and is unfinished \\(${tasks} of ${tasks} tasks done\\)`));
+  assert.deepEqual(
+    await recordedProgress(out),
+    { done: tasks, tasks },
+    "the records count every task done, though done/ is gone",
+  );
+  await assert.rejects(
+    toZarr(expression(vars.a, "anomaly"), out, small),
+    new RegExp(`exists and is unfinished \\(${tasks} of ${tasks} tasks done\\)`),
+  );
   const notes: string[] = [];
   // while it runs, the store stays complete: a kill then must not leave it reading as nothing done
   const rootSeen: boolean[] = [];
   const onProgress = () => rootSeen.push(existsSync(path.join(out, "zarr.json")));
-  const report = await toZarr(expression(vars.a, "anomaly"), out, { ...small, resume: true, onNote: (m) => notes.push(m), onProgress });
-  assert.ok(rootSeen.length > 0 && rootSeen.every(Boolean), "root metadata kept while the finished run completes");
+  const report = await toZarr(expression(vars.a, "anomaly"), out, {
+    ...small,
+    resume: true,
+    onNote: (m) => notes.push(m),
+    onProgress,
+  });
+  assert.ok(
+    rootSeen.length > 0 && rootSeen.every(Boolean),
+    "root metadata kept while the finished run completes",
+  );
   assert.equal(report.tasksSkipped, tasks, "no task computed again");
   assert.match(notes.join(), /every task was done; finishing its metadata/);
   assert.ok(!existsSync(path.join(out, ".dae")), "records cleared");
@@ -126,11 +172,26 @@ test("a resume runs the recorded plan even with another memory budget or executo
   const { dir, vars, want, interrupted, tasks } = await setup(t);
   const out = path.join(dir, "out.zarr");
   await interrupted(expression(vars.a, "anomaly"), out, 3);
-  await assert.rejects(toZarr(expression(vars.a, "rolling"), out, { ...roomy, resume: true }), /cannot resume: it was started with another plan/);
-  await assert.rejects(toZarr(expression(vars.a, "anomaly").rechunk({ t: 8 }), out, { ...roomy, resume: true }), /cannot resume: it was started with another plan/);
-  const report = await toZarr(expression(vars.a, "anomaly"), out, { executor: "threads", workers: 2, memory: 256 << 20, resume: true });
+  await assert.rejects(
+    toZarr(expression(vars.a, "rolling"), out, { ...roomy, resume: true }),
+    /cannot resume: it was started with another plan/,
+  );
+  await assert.rejects(
+    toZarr(expression(vars.a, "anomaly").rechunk({ t: 8 }), out, { ...roomy, resume: true }),
+    /cannot resume: it was started with another plan/,
+  );
+  const report = await toZarr(expression(vars.a, "anomaly"), out, {
+    executor: "threads",
+    workers: 2,
+    memory: 256 << 20,
+    resume: true,
+  });
   assert.equal(report.tasksSkipped, 3);
-  assert.equal(report.progress.tasksTotal, tasks, "the recorded blocks, not those of the new budget");
+  assert.equal(
+    report.progress.tasksTotal,
+    tasks,
+    "the recorded blocks, not those of the new budget",
+  );
   assertSameStores(storeFiles(out), storeFiles(want));
 });
 
@@ -149,9 +210,14 @@ test("two runs on one output: the second is refused and names the first", async 
   await interrupted(expression(vars.a, "anomaly"), out, 1);
   const lock = await OutputLock.acquire(new FsStore(out, true));
   t.after(() => lock.release());
-  const holder = new RegExp(`is being written by another run \\(pid ${process.pid} on ${hostname()}, started .*, heartbeat \\d+ s ago\\); wait for it to finish or stop it`);
+  const holder = new RegExp(
+    `is being written by another run \\(pid ${process.pid} on ${hostname()}, started .*, heartbeat \\d+ s ago\\); wait for it to finish or stop it`,
+  );
   for (const options of [{}, { resume: true }, { overwrite: true }])
-    await assert.rejects(toZarr(expression(vars.a, "anomaly"), out, { ...small, ...options }), holder);
+    await assert.rejects(
+      toZarr(expression(vars.a, "anomaly"), out, { ...small, ...options }),
+      holder,
+    );
   await assert.rejects(OutputLock.acquire(new FsStore(out, true)), holder);
 });
 
@@ -159,14 +225,21 @@ test("a stale lock (its process gone, or no heartbeat) is taken over with a note
   const { dir, vars, want, interrupted } = await setup(t);
   const cases = [
     { holder: { pid: deadPid(), hostname: hostname(), heartbeat: Date.now() }, why: /is gone/ },
-    { holder: { pid: 1, hostname: "elsewhere.example", heartbeat: Date.now() - 10 * 60_000 }, why: /sent no heartbeat for \d+ s/ },
+    {
+      holder: { pid: 1, hostname: "elsewhere.example", heartbeat: Date.now() - 10 * 60_000 },
+      why: /sent no heartbeat for \d+ s/,
+    },
   ];
   for (const [i, c] of cases.entries()) {
     const out = path.join(dir, `out${i}.zarr`);
     await interrupted(expression(vars.a, "anomaly"), out, 4);
     writeLock(out, c.holder);
     const notes: string[] = [];
-    const report = await toZarr(expression(vars.a, "anomaly"), out, { ...small, resume: true, onNote: (m) => notes.push(m) });
+    const report = await toZarr(expression(vars.a, "anomaly"), out, {
+      ...small,
+      resume: true,
+      onNote: (m) => notes.push(m),
+    });
     assert.match(notes.join(), /taking over a stale lock/);
     assert.match(notes.join(), c.why);
     assert.equal(report.tasksSkipped, 4);
@@ -175,7 +248,10 @@ test("a stale lock (its process gone, or no heartbeat) is taken over with a note
   const out = path.join(dir, "live.zarr");
   await interrupted(expression(vars.a, "anomaly"), out, 1);
   writeLock(out, { pid: 1, hostname: "elsewhere.example", heartbeat: Date.now() });
-  await assert.rejects(toZarr(expression(vars.a, "anomaly"), out, { ...small, resume: true }), /is being written by another run \(pid 1 on elsewhere\.example/);
+  await assert.rejects(
+    toZarr(expression(vars.a, "anomaly"), out, { ...small, resume: true }),
+    /is being written by another run \(pid 1 on elsewhere\.example/,
+  );
 });
 
 test("a run whose lock is taken by another run stops", async (t) => {

@@ -19,7 +19,12 @@ function random(seed: number): () => number {
  * Kills `child` at a random moment: after a random share of its tasks finished, or a random
  * time after its start (setup included) within about the run's length, `runMs`.
  */
-async function killSomewhen(child: Child, rand: () => number, byProgress: boolean, runMs: number): Promise<void> {
+async function killSomewhen(
+  child: Child,
+  rand: () => number,
+  byProgress: boolean,
+  runMs: number,
+): Promise<void> {
   const progress = (line: string) => line.split(" ").slice(1).map(Number);
   const moment = byProgress
     ? child
@@ -40,7 +45,11 @@ for (const executor of ["threads", "inline"] as const) {
     const dir = tempDir(t);
     const input = await writeInput(dir);
     // small tasks: many of them (36 on 4 threads or inline), so that kills find a run going
-    const config = { executor, workers: 4, memory: (executor === "inline" ? 768 : 3072) << 10 } as const;
+    const config = {
+      executor,
+      workers: 4,
+      memory: (executor === "inline" ? 768 : 3072) << 10,
+    } as const;
     // the reference: the same command, uninterrupted
     const want = path.join(dir, "want.zarr");
     const { vars } = await openDataset(input);
@@ -71,7 +80,8 @@ for (const executor of ["threads", "inline"] as const) {
         faults++;
         const records = await recordedProgress(output);
         // killed after the output was complete and its records removed: all is done (as in scripts/chaos.mjs)
-        const now = !records && existsSync(path.join(output, "zarr.json")) ? Infinity : (records?.done ?? 0);
+        const now =
+          !records && existsSync(path.join(output, "zarr.json")) ? Infinity : (records?.done ?? 0);
         assert.ok(now >= done, "records only grow");
         done = now;
       }
@@ -81,23 +91,44 @@ for (const executor of ["threads", "inline"] as const) {
       const complete = !records && existsSync(path.join(output, "zarr.json"));
       if (records) {
         // a plain run over what was left says it is unfinished and how to go on
-        const plain = await toZarr(expression(vars.a, "anomaly"), output, { executor: "inline" }).then(
+        const plain = await toZarr(expression(vars.a, "anomaly"), output, {
+          executor: "inline",
+        }).then(
           () => "",
           (e: Error) => e.message,
         );
-        assert.ok(plain.includes(`exists and is unfinished (${records.done} of ${records.tasks} tasks done): continue it with --resume, or start again with --overwrite`), plain);
+        assert.ok(
+          plain.includes(
+            `exists and is unfinished (${records.done} of ${records.tasks} tasks done): continue it with --resume, or start again with --overwrite`,
+          ),
+          plain,
+        );
       }
       const resumed = spawnNode(t, nodeArgs("run-child", [JSON.stringify(run)]));
-      const [skipped, total] = (await resumed.waitFor(/^done /, 180_000)).split(" ").slice(1).map(Number);
+      const [skipped, total] = (await resumed.waitFor(/^done /, 180_000))
+        .split(" ")
+        .slice(1)
+        .map(Number);
       assert.equal(await resumed.exited, 0, resumed.stderr.join(""));
-      assert.equal(skipped, records ? records.done : complete ? total : 0, "a resumed run skips exactly the tasks recorded done");
-      assert.ok(!existsSync(path.join(output, ".dae")), "the records are removed once the output is complete");
+      assert.equal(
+        skipped,
+        records ? records.done : complete ? total : 0,
+        "a resumed run skips exactly the tasks recorded done",
+      );
+      assert.ok(
+        !existsSync(path.join(output, ".dae")),
+        "the records are removed once the output is complete",
+      );
       assertSameStores(storeFiles(output), storeFiles(want));
-      t.diagnostic(`round ${round}: ${faults} kills, ${records?.done ?? 0} of ${total} tasks recorded done before the last run`);
+      t.diagnostic(
+        `round ${round}: ${faults} kills, ${records?.done ?? 0} of ${total} tasks recorded done before the last run`,
+      );
       injected += faults;
       survived += faults;
     }
-    t.diagnostic(`seed ${seed}: ${injected} faults injected, ${survived} survived, ${injected - survived} lost`);
+    t.diagnostic(
+      `seed ${seed}: ${injected} faults injected, ${survived} survived, ${injected - survived} lost`,
+    );
     assert.ok(injected >= 2, `only ${injected} kills hit a running run`);
   });
 }
@@ -108,7 +139,12 @@ test("a run recorded before scratch buffers were counted resumes with none of th
   const { openOutputRun } = await import("../../src/exec/resume.js");
   const { readFileSync, writeFileSync } = await import("node:fs");
   const out = path.join(tempDir(t), "old.zarr");
-  const a = fromArray(new Float32Array(64), { shape: [8, 8], dims: ["y", "x"], chunks: [4, 4], name: "a" });
+  const a = fromArray(new Float32Array(64), {
+    shape: [8, 8],
+    dims: ["y", "x"],
+    chunks: [4, 4],
+    name: "a",
+  });
   const p = plan([a], [{ kind: "zarr", url: out, path: "a", zarrFormat: 3 }], { memory: "64MB" });
   assert.ok(p.memory.scratchBytes > 0);
   const first = await openOutputRun(out, p);

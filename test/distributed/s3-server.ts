@@ -8,7 +8,9 @@ import type { AddressInfo } from "node:net";
  * Requests are not authenticated. Written because the npm fakes we tried list nested
  * prefixes wrongly (s3rver 3.7 drops common prefixes more than one level deep).
  */
-export async function serveS3(buckets: string[]): Promise<{ endpoint: string; close(): Promise<void> }> {
+export async function serveS3(
+  buckets: string[],
+): Promise<{ endpoint: string; close(): Promise<void> }> {
   const store = new Map(buckets.map((b) => [b, new Map<string, Buffer>()]));
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -19,11 +21,17 @@ export async function serveS3(buckets: string[]): Promise<{ endpoint: string; cl
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
-    close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+    close: () =>
+      new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
   };
 }
 
-function handle(store: Map<string, Map<string, Buffer>>, req: IncomingMessage, body: Buffer, res: ServerResponse): void {
+function handle(
+  store: Map<string, Map<string, Buffer>>,
+  req: IncomingMessage,
+  body: Buffer,
+  res: ServerResponse,
+): void {
   const url = new URL(req.url!, "http://x");
   const [, bucketName, ...rest] = url.pathname.split("/");
   const key = decodeURIComponent(rest.join("/"));
@@ -32,13 +40,15 @@ function handle(store: Map<string, Map<string, Buffer>>, req: IncomingMessage, b
   const q = url.searchParams;
   if (req.method === "GET" && key === "") return list(bucket, q, res);
   if (req.method === "POST" && q.has("delete")) {
-    for (const m of body.toString().matchAll(/<Key>([^<]*)<\/Key>/g)) bucket.delete(unescapeXml(m[1]));
+    for (const m of body.toString().matchAll(/<Key>([^<]*)<\/Key>/g))
+      bucket.delete(unescapeXml(m[1]));
     return xml(res, "<DeleteResult></DeleteResult>");
   }
   const object = bucket.get(key);
   switch (req.method) {
     case "PUT":
-      if (req.headers["if-none-match"] === "*" && object) return error(res, 412, "PreconditionFailed");
+      if (req.headers["if-none-match"] === "*" && object)
+        return error(res, 412, "PreconditionFailed");
       bucket.set(key, body);
       res.writeHead(200, { ETag: '"0"' }).end();
       return;
@@ -57,7 +67,12 @@ function handle(store: Map<string, Map<string, Buffer>>, req: IncomingMessage, b
       const start = Number(m[1]);
       if (start >= object.length) return error(res, 416, "InvalidRange");
       const end = Math.min(object.length - 1, m[2] ? Number(m[2]) : object.length - 1);
-      res.writeHead(206, { "Content-Range": `bytes ${start}-${end}/${object.length}`, "Content-Length": end - start + 1 }).end(object.subarray(start, end + 1));
+      res
+        .writeHead(206, {
+          "Content-Range": `bytes ${start}-${end}/${object.length}`,
+          "Content-Length": end - start + 1,
+        })
+        .end(object.subarray(start, end + 1));
       return;
     }
   }
@@ -81,19 +96,44 @@ function list(bucket: Map<string, Buffer>, q: URLSearchParams, res: ServerRespon
   }
   const page = entries.slice(0, max);
   const truncated = entries.length > max;
-  const contents = page.filter((e) => !e.prefix).map((e) => `<Contents><Key>${escapeXml(e.key)}</Key><Size>${bucket.get(e.key)!.length}</Size></Contents>`);
-  const prefixes = page.filter((e) => e.prefix).map((e) => `<CommonPrefixes><Prefix>${escapeXml(e.key)}</Prefix></CommonPrefixes>`);
-  const next = truncated ? `<NextContinuationToken>${escapeXml(page[page.length - 1].key)}</NextContinuationToken>` : "";
-  xml(res, `<ListBucketResult><Prefix>${escapeXml(prefix)}</Prefix><KeyCount>${page.length}</KeyCount><IsTruncated>${truncated}</IsTruncated>${next}${contents.join("")}${prefixes.join("")}</ListBucketResult>`);
+  const contents = page
+    .filter((e) => !e.prefix)
+    .map(
+      (e) =>
+        `<Contents><Key>${escapeXml(e.key)}</Key><Size>${bucket.get(e.key)!.length}</Size></Contents>`,
+    );
+  const prefixes = page
+    .filter((e) => e.prefix)
+    .map((e) => `<CommonPrefixes><Prefix>${escapeXml(e.key)}</Prefix></CommonPrefixes>`);
+  const next = truncated
+    ? `<NextContinuationToken>${escapeXml(page[page.length - 1].key)}</NextContinuationToken>`
+    : "";
+  xml(
+    res,
+    `<ListBucketResult><Prefix>${escapeXml(prefix)}</Prefix><KeyCount>${page.length}</KeyCount><IsTruncated>${truncated}</IsTruncated>${next}${contents.join("")}${prefixes.join("")}</ListBucketResult>`,
+  );
 }
 
 function xml(res: ServerResponse, body: string): void {
-  res.writeHead(200, { "Content-Type": "application/xml" }).end(`<?xml version="1.0" encoding="UTF-8"?>${body}`);
+  res
+    .writeHead(200, { "Content-Type": "application/xml" })
+    .end(`<?xml version="1.0" encoding="UTF-8"?>${body}`);
 }
 
 function error(res: ServerResponse, status: number, code: string): void {
-  res.writeHead(status, { "Content-Type": "application/xml" }).end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code}</Message></Error>`);
+  res
+    .writeHead(status, { "Content-Type": "application/xml" })
+    .end(
+      `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code}</Message></Error>`,
+    );
 }
 
-const escapeXml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-const unescapeXml = (s: string) => s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, "&");
+const escapeXml = (s: string) =>
+  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+const unescapeXml = (s: string) =>
+  s
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, "&");

@@ -49,7 +49,10 @@ test("S3Store: whole and ranged reads, sizes, folder-like listing and deletes, e
   assert.deepEqual((await store.list("")).sort(), ["b", "lock"]);
   await assert.rejects(store.get("../escape"), /leaves the store/);
   await assert.rejects(new S3Store(`s3://${bucket}/x`).set("k", bytes), /read-only/);
-  await assert.rejects(new S3Store("s3://no-such-bucket/x").get("k"), /GET s3:\/\/no-such-bucket\/x\/k: NoSuchBucket \(HTTP 404\)/);
+  await assert.rejects(
+    new S3Store("s3://no-such-bucket/x").get("k"),
+    /GET s3:\/\/no-such-bucket\/x\/k: NoSuchBucket \(HTTP 404\)/,
+  );
 });
 
 test("distributed on S3: input and output in a bucket, equal to a local thread run; the coordinator killed, --resume finishes it", async (t) => {
@@ -67,12 +70,24 @@ test("distributed on S3: input and output in a bucket, equal to a local thread r
 
   const { vars } = await openDataset(input);
   const direct = `s3://${bucket}/direct.zarr`;
-  await toZarr(expression(vars.a, "rolling"), direct, { ...plan, executor: "distributed", redis: redis.url });
+  await toZarr(expression(vars.a, "rolling"), direct, {
+    ...plan,
+    executor: "distributed",
+    redis: redis.url,
+  });
   const chunks = assertSameStores(await s3Files(direct), storeFiles(want));
   t.diagnostic(`${chunks} chunk objects identical to the local run's files`);
 
   const output = `s3://${bucket}/resumed.zarr`;
-  const run: ChildRun = { input, output, expr: "rolling", executor: "distributed", redis: redis.url, ...plan, inFlight: 4 };
+  const run: ChildRun = {
+    input,
+    output,
+    expr: "rolling",
+    executor: "distributed",
+    redis: redis.url,
+    ...plan,
+    inFlight: 4,
+  };
   const first = spawnNode(t, nodeArgs("run-child", [JSON.stringify(run)]));
   await first.waitFor((l) => l.startsWith("progress ") && Number(l.split(" ")[1]) >= 8);
   first.process.kill("SIGKILL");

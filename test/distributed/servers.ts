@@ -35,7 +35,10 @@ export interface TestRedis {
  * Starts redis-server on a free port; `password` sets requirepass, `user` adds an ACL user
  * with it, `tls` serves TLS only (rediss://) with a self-signed certificate made by openssl.
  */
-export async function startRedis(t: TestContext, options: { password?: string; user?: string; tls?: boolean } = {}): Promise<TestRedis> {
+export async function startRedis(
+  t: TestContext,
+  options: { password?: string; user?: string; tls?: boolean } = {},
+): Promise<TestRedis> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(os.tmpdir(), "dae-redis-"));
   const args = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir];
@@ -43,13 +46,62 @@ export async function startRedis(t: TestContext, options: { password?: string; u
   if (options.tls) {
     caFile = path.join(dir, "cert.pem");
     const key = path.join(dir, "key.pem");
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", caFile, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stdio: "ignore" });
-    args.push("--port", "0", "--tls-port", String(port), "--tls-cert-file", caFile, "--tls-key-file", key, "--tls-ca-cert-file", caFile, "--tls-auth-clients", "no");
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        caFile,
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+      ],
+      { stdio: "ignore" },
+    );
+    args.push(
+      "--port",
+      "0",
+      "--tls-port",
+      String(port),
+      "--tls-cert-file",
+      caFile,
+      "--tls-key-file",
+      key,
+      "--tls-ca-cert-file",
+      caFile,
+      "--tls-auth-clients",
+      "no",
+    );
   } else args.push("--port", String(port));
   if (options.password && !options.user) args.push("--requirepass", options.password);
-  if (options.user) args.push("--user", "default", "off", "--user", options.user, "on", `>${options.password}`, "~*", "&*", "+@all");
+  if (options.user)
+    args.push(
+      "--user",
+      "default",
+      "off",
+      "--user",
+      options.user,
+      "on",
+      `>${options.password}`,
+      "~*",
+      "&*",
+      "+@all",
+    );
   let child: ChildProcess | undefined;
-  const auth = options.user ? `${options.user}:${options.password}@` : options.password ? `:${options.password}@` : "";
+  const auth = options.user
+    ? `${options.user}:${options.password}@`
+    : options.password
+      ? `:${options.password}@`
+      : "";
   const url = `${options.tls ? "rediss" : "redis"}://${auth}127.0.0.1:${port}`;
   const start = async () => {
     child = spawn("redis-server", args, { stdio: "ignore" });
@@ -75,7 +127,12 @@ export async function startRedis(t: TestContext, options: { password?: string; u
 async function waitForRedis(url: string, caFile?: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
     const tls = caFile ? { tls: { ca: readFileSync(caFile) } } : {};
-    const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...tls });
+    const r = new Redis(url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+      ...tls,
+    });
     r.on("error", () => undefined);
     try {
       await r.connect();
@@ -91,14 +148,23 @@ async function waitForRedis(url: string, caFile?: string): Promise<void> {
 }
 
 /** An S3-compatible server (in this process) with one bucket; sets DAE_S3_ENDPOINT and test credentials. */
-export async function startS3(t: TestContext, bucket = "dae-test"): Promise<{ endpoint: string; bucket: string }> {
+export async function startS3(
+  t: TestContext,
+  bucket = "dae-test",
+): Promise<{ endpoint: string; bucket: string }> {
   const server = await serveS3([bucket]);
-  const env = { DAE_S3_ENDPOINT: server.endpoint, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_REGION: "us-east-1" };
+  const env = {
+    DAE_S3_ENDPOINT: server.endpoint,
+    AWS_ACCESS_KEY_ID: "test",
+    AWS_SECRET_ACCESS_KEY: "test",
+    AWS_REGION: "us-east-1",
+  };
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   Object.assign(process.env, env);
   t.after(async () => {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
     await server.close();
   });
   return { endpoint: server.endpoint, bucket };
@@ -113,7 +179,9 @@ const root = path.resolve(here, fromSource ? "../.." : "../../..");
  * TypeScript sources under tsx, or from dist/ when the tests are built.
  */
 export function nodeArgs(file: string, args: string[]): string[] {
-  return fromSource ? ["--import", "tsx", path.join(here, `${file}.ts`), ...args] : [path.join(here, `${file}.js`), ...args];
+  return fromSource
+    ? ["--import", "tsx", path.join(here, `${file}.ts`), ...args]
+    : [path.join(here, `${file}.js`), ...args];
 }
 
 /** Node arguments that run the `dae` CLI with `args`, from sources or from dist/. */
@@ -136,7 +204,11 @@ export interface Child {
 
 /** Spawns node with `args`, gathering stdout lines; killed (SIGKILL) when the test ends. */
 export function spawnNode(t: TestContext, args: string[], env: NodeJS.ProcessEnv = {}): Child {
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const lines: string[] = [];
   const stderr: string[] = [];
   const waiters: { test: (line: string) => boolean; resolve: (l: string) => void }[] = [];
@@ -147,11 +219,17 @@ export function spawnNode(t: TestContext, args: string[], env: NodeJS.ProcessEnv
     buffered = parts.pop()!;
     for (const line of parts) {
       lines.push(line);
-      for (const w of [...waiters]) if (w.test(line)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(line));
+      for (const w of [...waiters])
+        if (w.test(line)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
     }
   });
   child.stderr!.on("data", (d: Buffer) => stderr.push(d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => resolve(code)),
+  );
   t.after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   });
@@ -165,15 +243,37 @@ export function spawnNode(t: TestContext, args: string[], env: NodeJS.ProcessEnv
       const seen = lines.find(test);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} in ${timeoutMs} ms; stderr: ${stderr.join("")}`)), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `no line matching ${pattern} in ${timeoutMs} ms; stderr: ${stderr.join("")}`,
+              ),
+            ),
+          timeoutMs,
+        );
         waiters.push({ test, resolve: (l) => (clearTimeout(timer), resolve(l)) });
-        void exited.then((code) => reject(new Error(`process exited (${code}) before a line matching ${pattern}; stderr: ${stderr.join("")}`)));
+        void exited.then((code) =>
+          reject(
+            new Error(
+              `process exited (${code}) before a line matching ${pattern}; stderr: ${stderr.join("")}`,
+            ),
+          ),
+        );
       });
     },
   };
 }
 
 /** Starts `n` `dae worker` processes on `redis` (printing a line per task). */
-export function startWorkers(t: TestContext, n: number, redis: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Child[] {
-  return Array.from({ length: n }, () => spawnNode(t, daeArgs(["worker", "--redis", redis, "--verbose", ...extra]), env));
+export function startWorkers(
+  t: TestContext,
+  n: number,
+  redis: string,
+  extra: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Child[] {
+  return Array.from({ length: n }, () =>
+    spawnNode(t, daeArgs(["worker", "--redis", redis, "--verbose", ...extra]), env),
+  );
 }

@@ -17,10 +17,17 @@ function files(dir: string, at = ""): string[] {
 
 test("docs/reference is what TypeDoc makes of the TSDoc now (run npm run docs:api after changing the public API)", (t) => {
   const out = tempDir(t);
-  const r = spawnSync(path.join("node_modules", ".bin", "typedoc"), ["--out", out], { encoding: "utf8" });
+  const r = spawnSync(path.join("node_modules", ".bin", "typedoc"), ["--out", out], {
+    encoding: "utf8",
+  });
   // typedoc.json treats warnings as errors: every type a public signature names is documented
   assert.equal(r.status, 0, r.stdout + r.stderr);
   const committed = path.join("docs", "reference");
   assert.deepEqual(files(out), files(committed));
-  for (const f of files(out)) assert.equal(readFileSync(path.join(out, f), "utf8"), readFileSync(path.join(committed, f), "utf8"), f);
+  for (const f of files(out))
+    assert.equal(
+      readFileSync(path.join(out, f), "utf8"),
+      readFileSync(path.join(committed, f), "utf8"),
+      f,
+    );
 });

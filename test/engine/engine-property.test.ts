@@ -22,17 +22,26 @@ function arrayArb(sizes: Record<string, number>) {
       }),
     )
     .map(({ dims, chunks, values }) => {
-      const ref: RefArray = { dims, shape: dims.map((d) => sizes[d]), data: Float64Array.from(values) };
+      const ref: RefArray = {
+        dims,
+        shape: dims.map((d) => sizes[d]),
+        data: Float64Array.from(values),
+      };
       return { ref, chunks };
     });
 }
 
-const sizesArb = fc.record({ t: fc.integer({ min: 1, max: 9 }), y: fc.integer({ min: 1, max: 6 }), x: fc.integer({ min: 1, max: 7 }) });
+const sizesArb = fc.record({
+  t: fc.integer({ min: 1, max: 9 }),
+  y: fc.integer({ min: 1, max: 6 }),
+  x: fc.integer({ min: 1, max: 7 }),
+});
 
 /** Budgets from tight (a few chunks beyond the results held in memory) to roomy, as a factor. */
 const budgetArb = fc.constantFrom(1, 2, 1000);
 /** Bytes for the loaded results plus room for `factor` × 16 chunks of 8×8×8 float64 (4 KB). */
-const budgetFor = (resultElements: number, factor: number) => resultElements * 8 * 2 + factor * 16 * 4096;
+const budgetFor = (resultElements: number, factor: number) =>
+  resultElements * 8 * 2 + factor * 16 * 4096;
 
 test("broadcast a + b over non-aligned chunkings, then a reduction, equals the naive reference", async () => {
   await fc.assert(
@@ -42,18 +51,39 @@ test("broadcast a + b over non-aligned chunkings, then a reduction, equals the n
       fc.subarray(DIMS),
       budgetArb,
       async ([a, b], fn, over, memory) => {
-        const la = fromArray(Float64Array.from(a.ref.data), { shape: a.ref.shape, dims: a.ref.dims, chunks: a.chunks });
-        const lb = fromArray(Float64Array.from(b.ref.data), { shape: b.ref.shape, dims: b.ref.dims, chunks: b.chunks });
+        const la = fromArray(Float64Array.from(a.ref.data), {
+          shape: a.ref.shape,
+          dims: a.ref.dims,
+          chunks: a.chunks,
+        });
+        const lb = fromArray(Float64Array.from(b.ref.data), {
+          shape: b.ref.shape,
+          dims: b.ref.dims,
+          chunks: b.chunks,
+        });
         const sum = la.add(lb);
         const refSum = refBinary(a.ref, b.ref, (x, y) => x + y);
         const reduceOver = over.filter((d) => refSum.dims.includes(d));
         if (fn === "argmin" && reduceOver.length !== 1) return;
-        const reduced = (sum as unknown as Record<string, (d: string[]) => typeof sum>)[fn].call(sum, reduceOver);
-        const want = refReduce(refSum, reduceOver.length ? reduceOver : refSum.dims, refReducers[fn]);
-        const run = compute([sum, reduced], { executor: "inline", memory: budgetFor(sum.size + reduced.size, memory) });
+        const reduced = (sum as unknown as Record<string, (d: string[]) => typeof sum>)[fn].call(
+          sum,
+          reduceOver,
+        );
+        const want = refReduce(
+          refSum,
+          reduceOver.length ? reduceOver : refSum.dims,
+          refReducers[fn],
+        );
+        const run = compute([sum, reduced], {
+          executor: "inline",
+          memory: budgetFor(sum.size + reduced.size, memory),
+        });
         if (fn === "median" && memory === 1) {
           // a median needs its whole reduced range in memory: a tight budget may refuse it, before running
-          const outcome = await run.then(() => undefined, (e: Error) => e);
+          const outcome = await run.then(
+            () => undefined,
+            (e: Error) => e,
+          );
           if (outcome) assert.match(outcome.message, /median needs the whole/);
           if (outcome) return;
         }
@@ -76,7 +106,11 @@ test("isel with steps and scalars, transpose, then mean, equals the reference", 
       fc.integer({ min: 1, max: 3 }),
       budgetArb,
       async (a, step, memory) => {
-        const la = fromArray(Float64Array.from(a.ref.data), { shape: a.ref.shape, dims: a.ref.dims, chunks: a.chunks });
+        const la = fromArray(Float64Array.from(a.ref.data), {
+          shape: a.ref.shape,
+          dims: a.ref.dims,
+          chunks: a.chunks,
+        });
         const d0 = a.ref.dims[0];
         const n0 = a.ref.shape[0];
         const start = Math.floor(n0 / 3);
@@ -86,9 +120,18 @@ test("isel with steps and scalars, transpose, then mean, equals the reference", 
         const picked: number[] = [];
         for (let i = start; i < n0; i += step) picked.push(i);
         const inner = a.ref.data.length / n0;
-        const data = Float64Array.from(picked.flatMap((i) => Array.from(a.ref.data.subarray(i * inner, (i + 1) * inner))));
-        const ref: RefArray = { dims: a.ref.dims, shape: [picked.length, ...a.ref.shape.slice(1)], data };
-        const [got, gotMean] = await compute([rev, sel.mean()], { executor: "inline", memory: budgetFor(rev.size + 1, memory) });
+        const data = Float64Array.from(
+          picked.flatMap((i) => Array.from(a.ref.data.subarray(i * inner, (i + 1) * inner))),
+        );
+        const ref: RefArray = {
+          dims: a.ref.dims,
+          shape: [picked.length, ...a.ref.shape.slice(1)],
+          data,
+        };
+        const [got, gotMean] = await compute([rev, sel.mean()], {
+          executor: "inline",
+          memory: budgetFor(rev.size + 1, memory),
+        });
         const wantMean = refReduce(ref, ref.dims, refReducers.mean);
         assert.equal(closeEnough(gotMean.data, wantMean.data), undefined);
         // transposed: compare element by element through coordinates

@@ -165,7 +165,10 @@ test("boxes split into parts side by side are the same in C and in TypeScript", 
           useNativeLoops(false);
           const inTs = widths.map((w) => new Class(rows * w).fill(3));
           copyBoxToParts(src, srcShape, srcStart, extent, inTs, widths);
-          assert.deepEqual(inC.map((a) => Array.from(a)), inTs.map((a) => Array.from(a)));
+          assert.deepEqual(
+            inC.map((a) => Array.from(a)),
+            inTs.map((a) => Array.from(a)),
+          );
           useNativeLoops(true);
         },
       ),
@@ -246,26 +249,78 @@ test("the C loops refuse arrays shorter than the shapes they are given, instead 
     false,
   );
   const parts = (...lengths: number[]) => lengths.map((n) => new Float32Array(n));
-  assert.throws(() => loops.copyBoxToParts(new Float32Array(12), [2, 6], [0, 0], [2, 6], parts(8, 3), [4, 2]), RangeError, "a part too short");
-  assert.throws(() => loops.copyBoxToParts(new Float32Array(11), [2, 6], [0, 0], [2, 6], parts(8, 4), [4, 2]), RangeError, "src too short");
-  assert.throws(() => loops.copyBoxToParts(new Float32Array(12), [2, 6], [0, 0], [2, 6], parts(8, 4), [4, 1]), RangeError, "widths not adding up");
-  assert.throws(() => loops.copyBoxToParts(new Float32Array(12), [2, 6], [0, 0], [2, 6], [new Float32Array(8), new Float64Array(4)], [4, 2]), RangeError);
+  assert.throws(
+    () => loops.copyBoxToParts(new Float32Array(12), [2, 6], [0, 0], [2, 6], parts(8, 3), [4, 2]),
+    RangeError,
+    "a part too short",
+  );
+  assert.throws(
+    () => loops.copyBoxToParts(new Float32Array(11), [2, 6], [0, 0], [2, 6], parts(8, 4), [4, 2]),
+    RangeError,
+    "src too short",
+  );
+  assert.throws(
+    () => loops.copyBoxToParts(new Float32Array(12), [2, 6], [0, 0], [2, 6], parts(8, 4), [4, 1]),
+    RangeError,
+    "widths not adding up",
+  );
+  assert.throws(
+    () =>
+      loops.copyBoxToParts(
+        new Float32Array(12),
+        [2, 6],
+        [0, 0],
+        [2, 6],
+        [new Float32Array(8), new Float64Array(4)],
+        [4, 2],
+      ),
+    RangeError,
+  );
   const split = parts(8, 4);
-  assert.equal(loops.copyBoxToParts(Float32Array.from({ length: 12 }, (_, i) => i), [2, 6], [0, 0], [2, 6], split, [4, 2]), true);
-  assert.deepEqual(split.map((a) => [...a]), [[0, 1, 2, 3, 6, 7, 8, 9], [4, 5, 10, 11]]);
+  assert.equal(
+    loops.copyBoxToParts(
+      Float32Array.from({ length: 12 }, (_, i) => i),
+      [2, 6],
+      [0, 0],
+      [2, 6],
+      split,
+      [4, 2],
+    ),
+    true,
+  );
+  assert.deepEqual(
+    split.map((a) => [...a]),
+    [
+      [0, 1, 2, 3, 6, 7, 8, 9],
+      [4, 5, 10, 11],
+    ],
+  );
   // inflate: whole streams into a buffer that holds them, errors for anything else
   const raw = Uint8Array.from({ length: 5000 }, (_, i) => (i * 31) % 251);
   const packed = new Uint8Array(deflateSync(raw));
   const into = new Uint8Array(5000);
   assert.equal(loops.inflateInto(packed, into), 5000);
   assert.deepEqual(into, raw);
-  assert.equal(loops.inflateInto(packed, new Uint8Array(6000)), 5000, "a larger buffer: the bytes written");
-  assert.throws(() => loops.inflateInto(packed, new Uint8Array(4999)), /more data than the buffer holds/);
-  assert.throws(() => loops.inflateInto(packed.subarray(0, packed.length - 10), into), /ends early/);
+  assert.equal(
+    loops.inflateInto(packed, new Uint8Array(6000)),
+    5000,
+    "a larger buffer: the bytes written",
+  );
+  assert.throws(
+    () => loops.inflateInto(packed, new Uint8Array(4999)),
+    /more data than the buffer holds/,
+  );
+  assert.throws(
+    () => loops.inflateInto(packed.subarray(0, packed.length - 10), into),
+    /ends early/,
+  );
   const damaged = packed.slice();
   damaged[0] ^= 0xff;
   assert.throws(() => loops.inflateInto(damaged, into), /header|invalid|damaged/i);
-  assert.throws(() => loops.inflateInto(packed as never, new Float32Array(10) as never), RangeError);
+  assert.throws(
+    () => loops.inflateInto(packed as never, new Float32Array(10) as never),
+    RangeError,
+  );
   // kinds it does not take are left to the TypeScript loop
   assert.equal(loops.foldSumPlanes(state(), state(), new Int16Array(30), 3, true), false);
   assert.equal(sumRows(new Float32Array(20), [1, 2], new Uint8Array(20)), false);

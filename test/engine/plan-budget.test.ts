@@ -19,7 +19,11 @@ test("plans under tight budgets stream, respect the budget per task, and write e
         t: fc.integer({ min: 5, max: 40 }),
         y: fc.integer({ min: 3, max: 24 }),
         x: fc.integer({ min: 3, max: 24 }),
-        ca: fc.tuple(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 })),
+        ca: fc.tuple(
+          fc.integer({ min: 1, max: 9 }),
+          fc.integer({ min: 1, max: 9 }),
+          fc.integer({ min: 1, max: 9 }),
+        ),
         cb: fc.tuple(fc.integer({ min: 1, max: 11 }), fc.integer({ min: 1, max: 11 })),
         out: fc.tuple(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 1, max: 10 })),
         fn: fc.constantFrom("mean", "std", "max", "sum", "count"),
@@ -27,17 +31,28 @@ test("plans under tight budgets stream, respect the budget per task, and write e
         workers: fc.integer({ min: 1, max: 3 }),
       }),
       async ({ t, y, x, ca, cb, out, fn, budgetKB, workers }) => {
-        const aData = Float64Array.from({ length: t * y * x }, (_, i) => ((i * 7919) % 101) - 50 + (i % 13 === 0 ? NaN : 0));
+        const aData = Float64Array.from(
+          { length: t * y * x },
+          (_, i) => ((i * 7919) % 101) - 50 + (i % 13 === 0 ? NaN : 0),
+        );
         const bData = Float64Array.from({ length: y * x }, (_, i) => i * 0.5);
         const a = fromArray(aData, { shape: [t, y, x], dims: ["t", "y", "x"], chunks: ca });
         const b = fromArray(bData, { shape: [y, x], dims: ["y", "x"], chunks: cb });
-        const expr = (a.sub(b) as unknown as Record<string, (d: string) => typeof a>)[fn].call(a.sub(b), "t");
+        const expr = (a.sub(b) as unknown as Record<string, (d: string) => typeof a>)[fn].call(
+          a.sub(b),
+          "t",
+        );
         const chunkShape = [Math.min(out[0], y), Math.min(out[1], x)];
         const { target, writes, inner } = countingTarget([y, x], ["y", "x"], chunkShape);
         const memory = budgetKB * 1024;
         let p;
         try {
-          p = plan([expr], [{ kind: "zarr", url: "memory", path: "out", zarrFormat: 3 }], { memory, workers, executor: workers > 1 ? "threads" : "inline" }, () => chunkShape);
+          p = plan(
+            [expr],
+            [{ kind: "zarr", url: "memory", path: "out", zarrFormat: 3 }],
+            { memory, workers, executor: workers > 1 ? "threads" : "inline" },
+            () => chunkShape,
+          );
         } catch (e) {
           // refusing is allowed only before running, with a message that says why
           assert.match((e as Error).message, /over .* per task|budget/);
@@ -51,10 +66,23 @@ test("plans under tight budgets stream, respect the budget per task, and write e
           const peak = taskPeak(p, k);
           assert.ok(peak * running <= memory, `task ${k}: ${peak} × ${running} > ${memory}`);
         }
-        await runPlan(p, new InlineExecutor({ openSource, openTarget: async () => target }), { openSource, openTarget: async () => target });
-        const want = refReduce(refBinary({ dims: ["t", "y", "x"], shape: [t, y, x], data: aData }, { dims: ["y", "x"], shape: [y, x], data: bData }, (u, v) => u - v), ["t"], refReducers[fn]);
+        await runPlan(p, new InlineExecutor({ openSource, openTarget: async () => target }), {
+          openSource,
+          openTarget: async () => target,
+        });
+        const want = refReduce(
+          refBinary(
+            { dims: ["t", "y", "x"], shape: [t, y, x], data: aData },
+            { dims: ["y", "x"], shape: [y, x], data: bData },
+            (u, v) => u - v,
+          ),
+          ["t"],
+          refReducers[fn],
+        );
         const got = new Float64Array(y * x);
-        const all = await (await import("../../src/array/read-box.js")).readBox(inner, [0, 0], [y, x]);
+        const all = await (
+          await import("../../src/array/read-box.js")
+        ).readBox(inner, [0, 0], [y, x]);
         got.set(all as Float64Array);
         assert.equal(closeEnough(got, want.data, 1e-9), undefined);
         const grid = ChunkGrid.regular([y, x], chunkShape);
@@ -83,13 +111,33 @@ test("a budget too small to share among the workers gives fewer workers, not man
     // one worker with the whole budget decodes least: the plan chosen decodes at most
     // twice per chunk, or no more than that
     const alone = plan([a.mean("t")], [{ kind: "memory" }], { memory: kb * 1024, workers: 1 });
-    ratios.push(`${kb} KB: ${p.memory.workers} worker(s), ${ratio(p)} decodes per chunk (one worker: ${ratio(alone)})`);
+    ratios.push(
+      `${kb} KB: ${p.memory.workers} worker(s), ${ratio(p)} decodes per chunk (one worker: ${ratio(alone)})`,
+    );
     assert.ok(ratio(p) <= Math.max(2, ratio(alone)), ratios.join("; "));
     if (p.memory.workers === 1 && ratio(p) === 1) fewer ??= p;
   }
   assert.ok(fewer, `some budget runs on one worker: ${ratios.join("; ")}`);
   assert.match(fewer.notes.join(), /1 of 2 workers/);
-  const [got] = await runPlan(fewer, new InlineExecutor({ openSource, openTarget: async () => { throw new Error("no target"); } }), { openSource, openTarget: async () => { throw new Error("no target"); } });
-  const want = refReduce({ dims: ["t", "y", "x"], shape: [t, y, x], data }, ["t"], refReducers.mean);
+  const [got] = await runPlan(
+    fewer,
+    new InlineExecutor({
+      openSource,
+      openTarget: async () => {
+        throw new Error("no target");
+      },
+    }),
+    {
+      openSource,
+      openTarget: async () => {
+        throw new Error("no target");
+      },
+    },
+  );
+  const want = refReduce(
+    { dims: ["t", "y", "x"], shape: [t, y, x], data },
+    ["t"],
+    refReducers.mean,
+  );
   assert.equal(closeEnough(got as Float64Array, want.data, 1e-12), undefined);
 });

@@ -12,29 +12,58 @@ import { open } from "../../src/dataset/open.js";
 import { python, tempDir } from "../helpers.js";
 
 const shape = [40, 24, 30];
-const data = Float32Array.from({ length: 40 * 24 * 30 }, (_, i) => Math.sin(i * 0.01) * 100 + (i % 7));
+const data = Float32Array.from(
+  { length: 40 * 24 * 30 },
+  (_, i) => Math.sin(i * 0.01) * 100 + (i % 7),
+);
 
 for (const executor of ["inline", "threads"] as const)
   test(`a rechunk from time-short to time-long chunks goes through an intermediate store and keeps every value (${executor})`, async (t) => {
     const dir = tempDir(t);
     const out = path.join(dir, "re.zarr");
-    const a = fromArray(data, { shape, dims: ["time", "lat", "lon"], chunks: [2, 24, 30], name: "t" });
+    const a = fromArray(data, {
+      shape,
+      dims: ["time", "lat", "lon"],
+      chunks: [2, 24, 30],
+      name: "t",
+    });
     const target = a.rechunk({ time: 40, lat: 3, lon: 3 });
     // the single-stage plan would decode each source chunk many times under this budget
-    const p = plan([target], [{ kind: "zarr", url: out, path: "t", zarrFormat: 2 }], { memory: "96KB", workers: 1, executor: "inline" });
+    const p = plan([target], [{ kind: "zarr", url: out, path: "t", zarrFormat: 2 }], {
+      memory: "96KB",
+      workers: 1,
+      executor: "inline",
+    });
     const staged = intermediateChunks([target], p);
     assert.ok(staged[0], `expected an intermediate stage; decodes ${JSON.stringify(p.decodes)}`);
     // dae plan says so, with the intermediate chunks the run uses
-    assert.match(stageNotes([target], p, {}, true).join(), new RegExp(`rechunked in two stages through an intermediate store with chunks ${staged[0]!.join("×")}`));
+    assert.match(
+      stageNotes([target], p, {}, true).join(),
+      new RegExp(
+        `rechunked in two stages through an intermediate store with chunks ${staged[0]!.join("×")}`,
+      ),
+    );
     const stages: (string | undefined)[] = [];
-    await toZarr(target, out, { zarrFormat: 2, memory: executor === "threads" ? "192KB" : "96KB", executor, workers: executor === "threads" ? 2 : 1, onProgress: (r) => stages.push(r.stage) });
+    await toZarr(target, out, {
+      zarrFormat: 2,
+      memory: executor === "threads" ? "192KB" : "96KB",
+      executor,
+      workers: executor === "threads" ? 2 : 1,
+      onProgress: (r) => stages.push(r.stage),
+    });
     assert.equal(existsSync(workDir(out)), false, "the work directory is removed after success");
     // the first stage's progress says what it does; the output's comes after it, unlabelled
     // (on two threads the rechunk may fit in one stage on one, with zstd in the thread pool)
     const first = stages.filter((s) => s !== undefined);
     if (executor === "inline") assert.ok(first.length > 0, "staged, as planned above");
-    assert.ok(first.every((s) => /^rechunking t to \d+×\d+×\d+ first \(an intermediate store\)$/.test(s!)), String(first[0]));
-    assert.deepEqual(stages.slice(first.length), stages.slice(first.length).map(() => undefined));
+    assert.ok(
+      first.every((s) => /^rechunking t to \d+×\d+×\d+ first \(an intermediate store\)$/.test(s!)),
+      String(first[0]),
+    );
+    assert.deepEqual(
+      stages.slice(first.length),
+      stages.slice(first.length).map(() => undefined),
+    );
     const meta = JSON.parse(readFileSync(path.join(out, "t", ".zarray"), "utf8"));
     assert.deepEqual(meta.chunks, [40, 3, 3]);
     const ds = await open(out);
@@ -61,16 +90,37 @@ test("a rechunk that reads each source chunk about once needs no intermediate", 
 test("a group mean under an anomaly is noted as computed once first, as the run does", () => {
   // 12 groups spread along time (a label per step, repeating), chunks of 4 steps
   const labels = Float64Array.from({ length: 48 }, (_, i) => i % 12);
-  const b = fromArray(Float32Array.from({ length: 48 * 6 }, (_, i) => i % 17), { shape: [48, 6], dims: ["time", "x"], chunks: [4, 6], name: "b", coords: { time: labels } });
+  const b = fromArray(
+    Float32Array.from({ length: 48 * 6 }, (_, i) => i % 17),
+    { shape: [48, 6], dims: ["time", "x"], chunks: [4, 6], name: "b", coords: { time: labels } },
+  );
   const g = b.groupby("time");
   const anomaly = g.sub(g.mean());
   // small blocks (a tight budget): each needs the means of its groups, each from the whole axis
-  const p = plan([anomaly], [{ kind: "zarr", url: "x", path: "b", zarrFormat: 3 }], { memory: "4KB", workers: 1 }, () => [4, 6]);
-  assert.match(stageNotes([anomaly], p, {}, true).join(), /at run time, mean \(time×x = 12×6\) is computed once first into the work store/);
+  const p = plan(
+    [anomaly],
+    [{ kind: "zarr", url: "x", path: "b", zarrFormat: 3 }],
+    { memory: "4KB", workers: 1 },
+    () => [4, 6],
+  );
+  assert.match(
+    stageNotes([anomaly], p, {}, true).join(),
+    /at run time, mean \(time×x = 12×6\) is computed once first into the work store/,
+  );
   // with no group dim to share, nothing is computed first
-  assert.deepEqual(stageNotes([b.mul(2)], plan([b.mul(2)], [{ kind: "zarr", url: "x", path: "b", zarrFormat: 3 }], { memory: "64MB", workers: 2 }), {}, true), []);
+  assert.deepEqual(
+    stageNotes(
+      [b.mul(2)],
+      plan([b.mul(2)], [{ kind: "zarr", url: "x", path: "b", zarrFormat: 3 }], {
+        memory: "64MB",
+        workers: 2,
+      }),
+      {},
+      true,
+    ),
+    [],
+  );
 });
-
 
 test("whenever a rechunk plans in one stage, it runs (in two stages where it helps) and keeps every value", async (t) => {
   const dir = tempDir(t);
@@ -111,15 +161,25 @@ test("whenever a rechunk plans in one stage, it runs (in two stages where it hel
     { numRuns: 80, seed: 20261202 },
   );
   // the property covered two-stage runs, not only single-stage ones
-  assert.ok(staged >= 5, `only ${staged} of ${run} planned runs (${refused} refused) went through an intermediate`);
+  assert.ok(
+    staged >= 5,
+    `only ${staged} of ${run} planned runs (${refused} refused) went through an intermediate`,
+  );
 });
 
 test("a rechunk that fits only on one of two workers runs in one stage where the thread pool takes its zstd work, chunks encoded in the background from reused blocks, and keeps every value", async (t) => {
   const dir = tempDir(t);
   const shape3 = [128, 96, 192];
-  const values = Float64Array.from({ length: 128 * 96 * 192 }, (_, i) => Math.sin(i / 7) * 100 + (i % 13));
+  const values = Float64Array.from(
+    { length: 128 * 96 * 192 },
+    (_, i) => Math.sin(i / 7) * 100 + (i % 13),
+  );
   const src = path.join(dir, "src.zarr");
-  await toZarr(fromArray(values, { shape: shape3, dims: ["t", "y", "x"], chunks: [8, 48, 48], name: "v" }), src, { zarrFormat: 3 });
+  await toZarr(
+    fromArray(values, { shape: shape3, dims: ["t", "y", "x"], chunks: [8, 48, 48], name: "v" }),
+    src,
+    { zarrFormat: 3 },
+  );
   const { vars } = await openDataset(src);
   // whole series of 32 × 32 (1 MB chunks: their blocks come from the pool), steps along y
   const a = vars.v.rechunk({ t: 128, y: 32, x: 32 });
@@ -128,7 +188,11 @@ test("a rechunk that fits only on one of two workers runs in one stage where the
   assert.equal(p.memory.workers, 1, "fits on one worker only");
   assert.ok(p.groups[0].steps, "in steps");
   const staged = stageNotes([a], p, options, true).some((n) => /two stages/.test(n));
-  assert.equal(staged, poolZstd() === undefined, "one stage where the pool can take the codec work");
+  assert.equal(
+    staged,
+    poolZstd() === undefined,
+    "one stage where the pool can take the codec work",
+  );
   if (!poolZstd()) t.diagnostic("dae-zstd-async is not built here: the rechunk ran in two stages");
   const out = path.join(dir, "out.zarr");
   await toZarr(a, out, options);

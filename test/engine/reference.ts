@@ -26,7 +26,9 @@ export function coordsToIndex(c: number[], shape: number[]): number {
 /** a op b broadcast by dim name: dims of a, then b's new dims. */
 export function refBinary(a: RefArray, b: RefArray, f: (x: number, y: number) => number): RefArray {
   const dims = [...a.dims, ...b.dims.filter((d) => !a.dims.includes(d))];
-  const shape = dims.map((d) => (a.dims.includes(d) ? a.shape[a.dims.indexOf(d)] : b.shape[b.dims.indexOf(d)]));
+  const shape = dims.map((d) =>
+    a.dims.includes(d) ? a.shape[a.dims.indexOf(d)] : b.shape[b.dims.indexOf(d)],
+  );
   const size = shape.reduce((p, n) => p * n, 1);
   const data = new Float64Array(size);
   for (let k = 0; k < size; k++) {
@@ -39,7 +41,11 @@ export function refBinary(a: RefArray, b: RefArray, f: (x: number, y: number) =>
 }
 
 /** Reduces over `over` with `f` of the list of values of each output cell. */
-export function refReduce(a: RefArray, over: string[], f: (values: number[], indices: number[]) => number): RefArray {
+export function refReduce(
+  a: RefArray,
+  over: string[],
+  f: (values: number[], indices: number[]) => number,
+): RefArray {
   const keep = a.dims.filter((d) => !over.includes(d));
   const shape = keep.map((d) => a.shape[a.dims.indexOf(d)]);
   const size = shape.reduce((p, n) => p * n, 1);
@@ -47,7 +53,10 @@ export function refReduce(a: RefArray, over: string[], f: (values: number[], ind
   const idx: number[][] = Array.from({ length: size }, () => []);
   for (let k = 0; k < a.data.length; k++) {
     const c = indexToCoords(k, a.shape);
-    const o = coordsToIndex(keep.map((d) => c[a.dims.indexOf(d)]), shape);
+    const o = coordsToIndex(
+      keep.map((d) => c[a.dims.indexOf(d)]),
+      shape,
+    );
     cells[o].push(a.data[k]);
     idx[o].push(over.length === 1 ? c[a.dims.indexOf(over[0])] : 0);
   }
@@ -87,13 +96,18 @@ export const refReducers: Record<string, (v: number[], idx: number[]) => number>
 };
 
 /** Elements equal within rtol (NaN equals NaN). */
-export function closeEnough(got: ArrayLike<number>, want: ArrayLike<number>, rtol = 1e-9): string | undefined {
+export function closeEnough(
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  rtol = 1e-9,
+): string | undefined {
   if (got.length !== want.length) return `length ${got.length} != ${want.length}`;
   for (let i = 0; i < got.length; i++) {
     const a = got[i];
     const b = want[i];
     if (Number.isNaN(a) && Number.isNaN(b)) continue;
-    if (!(Math.abs(a - b) <= rtol * Math.max(1, Math.abs(a), Math.abs(b)))) return `[${i}]: got ${a}, want ${b}`;
+    if (!(Math.abs(a - b) <= rtol * Math.max(1, Math.abs(a), Math.abs(b))))
+      return `[${i}]: got ${a}, want ${b}`;
   }
   return undefined;
 }

@@ -15,7 +15,9 @@ const examplesDir = path.resolve(here, "..", "..", "examples");
 /** Runs an example script with arguments; returns what it printed. */
 function runExample(name: string, args: string[]): string {
   const file = path.join(examplesDir, compiled ? `${name}.js` : `${name}.ts`);
-  const r = spawnSync(process.execPath, [...(compiled ? [] : ["--import", "tsx"]), file, ...args], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, [...(compiled ? [] : ["--import", "tsx"]), file, ...args], {
+    encoding: "utf8",
+  });
   assert.equal(r.status, 0, `${name}: ${r.stderr}`);
   return r.stdout;
 }
@@ -29,9 +31,13 @@ ds = xr.open_dataset(${JSON.stringify(src)})
 z = ds.z.sel(level=500, month=1).mean("longitude")
 print(json.dumps({"zonal": [float(z[i]) for i in [0, 60, 120, 180, 240]], "mean": float(ds.z.mean())}))
 `);
-  const zonal = [...out.matchAll(/zonal mean z500 at [-\d.]+°: ([\d.]+)/g)].map((m) => Number(m[1]));
+  const zonal = [...out.matchAll(/zonal mean z500 at [-\d.]+°: ([\d.]+)/g)].map((m) =>
+    Number(m[1]),
+  );
   assert.equal(zonal.length, 5);
-  zonal.forEach((v, i) => assert.ok(Math.abs(v - want.zonal[i]) < 0.06, `${v} vs ${want.zonal[i]}`));
+  zonal.forEach((v, i) =>
+    assert.ok(Math.abs(v - want.zonal[i]) < 0.06, `${v} vs ${want.zonal[i]}`),
+  );
   assert.match(out, new RegExp(`mean of z over everything: ${want.mean.toFixed(2)}\\n`));
 });
 
@@ -77,6 +83,9 @@ test("example 04: a 4-level mode pyramid of the basin map", (t) => {
   const src = fixture(t, "basin_mask.nc");
   if (!src) return;
   const out = runExample("04-pyramid", [src, tempDir(t)]);
-  assert.match(out, /level 0: 180 × 360 \(group 0\)\nlevel 1: 90 × 180 \(group 1\)\nlevel 2: 45 × 90 \(group 2\)\nlevel 3: 23 × 45 \(group 3\)\n/);
+  assert.match(
+    out,
+    /level 0: 180 × 360 \(group 0\)\nlevel 1: 90 × 180 \(group 1\)\nlevel 2: 45 × 90 \(group 2\)\nlevel 3: 23 × 45 \(group 3\)\n/,
+  );
   assert.match(out, /multiscales 0\.4: 0, 1, 2, 3\n/);
 });

@@ -13,17 +13,34 @@ import { totalTasks } from "../../src/plan/plan.js";
 test("a run reports progress while its one long task runs: bytes and decodes grow before the task ends, and end at the task's own counts", async () => {
   const [t, y, x] = [32, 6, 5];
   const values = Float32Array.from({ length: t * y * x }, (_, i) => (i * 7919) % 101);
-  const base = fromTypedArray(values, { shape: [t, y, x], dims: ["t", "y", "x"], chunks: [1, y, x] });
+  const base = fromTypedArray(values, {
+    shape: [t, y, x],
+    dims: ["t", "y", "x"],
+    chunks: [1, y, x],
+  });
   // each chunk takes 120 ms to read (and the box reads 4 at once): the task takes about 1 s
   const slow: ChunkedArray = Object.create(base, {
-    readChunk: { value: async (c: readonly number[]) => (await new Promise((r) => setTimeout(r, 120)), base.readChunk(c)) },
+    readChunk: {
+      value: async (c: readonly number[]) => (
+        await new Promise((r) => setTimeout(r, 120)),
+        base.readChunk(c)
+      ),
+    },
     readRegion: { value: undefined },
   });
   const a = fromChunked(slow, { name: "a" }).mean("t");
-  assert.equal(totalTasks(plan([a], [{ kind: "memory" }], { memory: "64MB", executor: "inline" })), 1, "one task");
+  assert.equal(
+    totalTasks(plan([a], [{ kind: "memory" }], { memory: "64MB", executor: "inline" })),
+    1,
+    "one task",
+  );
 
   const reports: Progress[] = [];
-  const result = await load(a, { memory: "64MB", executor: "inline", onProgress: (p) => reports.push(p) });
+  const result = await load(a, {
+    memory: "64MB",
+    executor: "inline",
+    onProgress: (p) => reports.push(p),
+  });
 
   // the answer, computed another way
   const want = new Float64Array(y * x);
@@ -34,7 +51,8 @@ test("a run reports progress while its one long task runs: bytes and decodes gro
   const during = reports.filter((p) => p.tasksDone === 0 && p.bytesRead > 0);
   assert.ok(during.length > 0, `bytes counted while the task ran: ${JSON.stringify(reports)}`);
   for (let i = 1; i < reports.length; i++)
-    for (const k of ["bytesRead", "bytesWritten", "decodes", "elapsedSeconds"] as const) assert.ok(reports[i][k] >= reports[i - 1][k], `${k} never goes back`);
+    for (const k of ["bytesRead", "bytesWritten", "decodes", "elapsedSeconds"] as const)
+      assert.ok(reports[i][k] >= reports[i - 1][k], `${k} never goes back`);
   const last = reports[reports.length - 1];
   assert.equal(last.tasksDone, 1);
   assert.equal(last.decodes, t, "every chunk decoded once, counted once");

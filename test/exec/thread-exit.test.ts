@@ -18,14 +18,19 @@ Promise.resolve(handler).then((h) => (typeof h === "function" ? h : h.default)("
 
 function start(file: string): Promise<{ esmByRequire: string[]; answer: unknown }> {
   const worker = new Worker(piscinaStart(file), { eval: true, workerData: {} });
-  return new Promise((resolve, reject) => worker.once("message", (m) => resolve(worker.terminate().then(() => m))).once("error", reject));
+  return new Promise((resolve, reject) =>
+    worker.once("message", (m) => resolve(worker.terminate().then(() => m))).once("error", reject),
+  );
 }
 
 test("worker threads load the engine with import(), never require(esm), so a thread ended while loading cannot abort the process", async () => {
   const file = fileURLToPath(workerFile);
   // the check itself sees require(esm): piscina given the ES module directly loads it by require()
   const direct = await start(fileURLToPath(new URL("thread-worker.js", workerFile)));
-  assert.ok(direct.esmByRequire.some((k) => k.endsWith("thread-worker.js")), JSON.stringify(direct));
+  assert.ok(
+    direct.esmByRequire.some((k) => k.endsWith("thread-worker.js")),
+    JSON.stringify(direct),
+  );
   // the file piscina is given loads no ES module by require(), and its handler runs tasks
   assert.deepEqual(await start(file), { esmByRequire: [], answer: null });
 
@@ -40,7 +45,9 @@ test("worker threads load the engine with import(), never require(esm), so a thr
       await w.terminate();
     }`;
   const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    const p = execFile(process.execPath, ["--input-type=module", "-e", child], (_e, _out, stderr) => resolve({ code: p.exitCode, stderr }));
+    const p = execFile(process.execPath, ["--input-type=module", "-e", child], (_e, _out, stderr) =>
+      resolve({ code: p.exitCode, stderr }),
+    );
   });
   assert.equal(result.code, 0, result.stderr.slice(0, 400));
 });

@@ -28,7 +28,11 @@ test("copyBoxToParts fills each part as copyBox would (random shapes, boxes and 
         // split the last extent into widths of at least 1
         const widths: number[] = [];
         let left = extent[n - 1];
-        for (const f of fractions) if (left > 0) widths.push(Math.min(left, f)), (left -= Math.min(left, f));
+        for (const f of fractions)
+          if (left > 0) {
+            widths.push(Math.min(left, f));
+            left -= Math.min(left, f);
+          }
         if (left > 0) widths.push(left);
         const lead = extent.slice(0, -1);
         const parts = widths.map((w) => new Float32Array(sizeOf([...lead, w])));
@@ -36,7 +40,15 @@ test("copyBoxToParts fills each part as copyBox would (random shapes, boxes and 
         let x = start[n - 1];
         widths.forEach((w, p) => {
           const want = new Float32Array(sizeOf([...lead, w]));
-          copyBox(src, shape, [...start.slice(0, -1), x], want, [...lead, w], [...lead, w].map(() => 0), [...lead, w]);
+          copyBox(
+            src,
+            shape,
+            [...start.slice(0, -1), x],
+            want,
+            [...lead, w],
+            [...lead, w].map(() => 0),
+            [...lead, w],
+          );
           assert.deepEqual(parts[p], want);
           x += w;
         });
@@ -48,7 +60,13 @@ test("copyBoxToParts fills each part as copyBox would (random shapes, boxes and 
 test("chunkRuns yields every chunk once, in C order, in runs along the last dim of at most perRun", () => {
   fc.assert(
     fc.property(
-      shapes.chain((last) => fc.record({ last: fc.constant(last), first: fc.tuple(...last.map((l) => fc.integer({ min: 0, max: l - 1 }))), perRun: fc.integer({ min: 1, max: 4 }) })),
+      shapes.chain((last) =>
+        fc.record({
+          last: fc.constant(last),
+          first: fc.tuple(...last.map((l) => fc.integer({ min: 0, max: l - 1 }))),
+          perRun: fc.integer({ min: 1, max: 4 }),
+        }),
+      ),
       ({ first, last, perRun }) => {
         const seen: string[] = [];
         for (const run of chunkRuns(first, last, perRun)) {
@@ -102,7 +120,8 @@ test("writeBlock writes a block's chunks with the values of the block (random sh
             const encoded = data.slice();
             return async () => {
               most = Math.max(most, ++inFlight);
-              for (let i = delays[n++ % delays.length]; i > 0; i--) await new Promise((r) => setImmediate(r));
+              for (let i = delays[n++ % delays.length]; i > 0; i--)
+                await new Promise((r) => setImmediate(r));
               await memory.writeChunk(coords, encoded);
               inFlight--;
             };
@@ -115,7 +134,15 @@ test("writeBlock writes a block's chunks with the values of the block (random sh
         const extent = stop.map((s, d) => s - start[d]);
         const whole = Float64Array.from({ length: out.length }, (_, i) => i * 2 + 1);
         const data = new Float64Array(sizeOf(extent));
-        copyBox(whole, shape, start, data, extent, extent.map(() => 0), extent);
+        copyBox(
+          whole,
+          shape,
+          start,
+          data,
+          extent,
+          extent.map(() => 0),
+          extent,
+        );
         const scope = pooled ? new BlockPool().scope(1 << 30) : undefined;
         const bytes = await writeBlock(target, chunks, { start, stop }, data, scope, writes);
         await writes?.drain();
@@ -125,7 +152,10 @@ test("writeBlock writes a block's chunks with the values of the block (random sh
         out.forEach((v, i) => {
           let r = i;
           const idx = shape.map(() => 0);
-          for (let d = shape.length - 1; d >= 0; d--) (idx[d] = r % shape[d]), (r = Math.floor(r / shape[d]));
+          for (let d = shape.length - 1; d >= 0; d--) {
+            idx[d] = r % shape[d];
+            r = Math.floor(r / shape[d]);
+          }
           const inside = idx.every((x, d) => x >= start[d] && x < stop[d]);
           assert.equal(v, inside ? whole[i] : -1, `element [${idx}]`);
         });
@@ -136,18 +166,25 @@ test("writeBlock writes a block's chunks with the values of the block (random sh
 
 test("writeBlock of a 0-d block writes its one chunk", async () => {
   const out = new Float64Array(1);
-  await writeBlock(fromTypedArray(out, { shape: [] }), [], { start: [], stop: [] }, Float64Array.of(4.5));
+  await writeBlock(
+    fromTypedArray(out, { shape: [] }),
+    [],
+    { start: [], stop: [] },
+    Float64Array.of(4.5),
+  );
   assert.equal(out[0], 4.5);
 });
 
 test("a write queue: a failed write fails the task's next write or its drain, and settle waits for every write", async () => {
   const q = new WriteQueue(3);
   const landed: number[] = [];
-  const later = (i: number, fail = false) => async () => {
-    await new Promise((r) => setTimeout(r, 5 * i));
-    if (fail) throw new Error(`write ${i} failed`);
-    landed.push(i);
-  };
+  const later =
+    (i: number, fail = false) =>
+    async () => {
+      await new Promise((r) => setTimeout(r, 5 * i));
+      if (fail) throw new Error(`write ${i} failed`);
+      landed.push(i);
+    };
   await q.add(later(3));
   await q.add(later(1, true));
   await new Promise((r) => setTimeout(r, 10));

@@ -18,7 +18,8 @@ function lutIndex(lut: Uint8Array, rgb: number[]): number {
   let best = 0;
   let dist = Infinity;
   for (let i = 0; i < 256; i++) {
-    const d = (lut[3 * i] - rgb[0]) ** 2 + (lut[3 * i + 1] - rgb[1]) ** 2 + (lut[3 * i + 2] - rgb[2]) ** 2;
+    const d =
+      (lut[3 * i] - rgb[0]) ** 2 + (lut[3 * i + 1] - rgb[1]) ** 2 + (lut[3 * i + 2] - rgb[2]) ** 2;
     if (d < dist) [best, dist] = [i, d];
   }
   return best;
@@ -26,7 +27,8 @@ function lutIndex(lut: Uint8Array, rgb: number[]): number {
 
 function colours(png: PNG): number {
   const seen = new Set<number>();
-  for (let o = 0; o < png.data.length; o += 4) seen.add((png.data[o] << 16) | (png.data[o + 1] << 8) | png.data[o + 2]);
+  for (let o = 0; o < png.data.length; o += 4)
+    seen.add((png.data[o] << 16) | (png.data[o + 1] << 8) | png.data[o + 2]);
   return seen.size;
 }
 
@@ -39,7 +41,10 @@ test("dae plot eraint z at 500 hPa: a viridis map whose pixels show xarray's val
   const out = path.join(tempDir(t), "z500.png");
   const r = dae(["plot", src, "--var", "z", "--sel", "level=500", "--isel", "month=0", "-o", out]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /^wrote .*z500\.png \(900×\d+ px, map\): z at month=1, level=500, values [\d.]+ … [\d.]+ m\*\*2 s\*\*-2\n$/);
+  assert.match(
+    r.stderr,
+    /^wrote .*z500\.png \(900×\d+ px, map\): z at month=1, level=500, values [\d.]+ … [\d.]+ m\*\*2 s\*\*-2\n$/,
+  );
   const ref = python<{ z: number[][]; lat: number[]; lon: number[] }>(`
 z = xr.open_dataset(${JSON.stringify(src)}).z.sel(level=500).isel(month=0)
 print(json.dumps({"z": z.values.astype(float).tolist(), "lat": z.latitude.values.tolist(), "lon": z.longitude.values.tolist()}))
@@ -53,12 +58,21 @@ print(json.dumps({"z": z.values.astype(float).tolist(), "lat": z.latitude.values
   const [vmin, vmax] = [Math.min(...flat), Math.max(...flat)];
   const { lut } = colormap("viridis");
   // cell centres: latitude runs 90 → -90 from the top, longitude -180 → 179.25 from the left
-  for (const [i, j] of [[0, 0], [120, 240], [60, 100], [200, 400], [30, 333]]) {
+  for (const [i, j] of [
+    [0, 0],
+    [120, 240],
+    [60, 100],
+    [200, 400],
+    [30, 333],
+  ]) {
     const x = area.left + ((j + 0.5) / 480) * area.width;
     const y = area.top + ((i + 0.5) / 241) * area.height;
     const got = lutIndex(lut, pixel(png, x, y));
     const want = colorIndex(ref.z[i][j], vmin, vmax);
-    assert.ok(Math.abs(got - want) <= 1, `cell (${i}, ${j}): colour ${got}, value ${ref.z[i][j]} → ${want}`);
+    assert.ok(
+      Math.abs(got - want) <= 1,
+      `cell (${i}, ${j}): colour ${got}, value ${ref.z[i][j]} → ${want}`,
+    );
   }
 });
 
@@ -66,14 +80,34 @@ test("dae plot --width 400 --cmap magma --vmin --vmax: a field wider than the pi
   const src = fixture(t, "eraint_uvz.zarr");
   if (!src) return;
   const out = path.join(tempDir(t), "u.png");
-  const r = dae(["plot", src, "--var", "u", "--isel", "level=0,month=1", "--width", "400", "--cmap", "magma", "--vmin", "-10", "--vmax", "30", "-o", out]);
+  const r = dae([
+    "plot",
+    src,
+    "--var",
+    "u",
+    "--isel",
+    "level=0,month=1",
+    "--width",
+    "400",
+    "--cmap",
+    "magma",
+    "--vmin",
+    "-10",
+    "--vmax",
+    "30",
+    "-o",
+    out,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const png = PNG.sync.read(readFileSync(out));
   const ref = python<{ lat: number[]; lon: number[]; u: number[][] }>(`
 u = xr.open_zarr(${JSON.stringify(src)}).u.isel(level=0, month=1)
 print(json.dumps({"lat": u.latitude.values.tolist(), "lon": u.longitude.values.tolist(), "u": u.values.astype(float).tolist()}))
 `);
-  const { width, height, area } = fieldLayout({ rows: 241, cols: 480, x: lonAxis(ref.lon), y: latAxis(ref.lat) }, { width: 400 });
+  const { width, height, area } = fieldLayout(
+    { rows: 241, cols: 480, x: lonAxis(ref.lon), y: latAxis(ref.lat) },
+    { width: 400 },
+  );
   assert.deepEqual([png.width, png.height], [width, height]);
   assert.ok(area.width < 480 / 2, "the plot is narrower than half the field: it was reduced");
   const { lut } = colormap("magma");
@@ -89,13 +123,21 @@ print(json.dumps({"lat": u.latitude.values.tolist(), "lon": u.longitude.values.t
   };
   const rows = Math.ceil(241 / kr);
   const cols = Math.ceil(480 / k);
-  for (const [bi, bj] of [[5, 5], [rows >> 1, cols >> 1], [rows - 3, cols - 7], [rows >> 2, cols >> 3]]) {
+  for (const [bi, bj] of [
+    [5, 5],
+    [rows >> 1, cols >> 1],
+    [rows - 3, cols - 7],
+    [rows >> 2, cols >> 3],
+  ]) {
     // the centre of block (bi, bj) in the picture
     const x = area.left + ((bj + 0.5) / cols) * area.width;
     const y = area.top + ((bi + 0.5) / rows) * area.height;
     const v = blockMean(bi, bj);
     const got = lutIndex(lut, pixel(png, x, y));
-    assert.ok(Math.abs(got - colorIndex(v, -10, 30)) <= 2, `block (${bi}, ${bj}) = ${v}: colour ${got}`);
+    assert.ok(
+      Math.abs(got - colorIndex(v, -10, 30)) <= 2,
+      `block (${bi}, ${bj}) = ${v}: colour ${got}`,
+    );
   }
 });
 
@@ -141,12 +183,27 @@ test("dae plot refuses what it cannot draw with one line", (t) => {
   if (!src) return;
   const out = path.join(tempDir(t), "x.png");
   for (const [args, message] of [
-    [["--var", "z"], /^dae: plot: z has 4 dimensions \(month, level, latitude, longitude\) after selection; a map needs 2 and a line chart 1 \(select with --isel\/--sel, e\.g\. --isel month=0\)\n$/],
-    [["--var", "z", "--isel", "month=0", "--cmap", "jet"], /^dae: unknown colour map "jet" \(known: viridis, /],
-    [["--var", "z", "--isel", "month=5"], /^dae: isel: index 5 is out of range for dimension "month" of length 2\n$/],
-    [["--var", "z", "--isel", "time=0"], /^dae: z: no dimension "time" \(dimensions: month, level, latitude, longitude\)\n$/],
+    [
+      ["--var", "z"],
+      /^dae: plot: z has 4 dimensions \(month, level, latitude, longitude\) after selection; a map needs 2 and a line chart 1 \(select with --isel\/--sel, e\.g\. --isel month=0\)\n$/,
+    ],
+    [
+      ["--var", "z", "--isel", "month=0", "--cmap", "jet"],
+      /^dae: unknown colour map "jet" \(known: viridis, /,
+    ],
+    [
+      ["--var", "z", "--isel", "month=5"],
+      /^dae: isel: index 5 is out of range for dimension "month" of length 2\n$/,
+    ],
+    [
+      ["--var", "z", "--isel", "time=0"],
+      /^dae: z: no dimension "time" \(dimensions: month, level, latitude, longitude\)\n$/,
+    ],
     [[], /^dae: .*eraint_uvz\.nc: name the variable to draw with --var \(variables: z, u, v\)\n$/],
-    [["--var", "z", "--isel", "month=0,level=1", "--vmin", "5", "--vmax", "1"], /^dae: --vmin 5 must be less than --vmax 1\n$/],
+    [
+      ["--var", "z", "--isel", "month=0,level=1", "--vmin", "5", "--vmax", "1"],
+      /^dae: --vmin 5 must be less than --vmax 1\n$/,
+    ],
   ] as [string[], RegExp][]) {
     const r = dae(["plot", src, "-o", out, ...args]);
     assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);

@@ -18,13 +18,19 @@ print(json.dumps({n: [[round(c * 255) for c in matplotlib.colormaps[n](i)[:3]] f
   for (const [name, rows] of Object.entries(want)) {
     const { lut } = colormap(name);
     rows.forEach((rgb, i) =>
-      rgb.forEach((c, k) => assert.ok(Math.abs(lut[3 * i + k] - c) <= 1, `${name}[${i}][${k}]: ${lut[3 * i + k]} vs ${c}`)),
+      rgb.forEach((c, k) =>
+        assert.ok(
+          Math.abs(lut[3 * i + k] - c) <= 1,
+          `${name}[${i}][${k}]: ${lut[3 * i + k]} vs ${c}`,
+        ),
+      ),
     );
   }
 });
 
 test("colour maps: the published end colours; RdBu_r is diverging, unknown names are refused", () => {
-  const hex = (lut: Uint8Array, i: number) => [...lut.subarray(3 * i, 3 * i + 3)].map((c) => c.toString(16).padStart(2, "0")).join("");
+  const hex = (lut: Uint8Array, i: number) =>
+    [...lut.subarray(3 * i, 3 * i + 3)].map((c) => c.toString(16).padStart(2, "0")).join("");
   assert.equal(hex(colormap("viridis").lut, 0), "440154");
   assert.equal(hex(colormap("viridis").lut, 255), "fde725");
   assert.equal(hex(colormap("viridis_r").lut, 0), "fde725");
@@ -47,38 +53,70 @@ test("numberTicks: round, evenly spaced values inside the range, at most about m
       (lo, span, maxCount, degrees) => {
         const hi = lo + span;
         const ticks = numberTicks(lo, hi, maxCount, undefined, degrees);
-        assert.ok(ticks.length >= 1 && ticks.length <= 2 * maxCount + 1, `${ticks.length} ticks for ${maxCount}`);
+        assert.ok(
+          ticks.length >= 1 && ticks.length <= 2 * maxCount + 1,
+          `${ticks.length} ticks for ${maxCount}`,
+        );
         const eps = span * 1e-6;
-        for (const tk of ticks) assert.ok(tk.value >= lo - eps && tk.value <= hi + eps, `${tk.value} outside [${lo}, ${hi}]`);
+        for (const tk of ticks)
+          assert.ok(
+            tk.value >= lo - eps && tk.value <= hi + eps,
+            `${tk.value} outside [${lo}, ${hi}]`,
+          );
         const steps = ticks.slice(1).map((tk, i) => tk.value - ticks[i].value);
         for (const s of steps) assert.ok(Math.abs(s - steps[0]) <= Math.abs(steps[0]) * 1e-6);
-        assert.equal(new Set(ticks.map((tk) => tk.label)).size, ticks.length, ticks.map((tk) => tk.label).join(" "));
+        assert.equal(
+          new Set(ticks.map((tk) => tk.label)).size,
+          ticks.length,
+          ticks.map((tk) => tk.label).join(" "),
+        );
       },
     ),
   );
-  assert.deepEqual(numberTicks(-90, 90, 6, undefined, true).map((tk) => tk.value), [-90, -60, -30, 0, 30, 60, 90]);
+  assert.deepEqual(
+    numberTicks(-90, 90, 6, undefined, true).map((tk) => tk.value),
+    [-90, -60, -30, 0, 30, 60, 90],
+  );
   // a range shorter than the first round step above span/maxCount (once gave no tick at all)
-  assert.deepEqual(numberTicks(-0.04000000005, -5e-11, 2).map((tk) => tk.label), ["-0.04", "-0.02"]);
+  assert.deepEqual(
+    numberTicks(-0.04000000005, -5e-11, 2).map((tk) => tk.label),
+    ["-0.04", "-0.02"],
+  );
 });
 
 test("timeTicks: increasing dates inside the range, months and years on their first day", () => {
   const start = encodeTime({ year: 1999, month: 11, day: 17 }, "standard");
   fc.assert(
-    fc.property(fc.double({ min: 0.2, max: 20000, noNaN: true }), fc.constantFrom("standard", "noleap", "360_day" as const), (days, calendar) => {
-      const lo = start;
-      const hi = start + days * 86400;
-      const ticks = timeTicks(lo, hi, calendar, 6);
-      assert.ok(ticks.length >= 1 && ticks.length <= 8, `${ticks.length} ticks over ${days} days`);
-      for (let i = 0; i < ticks.length; i++) {
-        assert.ok(ticks[i].value >= lo && ticks[i].value <= hi);
-        if (i > 0) assert.ok(ticks[i].value > ticks[i - 1].value);
-        if (days > 200) assert.equal(timeComponents(ticks[i].value, calendar).day, 1);
-      }
-      assert.equal(new Set(ticks.map((tk) => tk.label)).size, ticks.length);
-    }),
+    fc.property(
+      fc.double({ min: 0.2, max: 20000, noNaN: true }),
+      fc.constantFrom("standard", "noleap", "360_day" as const),
+      (days, calendar) => {
+        const lo = start;
+        const hi = start + days * 86400;
+        const ticks = timeTicks(lo, hi, calendar, 6);
+        assert.ok(
+          ticks.length >= 1 && ticks.length <= 8,
+          `${ticks.length} ticks over ${days} days`,
+        );
+        for (let i = 0; i < ticks.length; i++) {
+          assert.ok(ticks[i].value >= lo && ticks[i].value <= hi);
+          if (i > 0) assert.ok(ticks[i].value > ticks[i - 1].value);
+          if (days > 200) assert.equal(timeComponents(ticks[i].value, calendar).day, 1);
+        }
+        assert.equal(new Set(ticks.map((tk) => tk.label)).size, ticks.length);
+      },
+    ),
   );
-  const years = timeTicks(encodeTime({ year: 2000, month: 1, day: 1 }, "standard"), encodeTime({ year: 2003, month: 1, day: 1 }, "standard"), "standard", 6);
-  assert.deepEqual(years.map((tk) => tk.label), ["2000", "2001", "2002", "2003"]);
+  const years = timeTicks(
+    encodeTime({ year: 2000, month: 1, day: 1 }, "standard"),
+    encodeTime({ year: 2003, month: 1, day: 1 }, "standard"),
+    "standard",
+    6,
+  );
+  assert.deepEqual(
+    years.map((tk) => tk.label),
+    ["2000", "2001", "2002", "2003"],
+  );
 });
 
 /** The RGB of pixel (x, y) of a decoded PNG. */
@@ -110,25 +148,42 @@ test("drawField paints each cell in its colour, larger latitudes up, NaN grey", 
       // row i = lat[i]; the northernmost row (i = 2) is drawn on top
       const y = Math.floor(area.top + ((2 - i + 0.5) / 3) * area.height);
       const v = values[i * 4 + j];
-      const want = Number.isNaN(v) ? [0xd9, 0xd9, 0xd9] : [...lut.subarray(3 * colorIndex(v, 0, 10), 3 * colorIndex(v, 0, 10) + 3)];
+      const want = Number.isNaN(v)
+        ? [0xd9, 0xd9, 0xd9]
+        : [...lut.subarray(3 * colorIndex(v, 0, 10), 3 * colorIndex(v, 0, 10) + 3)];
       assert.deepEqual(pixel(png, x, y), want, `cell (${i}, ${j}) = ${v}`);
     }
 });
 
 test("drawField: values straddling zero get RdBu_r centred on zero; --vmin/--vmax clamp", () => {
-  const chart = { values: Float64Array.from([-1, 3]), rows: 1, cols: 2, x: { name: "x" }, y: { name: "y" }, title: "d" };
+  const chart = {
+    values: Float64Array.from([-1, 3]),
+    rows: 1,
+    cols: 2,
+    x: { name: "x" },
+    y: { name: "y" },
+    title: "d",
+  };
   const png = PNG.sync.read(drawField(chart, { width: 300, height: 200 }).toPng());
   const { area } = fieldLayout(chart, { width: 300, height: 200 });
   const { lut } = colormap("RdBu_r");
   const y = area.top + Math.floor(area.height / 2);
   const left = pixel(png, area.left + Math.floor(area.width / 4), y);
   const right = pixel(png, area.left + Math.floor((3 * area.width) / 4), y);
-  assert.deepEqual(left, [...lut.subarray(3 * colorIndex(-1, -3, 3), 3 * colorIndex(-1, -3, 3) + 3)]);
+  assert.deepEqual(left, [
+    ...lut.subarray(3 * colorIndex(-1, -3, 3), 3 * colorIndex(-1, -3, 3) + 3),
+  ]);
   assert.deepEqual(right, [...lut.subarray(765, 768)]);
-  const clamped = PNG.sync.read(drawField(chart, { width: 300, height: 200, cmap: "magma", vmin: 0, vmax: 1 }).toPng());
+  const clamped = PNG.sync.read(
+    drawField(chart, { width: 300, height: 200, cmap: "magma", vmin: 0, vmax: 1 }).toPng(),
+  );
   const magma = colormap("magma").lut;
-  assert.deepEqual(pixel(clamped, area.left + Math.floor(area.width / 4), y), [...magma.subarray(0, 3)]);
-  assert.deepEqual(pixel(clamped, area.left + Math.floor((3 * area.width) / 4), y), [...magma.subarray(765, 768)]);
+  assert.deepEqual(pixel(clamped, area.left + Math.floor(area.width / 4), y), [
+    ...magma.subarray(0, 3),
+  ]);
+  assert.deepEqual(pixel(clamped, area.left + Math.floor((3 * area.width) / 4), y), [
+    ...magma.subarray(765, 768),
+  ]);
 });
 
 test("drawLineChart draws the series across the plot, its maximum highest", () => {
@@ -148,7 +203,10 @@ test("drawLineChart draws the series across the plot, its maximum highest", () =
         columns.add(xx);
         if (yy < top.y) top = { x: xx, y: yy };
       }
-  assert.ok(columns.size > area.width * 0.95, `line covers ${columns.size} of ${area.width} columns`);
+  assert.ok(
+    columns.size > area.width * 0.95,
+    `line covers ${columns.size} of ${area.width} columns`,
+  );
   const spikeX = area.left + (100 / (n - 1)) * (area.width - 1);
   assert.ok(Math.abs(top.x - spikeX) <= 2, `highest point at x=${top.x}, spike at ${spikeX}`);
 });

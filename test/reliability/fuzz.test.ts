@@ -653,13 +653,15 @@ test(`fuzz: the planner on random graphs, shapes, chunks and budgets: a plan wit
       const n = totalTasks(p);
       for (const k of new Set([0, n >> 1, n - 1])) {
         const peak = taskPeak(p, k);
-        assert.ok(peak <= p.memory.perTask, `task ${k} peaks at ${peak}, over the ${p.memory.perTask} projected per task`);
+        assert.ok(
+          peak <= p.memory.perTask,
+          `task ${k} peaks at ${peak}, over the ${p.memory.perTask} projected per task`,
+        );
       }
     }),
     { numRuns: RUNS.planner, timeout: TIMEOUT_MS },
   );
 });
-
 
 test(`fuzz: the expression parser on random token strings (${RUNS.expression} runs), raw strings and mutations of valid expressions (${RUNS.expressionMutations} runs)`, async () => {
   const z = fromArray(

@@ -1,6 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { keepScratch, limitScratch, releaseScratch, scratchShare, takeScratch } from "../../src/util/scratch-buffers.js";
+import {
+  keepScratch,
+  limitScratch,
+  releaseScratch,
+  scratchShare,
+  takeScratch,
+} from "../../src/util/scratch-buffers.js";
 import { BlockPool } from "../../src/array/block-pool.js";
 
 const MB = 1 << 20;
@@ -21,7 +27,11 @@ test("a scratch buffer given back is reused by the next take of about its size; 
   assert.notEqual(takeScratch(3 * MB).buffer, c.buffer, "a kept buffer is out of reuse");
   const foreign = new Uint8Array(3 * MB).fill(7);
   releaseScratch(foreign);
-  assert.notEqual(takeScratch(3 * MB).buffer, foreign.buffer, "an array not taken here is never lent");
+  assert.notEqual(
+    takeScratch(3 * MB).buffer,
+    foreign.buffer,
+    "an array not taken here is never lent",
+  );
   // a big free buffer is not spent on a small take (at most twice the size)
   const big = takeScratch(20 * MB);
   releaseScratch(big);
@@ -36,8 +46,14 @@ test("the free scratch a thread keeps stays within its limit, and small buffers 
   const y = takeScratch(2 * MB);
   const z = takeScratch(2 * MB);
   for (const v of [x, y, z]) releaseScratch(v);
-  const again = [takeScratch(2 * MB), takeScratch(2 * MB), takeScratch(2 * MB)].map((v) => v.buffer);
-  assert.equal(again.filter((b) => [x.buffer, y.buffer, z.buffer].includes(b)).length, 2, "two 2 MB buffers fit 5 MB, not three");
+  const again = [takeScratch(2 * MB), takeScratch(2 * MB), takeScratch(2 * MB)].map(
+    (v) => v.buffer,
+  );
+  assert.equal(
+    again.filter((b) => [x.buffer, y.buffer, z.buffer].includes(b)).length,
+    2,
+    "two 2 MB buffers fit 5 MB, not three",
+  );
   limitScratch(0);
   const w = takeScratch(2 * MB);
   releaseScratch(w);
@@ -65,9 +81,17 @@ test("a block pool drops the buffers it keeps for other sizes when a task's take
   const third = pool.scope(10 * MB);
   const got = [third.take(Uint8Array, 4 * MB), third.take(Uint8Array, 6 * MB)];
   assert.equal(got[1].buffer, fresh.buffer, "the 6 MB buffer is reused");
-  assert.equal(old.filter((o) => o.buffer === got[0].buffer).length, 1, "one 4 MB buffer survived beside it: 4 + 4 + 6 MB is over the share, 4 + 6 is not");
+  assert.equal(
+    old.filter((o) => o.buffer === got[0].buffer).length,
+    1,
+    "one 4 MB buffer survived beside it: 4 + 4 + 6 MB is over the share, 4 + 6 is not",
+  );
   pool.shrink(0);
-  assert.notEqual(pool.scope(10 * MB).take(Uint8Array, 6 * MB).buffer, fresh.buffer, "shrink(0) empties the pool");
+  assert.notEqual(
+    pool.scope(10 * MB).take(Uint8Array, 6 * MB).buffer,
+    fresh.buffer,
+    "shrink(0) empties the pool",
+  );
 });
 
 test("a scope gives back only what it lent after a mark (a folded slab's blocks), and later takes reuse them", () => {
@@ -77,8 +101,18 @@ test("a scope gives back only what it lent after a mark (a folded slab's blocks)
   const mark = scope.mark();
   const slab = [scope.take(Uint8Array, 3 * MB), scope.take(Uint8Array, 3 * MB)];
   scope.end([], mark);
-  const next = [scope.take(Uint8Array, 3 * MB), scope.take(Uint8Array, 3 * MB)].map((a) => a.buffer);
-  assert.deepEqual(new Set(next), new Set(slab.map((a) => a.buffer)), "the next slab's blocks are the last one's");
-  assert.notEqual(scope.take(Uint8Array, 2 * MB).buffer, out.buffer, "what was lent before the mark is still held");
+  const next = [scope.take(Uint8Array, 3 * MB), scope.take(Uint8Array, 3 * MB)].map(
+    (a) => a.buffer,
+  );
+  assert.deepEqual(
+    new Set(next),
+    new Set(slab.map((a) => a.buffer)),
+    "the next slab's blocks are the last one's",
+  );
+  assert.notEqual(
+    scope.take(Uint8Array, 2 * MB).buffer,
+    out.buffer,
+    "what was lent before the mark is still held",
+  );
   scope.end([]);
 });

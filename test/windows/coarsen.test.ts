@@ -13,7 +13,11 @@ const SHAPE = [10, 6, 7];
 const DIMS = ["time", "y", "x"];
 
 test("coarsen in each boundary mode equals xarray, values and coordinates", async () => {
-  const values = randomValues(SHAPE.reduce((a, b) => a * b), 3, 0.15);
+  const values = randomValues(
+    SHAPE.reduce((a, b) => a * b),
+    3,
+    0.15,
+  );
   const cases: { windows: Record<string, number>; boundary: "exact" | "trim" | "pad" }[] = [
     { windows: { y: 2 }, boundary: "exact" },
     { windows: { time: 5, y: 3 }, boundary: "exact" },
@@ -23,7 +27,9 @@ test("coarsen in each boundary mode equals xarray, values and coordinates", asyn
     { windows: { y: 4, x: 3 }, boundary: "pad" },
   ];
   const py = cases.map((c) => `(${JSON.stringify(c.windows)}, "${c.boundary}")`).join(", ");
-  const want = xarrayOracle({ values }, `
+  const want = xarrayOracle(
+    { values },
+    `
 a = xr.DataArray(values.reshape(${JSON.stringify(SHAPE)}), dims=${JSON.stringify(DIMS)},
                  coords={"time": np.arange(10) * 1.5, "y": np.arange(6) * 10.0, "x": np.arange(7) ** 2.0})
 out = {}
@@ -34,12 +40,17 @@ for i, (w, b) in enumerate([${py}]):
         out[f"{i}_{fn}"] = r
         for d in r.dims:
             out[f"{i}_{fn}_{d}"] = r[d]
-`);
+`,
+  );
   const a = fromArray(values, {
     shape: SHAPE,
     dims: DIMS,
     chunks: [4, 5, 3],
-    coords: { time: Float64Array.from({ length: 10 }, (_, i) => i * 1.5), y: Float64Array.from({ length: 6 }, (_, i) => i * 10), x: Float64Array.from({ length: 7 }, (_, i) => i * i) },
+    coords: {
+      time: Float64Array.from({ length: 10 }, (_, i) => i * 1.5),
+      y: Float64Array.from({ length: 6 }, (_, i) => i * 10),
+      x: Float64Array.from({ length: 7 }, (_, i) => i * i),
+    },
   });
   const arrays: LazyArray[] = [];
   const keys: string[] = [];
@@ -52,19 +63,35 @@ for i, (w, b) in enumerate([${py}]):
   const got = await compute(arrays, { executor: "inline", memory: "64MB" });
   got.forEach((g, i) => {
     assertClose(g.data, want[keys[i]], 1e-9, 1e-9, keys[i]);
-    for (const d of g.dims) assertClose(g.coords[d].values, want[`${keys[i]}_${d}`], 1e-12, 0, `${keys[i]} coordinate ${d}`);
+    for (const d of g.dims)
+      assertClose(
+        g.coords[d].values,
+        want[`${keys[i]}_${d}`],
+        1e-12,
+        0,
+        `${keys[i]} coordinate ${d}`,
+      );
   });
 });
 
 test("coarsen exact names the dim that does not divide", () => {
   const a = fromArray(new Float64Array(70), { shape: [10, 7], dims: ["time", "x"] });
-  assert.throws(() => a.coarsen({ x: 3 }), /coarsen: dimension "x" of size 7 is not a multiple of the window 3/);
+  assert.throws(
+    () => a.coarsen({ x: 3 }),
+    /coarsen: dimension "x" of size 7 is not a multiple of the window 3/,
+  );
   assert.throws(() => a.coarsen({ x: 3 }, { boundary: "wrap" as "pad" }), /boundary "wrap"/);
 });
 
 test("coarsen of integers keeps integer sums and counts, as xarray", async () => {
-  const a = fromArray(Int32Array.from({ length: 12 }, (_, i) => i * 3 - 7), { shape: [12], dims: ["t"], chunks: [5] });
-  const [sum, count, mean] = await compute([a.coarsen({ t: 4 }).sum(), a.coarsen({ t: 4 }).count(), a.coarsen({ t: 4 }).mean()], { executor: "inline" });
+  const a = fromArray(
+    Int32Array.from({ length: 12 }, (_, i) => i * 3 - 7),
+    { shape: [12], dims: ["t"], chunks: [5] },
+  );
+  const [sum, count, mean] = await compute(
+    [a.coarsen({ t: 4 }).sum(), a.coarsen({ t: 4 }).count(), a.coarsen({ t: 4 }).mean()],
+    { executor: "inline" },
+  );
   assert.equal(sum.dtype, "int64");
   assert.equal(count.dtype, "int64");
   assert.deepEqual(Array.from(sum.data), [-10, 38, 86]);
@@ -81,7 +108,8 @@ function refCoarsen(data: Float64Array, shape: number[], k: number[], pad: boole
     const values: number[] = [];
     const walk = (d: number, idx: number[]) => {
       if (d === shape.length) return void values.push(data[coordsToIndex(idx, shape)]);
-      for (let i = c[d] * k[d]; i < Math.min(shape[d], c[d] * k[d] + k[d]); i++) walk(d + 1, [...idx, i]);
+      for (let i = c[d] * k[d]; i < Math.min(shape[d], c[d] * k[d] + k[d]); i++)
+        walk(d + 1, [...idx, i]);
     };
     walk(0, []);
     out[o] = refReducers[fn](values, []);
@@ -93,17 +121,28 @@ test("coarsen equals the naive reference across chunkings, budgets and windows",
   await fc.assert(
     fc.asyncProperty(
       fc.record({ t: fc.integer({ min: 1, max: 14 }), x: fc.integer({ min: 1, max: 7 }) }),
-      fc.record({ kt: fc.integer({ min: 1, max: 5 }), kx: fc.integer({ min: 1, max: 3 }), pad: fc.boolean() }),
+      fc.record({
+        kt: fc.integer({ min: 1, max: 5 }),
+        kx: fc.integer({ min: 1, max: 3 }),
+        pad: fc.boolean(),
+      }),
       fc.constantFrom(...FNS),
       fc.integer({ min: 0, max: 1000 }),
       fc.constantFrom(40_000, 10_000_000),
       async (size, k, fn, seed, memory) => {
         const shape = [size.t, size.x];
         const values = randomValues(size.t * size.x, seed, 0.2);
-        const a = fromArray(values, { shape, dims: ["t", "x"], chunks: [1 + (seed % size.t), 1 + ((seed >> 3) % size.x)] });
+        const a = fromArray(values, {
+          shape,
+          dims: ["t", "x"],
+          chunks: [1 + (seed % size.t), 1 + ((seed >> 3) % size.x)],
+        });
         const kt = Math.min(k.kt, size.t);
         const kx = Math.min(k.kx, size.x);
-        const [got] = await compute([a.coarsen({ t: kt, x: kx }, { boundary: k.pad ? "pad" : "trim" }).reduce(fn)], { executor: "inline", memory });
+        const [got] = await compute(
+          [a.coarsen({ t: kt, x: kx }, { boundary: k.pad ? "pad" : "trim" }).reduce(fn)],
+          { executor: "inline", memory },
+        );
         const want = refCoarsen(values, shape, [kt, kx], k.pad, fn);
         const err = closeEnough(got.data, want, 1e-9);
         assert.equal(err, undefined, `${fn} k=${kt},${kx} pad=${k.pad}: ${err}`);

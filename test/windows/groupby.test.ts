@@ -78,7 +78,10 @@ test("groupby month/season/dayofyear and the monthly anomaly equal xarray in sta
       const field = key.split(" ")[1].split(".")[1];
       assert.deepEqual(g.dims, [field, "lat", "lon"], key);
       const coord = want[`${calendar} time.${field} coord`];
-      const labels = field === "season" ? Array.from(g.coords.season.values, (v) => SEASONS[v]) : Array.from(g.coords[field].values);
+      const labels =
+        field === "season"
+          ? Array.from(g.coords.season.values, (v) => SEASONS[v])
+          : Array.from(g.coords[field].values);
       assert.deepEqual(labels, coord, `${key} coordinate`);
     });
   }
@@ -87,8 +90,24 @@ test("groupby month/season/dayofyear and the monthly anomaly equal xarray in sta
 test("the anomaly keeps the array's dims and output chunks, and plans within a budget smaller than the array", () => {
   const [T, Y, X] = [3650, 60, 80];
   const days = Float64Array.from({ length: T }, (_, i) => i * 86400);
-  const a = fromArray(new Float32Array(T * Y * X), { shape: [T, Y, X], dims: ["time", "lat", "lon"], chunks: [10, Y, X] });
-  const t = new LazyArray(a.built, { time: { dim: "time", values: days, attrs: {}, time: { calendar: "noleap", units: "seconds since 1970-01-01" } } }, {}, "t");
+  const a = fromArray(new Float32Array(T * Y * X), {
+    shape: [T, Y, X],
+    dims: ["time", "lat", "lon"],
+    chunks: [10, Y, X],
+  });
+  const t = new LazyArray(
+    a.built,
+    {
+      time: {
+        dim: "time",
+        values: days,
+        attrs: {},
+        time: { calendar: "noleap", units: "seconds since 1970-01-01" },
+      },
+    },
+    {},
+    "t",
+  );
   const g = t.groupby("time.month");
   const anomaly = g.sub(g.mean());
   assert.deepEqual(anomaly.dims, ["time", "lat", "lon"]);
@@ -96,7 +115,10 @@ test("the anomaly keeps the array's dims and output chunks, and plans within a b
   // the array is 70 MB; the budget is less
   const memory = 48 << 20;
   const p = plan([anomaly], [target], { memory, workers: 2 });
-  assert.deepEqual(p.outputs[0].chunkShape, plan([t], [target], { memory, workers: 2 }).outputs[0].chunkShape);
+  assert.deepEqual(
+    p.outputs[0].chunkShape,
+    plan([t], [target], { memory, workers: 2 }).outputs[0].chunkShape,
+  );
   assert.ok(p.memory.total <= memory, `total ${p.memory.total}`);
   assert.ok(p.memory.perTask < T * Y * X * 4, `per task ${p.memory.perTask}`);
 });
@@ -105,20 +127,48 @@ test("a monthly anomaly runs to Zarr under a memory budget smaller than the arra
   const [T, Y, X] = [730, 16, 16];
   const values = randomValues(T * Y * X, 21, 0.05);
   const days = Float64Array.from({ length: T }, (_, i) => i * 86400);
-  const a = fromArray(values, { shape: [T, Y, X], dims: ["time", "lat", "lon"], chunks: [10, 16, 16] });
-  const temp = new LazyArray(a.built, { time: { dim: "time", values: days, attrs: {}, time: { calendar: "noleap", units: "days since 1970-01-01" } } }, {}, "t");
+  const a = fromArray(values, {
+    shape: [T, Y, X],
+    dims: ["time", "lat", "lon"],
+    chunks: [10, 16, 16],
+  });
+  const temp = new LazyArray(
+    a.built,
+    {
+      time: {
+        dim: "time",
+        values: days,
+        attrs: {},
+        time: { calendar: "noleap", units: "days since 1970-01-01" },
+      },
+    },
+    {},
+    "t",
+  );
   const g = temp.groupby("time.month");
   const anomaly = g.sub(g.mean()).rechunk({ time: 30 }).rename("anomaly");
   const memory = 1 << 20;
   assert.ok(values.byteLength > memory);
   const out = path.join(tempDir(t), "anomaly.zarr");
   const reports: Progress[] = [];
-  const { plan: p } = await toZarr(anomaly, out, { memory, executor: "inline", onProgress: (r) => reports.push(r) });
+  const { plan: p } = await toZarr(anomaly, out, {
+    memory,
+    executor: "inline",
+    onProgress: (r) => reports.push(r),
+  });
   assert.ok(p.memory.total <= memory, `planned ${p.memory.total}`);
   // the climatology is computed first, its progress labelled; the output's is not
   const first = reports.filter((r) => r.stage);
-  assert.ok(first.length > 0 && first.every((r) => r.stage === "computing shared result 1 of 1 first (used by every block)"), JSON.stringify(first.slice(0, 2)));
-  assert.equal(reports.indexOf(first[first.length - 1]), first.length - 1, "the labelled part comes first");
+  assert.ok(
+    first.length > 0 &&
+      first.every((r) => r.stage === "computing shared result 1 of 1 first (used by every block)"),
+    JSON.stringify(first.slice(0, 2)),
+  );
+  assert.equal(
+    reports.indexOf(first[first.length - 1]),
+    first.length - 1,
+    "the labelled part comes first",
+  );
   assert.equal(reports[reports.length - 1].stage, undefined);
   assert.equal(reports[reports.length - 1].tasksDone, totalTasks(p));
   const { vars } = await openDataset(out);
@@ -135,7 +185,8 @@ test("a monthly anomaly runs to Zarr under a memory budget smaller than the arra
       const v: number[] = [];
       for (let i = 0; i < T; i++) if (monthOf[i] === m) v.push(values[i * Y * X + c]);
       const mean = refReducers.mean(v, []);
-      for (let i = 0; i < T; i++) if (monthOf[i] === m) want[i * Y * X + c] = values[i * Y * X + c] - mean;
+      for (let i = 0; i < T; i++)
+        if (monthOf[i] === m) want[i * Y * X + c] = values[i * Y * X + c] - mean;
     }
   assert.equal(closeEnough(got.data, want, 1e-9), undefined);
 });
@@ -153,7 +204,9 @@ function refGroups(values: Float64Array, shape: number[], labels: number[], fn: 
     }
   });
   const anomaly = new Float64Array(T * X);
-  for (let t = 0; t < T; t++) for (let x = 0; x < X; x++) anomaly[t * X + x] = values[t * X + x] - reduced[groups.indexOf(labels[t]) * X + x];
+  for (let t = 0; t < T; t++)
+    for (let x = 0; x < X; x++)
+      anomaly[t * X + x] = values[t * X + x] - reduced[groups.indexOf(labels[t]) * X + x];
   return { groups, reduced, anomaly };
 }
 
@@ -170,16 +223,36 @@ test("groupby reductions and group arithmetic equal the naive reference across c
       async (T, X, G, pattern, fn, seed, memory) => {
         const values = randomValues(T * X, seed, 0.15);
         const labels = Array.from({ length: T }, (_, t) =>
-          pattern === "periodic" ? (t % G) * 10 : pattern === "blocks" ? Math.floor((t * G) / T) : Math.floor(randomValues(1, seed + t, 0)[0] + 10) % G,
+          pattern === "periodic"
+            ? (t % G) * 10
+            : pattern === "blocks"
+              ? Math.floor((t * G) / T)
+              : Math.floor(randomValues(1, seed + t, 0)[0] + 10) % G,
         );
-        const a = fromArray(values, { shape: [T, X], dims: ["time", "x"], chunks: [1 + (seed % T), 1 + (seed % X)], coords: { time: Float64Array.from(labels) } });
+        const a = fromArray(values, {
+          shape: [T, X],
+          dims: ["time", "x"],
+          chunks: [1 + (seed % T), 1 + (seed % X)],
+          coords: { time: Float64Array.from(labels) },
+        });
         const g = a.groupby("time");
         const reduced = g.reduce(fn);
-        const [got, anomaly] = await compute([reduced, g.sub(reduced)], { executor: "inline", memory });
+        const [got, anomaly] = await compute([reduced, g.sub(reduced)], {
+          executor: "inline",
+          memory,
+        });
         const want = refGroups(values, [T, X], labels, fn);
         assert.deepEqual(Array.from(got.coords.time.values), want.groups);
-        assert.equal(closeEnough(got.data, want.reduced, 1e-9), undefined, `${fn} ${pattern}: ${closeEnough(got.data, want.reduced, 1e-9)}`);
-        assert.equal(closeEnough(anomaly.data, want.anomaly, 1e-9), undefined, `anomaly ${fn} ${pattern}`);
+        assert.equal(
+          closeEnough(got.data, want.reduced, 1e-9),
+          undefined,
+          `${fn} ${pattern}: ${closeEnough(got.data, want.reduced, 1e-9)}`,
+        );
+        assert.equal(
+          closeEnough(anomaly.data, want.anomaly, 1e-9),
+          undefined,
+          `anomaly ${fn} ${pattern}`,
+        );
       },
     ),
     { numRuns: 120 },
@@ -188,7 +261,11 @@ test("groupby reductions and group arithmetic equal the naive reference across c
 
 test("groupbyBins gives every bin, empty ones NaN, as xarray", async () => {
   const x = Float64Array.from([0.5, 1.5, 2.5, 7, 8, 9]);
-  const a = fromArray(Float64Array.from([0, 1, 2, 3, 4, 5]), { shape: [6], dims: ["x"], coords: { x } });
+  const a = fromArray(Float64Array.from([0, 1, 2, 3, 4, 5]), {
+    shape: [6],
+    dims: ["x"],
+    coords: { x },
+  });
   const want = python<Record<string, (number | null)[]>>(`
 a = xr.DataArray(np.arange(6.0), dims="x", coords={"x": ${JSON.stringify(Array.from(x))}})
 g = a.groupby_bins("x", [0, 2, 4, 6, 10])
@@ -196,7 +273,9 @@ print(json.dumps({k: [None if np.isnan(v) else float(v) for v in getattr(g, k)()
 `);
   const g = a.groupbyBins("x", [0, 2, 4, 6, 10]);
   const got = await compute([g.mean(), g.sum(), g.count(), g.max()], { executor: "inline" });
-  ["mean", "sum", "count", "max"].forEach((fn, i) => assertClose(got[i].data, want[fn], 1e-12, 0, fn));
+  ["mean", "sum", "count", "max"].forEach((fn, i) =>
+    assertClose(got[i].data, want[fn], 1e-12, 0, fn),
+  );
   assert.deepEqual(got[0].dims, ["x_bins"]);
   assert.deepEqual(got[0].coords.x_bins.attrs.labels, ["(0, 2]", "(2, 4]", "(4, 6]", "(6, 10]"]);
 });

@@ -27,8 +27,14 @@ print(json.dumps(out))
 
 test("histogram over all dims and along dims equals numpy.histogram, in slabs smaller than the array", async () => {
   const shape = [40, 30, 20];
-  const values = randomValues(shape.reduce((a, b) => a * b), 5, 0.05);
-  const want = xarrayOracle({ values }, `
+  const values = randomValues(
+    shape.reduce((a, b) => a * b),
+    5,
+    0.05,
+  );
+  const want = xarrayOracle(
+    { values },
+    `
 a = values.reshape(${JSON.stringify(shape)})
 flat = a[~np.isnan(a)]
 out = {
@@ -36,7 +42,8 @@ out = {
     "edges": np.histogram(flat, bins=[-10, -3, 0, 0.5, 10])[0],
     "along": np.stack([np.histogram(row[~np.isnan(row)], bins=5, range=(-10, 10))[0] for row in a.transpose(1, 0, 2).reshape(30, -1)]),
 }
-`);
+`,
+  );
   const a = fromArray(values, { shape, dims: ["t", "y", "x"], chunks: [7, 9, 20] });
   const all = a.histogram({ bins: 7, range: [-8, 9] });
   const edges = a.histogram({ bins: [-10, -3, 0, 0.5, 10] });
@@ -58,8 +65,14 @@ test("histogram and valueCounts refuse what they cannot count", async () => {
 
 test("a histogram over an array larger than one slab streams it and counts every value once", async () => {
   const n = 3 << 20;
-  const a = fromArray(Float32Array.from({ length: n }, (_, i) => i % 97), { shape: [3, 1 << 20], dims: ["t", "x"], chunks: [1, 1 << 18] });
-  const [h] = await compute([a.histogram({ bins: 97, range: [-0.5, 96.5] })], { executor: "inline", memory: "256MB" });
+  const a = fromArray(
+    Float32Array.from({ length: n }, (_, i) => i % 97),
+    { shape: [3, 1 << 20], dims: ["t", "x"], chunks: [1, 1 << 18] },
+  );
+  const [h] = await compute([a.histogram({ bins: 97, range: [-0.5, 96.5] })], {
+    executor: "inline",
+    memory: "256MB",
+  });
   const want = Array.from({ length: 97 }, (_, v) => Math.floor((n - 1 - v) / 97) + 1);
   assert.deepEqual(Array.from(h.data), want);
 });

@@ -8,10 +8,23 @@ import { python } from "../helpers.js";
  * float64 arrays, and returns what it assigns to `out` (a dict of arrays/lists; NaN comes
  * back as null, which assertClose reads as NaN).
  */
-export function xarrayOracle<T = Record<string, (number | null)[]>>(inputs: Record<string, ArrayLike<number>>, script: string): T {
+export function xarrayOracle<T = Record<string, (number | null)[]>>(
+  inputs: Record<string, ArrayLike<number>>,
+  script: string,
+): T {
   const dir = mkdtempSync(path.join(os.tmpdir(), "dae-oracle-"));
   const file = path.join(dir, "inputs.json");
-  writeFileSync(file, JSON.stringify(Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, Array.from(v, (x) => (Number.isNaN(x) ? null : x))]))));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      Object.fromEntries(
+        Object.entries(inputs).map(([k, v]) => [
+          k,
+          Array.from(v, (x) => (Number.isNaN(x) ? null : x)),
+        ]),
+      ),
+    ),
+  );
   const prelude = `
 _inputs = json.load(open(${JSON.stringify(file)}))
 for _k, _v in _inputs.items():
@@ -48,5 +61,7 @@ export function seeded(seed: number): () => number {
 /** `n` values in [-10, 10) with about `nanShare` NaN. */
 export function randomValues(n: number, seed: number, nanShare = 0.1): Float64Array {
   const r = seeded(seed);
-  return Float64Array.from({ length: n }, () => (r() < nanShare ? NaN : Math.round((r() * 20 - 10) * 1000) / 1000));
+  return Float64Array.from({ length: n }, () =>
+    r() < nanShare ? NaN : Math.round((r() * 20 - 10) * 1000) / 1000,
+  );
 }

@@ -9,7 +9,10 @@ import { assertClose, python, tempDir } from "../helpers.js";
 const FNS = ["mean", "sum", "max", "count", "median", "std"];
 
 /** Daily data (with a gap in the standard calendar) per calendar, written by xarray, and xarray's resampling of it. */
-function writeAndResample(dir: string, cases: Record<string, string[]>): Record<string, (number | null)[]> {
+function writeAndResample(
+  dir: string,
+  cases: Record<string, string[]>,
+): Record<string, (number | null)[]> {
   return python(`
 import cftime
 out = {}
@@ -62,7 +65,13 @@ test("resample D, 5D, W, MS, M, QS-DEC, YS, AS, A equals xarray (labels too) in 
     got.forEach((g, i) => {
       assertClose(g.data, want[keys[i]], 1e-9, 1e-9, keys[i]);
       const freq = keys[i].split(" ")[1];
-      assertClose(g.coords.time.values, want[`${calendar} ${freq} time`], 0, 0, `${keys[i]} labels`);
+      assertClose(
+        g.coords.time.values,
+        want[`${calendar} ${freq} time`],
+        0,
+        0,
+        `${keys[i]} labels`,
+      );
       assert.equal(g.coords.time.time?.calendar, vars.v.coords.time.time?.calendar);
     });
   }

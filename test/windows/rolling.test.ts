@@ -17,7 +17,11 @@ function reduceBy(r: { reduce(fn: string): LazyArray }, fn: string): LazyArray {
 }
 
 test("rolling along time (trailing and centred, minPeriods, NaNs) equals xarray", async () => {
-  const values = randomValues(SHAPE.reduce((a, b) => a * b), 1, 0.15);
+  const values = randomValues(
+    SHAPE.reduce((a, b) => a * b),
+    1,
+    0.15,
+  );
   const cases = [
     { w: 5, center: false, mp: undefined },
     { w: 4, center: true, mp: 2 },
@@ -25,14 +29,20 @@ test("rolling along time (trailing and centred, minPeriods, NaNs) equals xarray"
     { w: 7, center: false, mp: 1 },
     { w: 1, center: false, mp: undefined },
   ];
-  const want = xarrayOracle({ values }, `
+  const want = xarrayOracle(
+    { values },
+    `
 a = xr.DataArray(values.reshape(${JSON.stringify(SHAPE)}), dims=${JSON.stringify(DIMS)})
 out = {}
-for w, center, mp in ${JSON.stringify(cases.map((c) => [c.w, c.center, c.mp ?? null])).replace(/true/g, "True").replace(/false/g, "False").replace(/null/g, "None")}:
+for w, center, mp in ${JSON.stringify(cases.map((c) => [c.w, c.center, c.mp ?? null]))
+      .replace(/true/g, "True")
+      .replace(/false/g, "False")
+      .replace(/null/g, "None")}:
     r = a.rolling(time=w, center=center, min_periods=mp)
     for fn in ${JSON.stringify(FNS)}:
         out[f"{fn}_{w}_{center}_{mp}"] = getattr(r, fn)()
-`);
+`,
+  );
   const a = fromArray(values, { shape: SHAPE, dims: DIMS, chunks: [7, 3, 2] });
   const arrays: LazyArray[] = [];
   const keys: string[] = [];
@@ -50,14 +60,21 @@ for w, center, mp in ${JSON.stringify(cases.map((c) => [c.w, c.center, c.mp ?? n
 });
 
 test("an n-D rolling window (3×3 over y/x, and time×x) equals xarray, separable or direct", async () => {
-  const values = randomValues(SHAPE.reduce((a, b) => a * b), 2, 0.1);
-  const want = xarrayOracle({ values }, `
+  const values = randomValues(
+    SHAPE.reduce((a, b) => a * b),
+    2,
+    0.1,
+  );
+  const want = xarrayOracle(
+    { values },
+    `
 a = xr.DataArray(values.reshape(${JSON.stringify(SHAPE)}), dims=${JSON.stringify(DIMS)})
 out = {}
 for fn in ${JSON.stringify(FNS)}:
     out["yx_" + fn] = getattr(a.rolling(y=3, x=3, center=True, min_periods=1), fn)()
     out["tx_" + fn] = getattr(a.rolling(time=4, x=2), fn)()
-`);
+`,
+  );
   const a = fromArray(values, { shape: SHAPE, dims: DIMS, chunks: [8, 2, 3] });
   const arrays = FNS.flatMap((fn) => [
     reduceBy(a.rolling({ y: 3, x: 3 }, { center: true, minPeriods: 1 }), fn),
@@ -71,7 +88,14 @@ for fn in ${JSON.stringify(FNS)}:
 });
 
 /** The naive rolling reference: gather each window's values, reduce them plainly. */
-function refRolling(data: Float64Array, shape: number[], windows: number[], center: boolean, minPeriods: number, fn: string): Float64Array {
+function refRolling(
+  data: Float64Array,
+  shape: number[],
+  windows: number[],
+  center: boolean,
+  minPeriods: number,
+  fn: string,
+): Float64Array {
   const out = new Float64Array(data.length);
   for (let k = 0; k < data.length; k++) {
     const c = indexToCoords(k, shape);
@@ -96,7 +120,13 @@ test("rolling equals the naive reference across chunkings, memory budgets and wi
   await fc.assert(
     fc.asyncProperty(
       fc.record({ t: fc.integer({ min: 1, max: 12 }), x: fc.integer({ min: 1, max: 6 }) }),
-      fc.record({ wt: fc.integer({ min: 1, max: 6 }), wx: fc.integer({ min: 1, max: 3 }), twoD: fc.boolean(), center: fc.boolean(), mp: fc.integer({ min: 1, max: 4 }) }),
+      fc.record({
+        wt: fc.integer({ min: 1, max: 6 }),
+        wx: fc.integer({ min: 1, max: 3 }),
+        twoD: fc.boolean(),
+        center: fc.boolean(),
+        mp: fc.integer({ min: 1, max: 4 }),
+      }),
       fc.constantFrom(...FNS),
       fc.integer({ min: 0, max: 1000 }),
       fc.constantFrom(40_000, 200_000, 10_000_000),
@@ -107,10 +137,17 @@ test("rolling equals the naive reference across chunkings, memory budgets and wi
         const a = fromArray(values, { shape, dims: ["t", "x"], chunks });
         const windows: Record<string, number> = win.twoD ? { t: win.wt, x: win.wx } : { t: win.wt };
         const mp = Math.min(win.mp, win.wt * (win.twoD ? win.wx : 1));
-        const [got] = await compute([reduceBy(a.rolling(windows, { center: win.center, minPeriods: mp }), fn)], { executor: "inline", memory });
+        const [got] = await compute(
+          [reduceBy(a.rolling(windows, { center: win.center, minPeriods: mp }), fn)],
+          { executor: "inline", memory },
+        );
         const want = refRolling(values, shape, [win.wt, win.twoD ? win.wx : 1], win.center, mp, fn);
         const err = closeEnough(got.data, want, 1e-9);
-        assert.equal(err, undefined, `${fn} ${JSON.stringify(windows)} center=${win.center} mp=${mp} chunks=${chunks}: ${err}`);
+        assert.equal(
+          err,
+          undefined,
+          `${fn} ${JSON.stringify(windows)} center=${win.center} mp=${mp} chunks=${chunks}: ${err}`,
+        );
       },
     ),
     { numRuns: 150 },

@@ -78,20 +78,34 @@ test("user kernels from a module file run in the thread pool: mapBlocks, mapSlic
   const [T, Y, X] = [40, 6, 7];
   const values = randomValues(T * Y * X, 4, 0);
   const a = fromArray(values, { shape: [T, Y, X], dims: ["time", "y", "x"], chunks: [7, 4, 3] });
-  const b = fromArray(Float64Array.from({ length: Y * X }, (_, i) => i), { shape: [Y, X], dims: ["y", "x"], chunks: [5, 5] });
+  const b = fromArray(
+    Float64Array.from({ length: Y * X }, (_, i) => i),
+    { shape: [Y, X], dims: ["y", "x"], chunks: [5, 5] },
+  );
   const doubled = a.mapBlocks(file, "double");
   const added = mapBlocks([a, b], file, "addTwo", { dtype: "float64" });
   const slope = a.mapSlices(file, "trend", { dims: ["time"] });
-  const stats = callKernel(file, "moments", a, { dims: ["time"], outDims: ["stat"], outSizes: { stat: 2 } });
+  const stats = callKernel(file, "moments", a, {
+    dims: ["time"],
+    outDims: ["stat"],
+    outSizes: { stat: 2 },
+  });
   const spread = windowed(
-    [{ array: a.isel({ y: 0 }), windows: { time: { outDim: "time", offset: -2, step: 1, size: 3 } } }],
+    [
+      {
+        array: a.isel({ y: 0 }),
+        windows: { time: { outDim: "time", offset: -2, step: 1, size: 3 } },
+      },
+    ],
     { dims: ["time", "x"], shape: [T, X] },
     file,
     "spread",
   );
   assert.deepEqual(slope.dims, ["y", "x"]);
   assert.deepEqual(stats.dims, ["y", "x", "stat"]);
-  const want = xarrayOracle({ values }, `
+  const want = xarrayOracle(
+    { values },
+    `
 a = values.reshape(${T}, ${Y}, ${X})
 t = np.arange(${T})
 s = a[:, 0, :]
@@ -101,10 +115,27 @@ out = {
     "stats": np.stack([a.mean(0), a.std(0)], axis=-1),
     "spread": spread,
 }
-`);
-  const got = await compute([doubled, added, slope, stats, spread], { executor: "threads", workers: 2, memory: "64MB" });
-  assertClose(got[0].data, Array.from(values, (v) => v * 2), 0, 0, "mapBlocks");
-  assertClose(got[1].data, Array.from(values, (v, i) => v + (i % (Y * X))), 0, 0, "mapBlocks of two arrays");
+`,
+  );
+  const got = await compute([doubled, added, slope, stats, spread], {
+    executor: "threads",
+    workers: 2,
+    memory: "64MB",
+  });
+  assertClose(
+    got[0].data,
+    Array.from(values, (v) => v * 2),
+    0,
+    0,
+    "mapBlocks",
+  );
+  assertClose(
+    got[1].data,
+    Array.from(values, (v, i) => v + (i % (Y * X))),
+    0,
+    0,
+    "mapBlocks of two arrays",
+  );
   assertClose(got[2].data, want.slope, 1e-9, 1e-12, "mapSlices trend");
   assertClose(got[3].data, want.stats, 1e-9, 1e-12, "kernel() moments");
   assertClose(got[4].data, want.spread, 0, 0, "windowed spread");
@@ -113,9 +144,21 @@ out = {
 test("user kernels come from module files only, and bad results are one-line errors", async (t) => {
   const dir = tempDir(t);
   const file = path.join(dir, "kernels.mjs");
-  writeFileSync(file, "export function short() { return new Float64Array(1); }\nexport const notAFunction = 3;\n");
+  writeFileSync(
+    file,
+    "export function short() { return new Float64Array(1); }\nexport const notAFunction = 3;\n",
+  );
   const a = fromArray(new Float64Array(10), { shape: [10], dims: ["t"] });
-  assert.throws(() => a.mapBlocks(path.join(dir, "missing.mjs"), "f"), /kernel module .*missing\.mjs does not exist/);
-  await assert.rejects(compute([a.mapBlocks(file, "nope")], { executor: "inline" }), /exports no function "nope" \(functions: short\)/);
-  await assert.rejects(compute([a.mapBlocks(file, "short")], { executor: "inline" }), /kernel "short" of .* returned 1 values for a block of 10/);
+  assert.throws(
+    () => a.mapBlocks(path.join(dir, "missing.mjs"), "f"),
+    /kernel module .*missing\.mjs does not exist/,
+  );
+  await assert.rejects(
+    compute([a.mapBlocks(file, "nope")], { executor: "inline" }),
+    /exports no function "nope" \(functions: short\)/,
+  );
+  await assert.rejects(
+    compute([a.mapBlocks(file, "short")], { executor: "inline" }),
+    /kernel "short" of .* returned 1 values for a block of 10/,
+  );
 });

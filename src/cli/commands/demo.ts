@@ -1,7 +1,13 @@
 import { mkdir, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
-import { load, resolveMemory, toZarr, type ComputeOptions, type RunReport } from "../../api/compute.js";
+import {
+  load,
+  resolveMemory,
+  toZarr,
+  type ComputeOptions,
+  type RunReport,
+} from "../../api/compute.js";
 import { LazyArray } from "../../api/lazy-array.js";
 import { fromArray, openDataset, type LazyDataset } from "../../api/open-dataset.js";
 import { formatTime, timeComponents } from "../../dataset/calendar.js";
@@ -11,7 +17,12 @@ import type { Progress } from "../../exec/executor.js";
 import { InputError } from "../../util/errors.js";
 import { formatBytes, formatSeconds } from "../../util/format.js";
 import { DEMO_GRIDS, demoDataset, type DemoGrid } from "../demo-dataset.js";
-import { progressMode, progressReporter, taskProgress, type ProgressReporter } from "../progress.js";
+import {
+  progressMode,
+  progressReporter,
+  taskProgress,
+  type ProgressReporter,
+} from "../progress.js";
 import type { RegisterCommand } from "./index.js";
 import { plotArray } from "./plot.js";
 
@@ -61,10 +72,15 @@ export function demoPipeline(t2m: LazyArray): DemoPipeline {
   const meanWeight = cosLat.reduce((a, b) => a + b, 0) / cosLat.length;
   const globalMean = (a: LazyArray) => a.mul(weights).mean(["lat", "lon"]).div(meanWeight);
   // reductions drop attributes, as xarray's do: say what each result is
-  const named = (a: LazyArray, name: string, longName: string) => new LazyArray(a.built, a.coords, { long_name: longName, units: "K" }, name, a.chunkHint);
+  const named = (a: LazyArray, name: string, longName: string) =>
+    new LazyArray(a.built, a.coords, { long_name: longName, units: "K" }, name, a.chunkHint);
   return {
     climatology: [
-      named(t2m.groupby("time.month").mean(), "t2m_clim", "monthly climatology of 2 m air temperature"),
+      named(
+        t2m.groupby("time.month").mean(),
+        "t2m_clim",
+        "monthly climatology of 2 m air temperature",
+      ),
       named(t2m.mean("time"), "t2m_mean", "time-mean 2 m air temperature"),
       named(globalMean(t2m), "t2m_global", "global (area-weighted) mean 2 m air temperature"),
     ],
@@ -72,7 +88,11 @@ export function demoPipeline(t2m: LazyArray): DemoPipeline {
       const anomaly = t2m.groupby("time.month").sub(climatology);
       const weekly = anomaly.rolling({ time: 7 }).mean();
       return [
-        named(weekly, "t2m_anom_7d", "7-day mean 2 m air temperature anomaly from the monthly climatology"),
+        named(
+          weekly,
+          "t2m_anom_7d",
+          "7-day mean 2 m air temperature anomaly from the monthly climatology",
+        ),
         named(globalMean(weekly), "t2m_anom_global_7d", "global mean of the 7-day mean anomaly"),
       ];
     },
@@ -86,8 +106,16 @@ export const registerDemo: RegisterCommand = (program: Command) => {
     .description(
       "the main job: write a realistic sample dataset (daily gridded temperature), compute a climatology, anomalies, a 7-day rolling mean and global means with the engine, write them as Zarr, draw maps and a time series, and report",
     )
-    .option("--out <dir>", "folder for the demo's files (its own outputs there are replaced, nothing else)", "dae-demo")
-    .option("--size <small|default>", "small: 2 years on a 4° grid (12 MB); default: 3 years on a 1° grid (284 MB)", "default")
+    .option(
+      "--out <dir>",
+      "folder for the demo's files (its own outputs there are replaced, nothing else)",
+      "dae-demo",
+    )
+    .option(
+      "--size <small|default>",
+      "small: 2 years on a 4° grid (12 MB); default: 3 years on a 1° grid (284 MB)",
+      "default",
+    )
     .option("--zarr-format <2|3>", "Zarr format of the stores written", "3")
     // a modest default, so that the demo shows bounded memory at work
     .option("--memory <size>", "memory budget for the computations", "1GB")
@@ -100,9 +128,14 @@ export const registerDemo: RegisterCommand = (program: Command) => {
       if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1))
         throw new InputError(`--workers: expected a whole number ≥ 1, got "${options.workers}"`);
       const zarrFormat = Number(options.zarrFormat);
-      if (zarrFormat !== 2 && zarrFormat !== 3) throw new InputError(`--zarr-format: must be 2 or 3, got "${options.zarrFormat}"`);
+      if (zarrFormat !== 2 && zarrFormat !== 3)
+        throw new InputError(`--zarr-format: must be 2 or 3, got "${options.zarrFormat}"`);
       const memory = resolveMemory(options.memory);
-      const report = await runDemo(options.out, grid, { compute: { memory, workers }, zarrFormat, quiet: options.quiet ?? false });
+      const report = await runDemo(options.out, grid, {
+        compute: { memory, workers },
+        zarrFormat,
+        quiet: options.quiet ?? false,
+      });
       if (!options.quiet) process.stdout.write(report);
     });
 };
@@ -128,7 +161,11 @@ export interface DemoRunOptions {
  * Runs the demo into `dir` (its own stores and pictures there are replaced; a store of that
  * name that is not a Zarr store is refused, never deleted) and returns its report.
  */
-export async function runDemo(dir: string, grid: DemoGrid, { compute, zarrFormat, quiet }: DemoRunOptions): Promise<string> {
+export async function runDemo(
+  dir: string,
+  grid: DemoGrid,
+  { compute, zarrFormat, quiet }: DemoRunOptions,
+): Promise<string> {
   const started = Date.now();
   await mkdir(dir, { recursive: true });
   const at = (name: string) => path.join(dir, name);
@@ -142,7 +179,14 @@ export async function runDemo(dir: string, grid: DemoGrid, { compute, zarrFormat
       overwrite: true,
       zarrFormat,
       onProgress: (p) =>
-        reporter.update({ done: p.chunksDone, total: p.chunksTotal, bytesRead: 0, bytesWritten: p.bytesWritten, elapsedSeconds: (Date.now() - t0) / 1000, detail: `input: ${p.variable}` }),
+        reporter.update({
+          done: p.chunksDone,
+          total: p.chunksTotal,
+          bytesRead: 0,
+          bytesWritten: p.bytesWritten,
+          elapsedSeconds: (Date.now() - t0) / 1000,
+          detail: `input: ${p.variable}`,
+        }),
     });
     const onDisk = await diskUsage(at(DEMO_OUTPUTS.input));
     return {
@@ -169,28 +213,50 @@ export async function runDemo(dir: string, grid: DemoGrid, { compute, zarrFormat
     const last = formatTime(t2m.coords.time.values[grid.days - 1], "standard").slice(0, 10);
 
     // 2. pass 1 over the input
-    await step(steps, "pass 1: climatology, time mean, global mean", mode, "tasks", async (reporter) => {
-      const run = await toZarr(pipeline.climatology, at(DEMO_OUTPUTS.climatology), { ...compute, zarrFormat, overwrite: true, onProgress: progressTo(reporter, "pass 1 of 2") });
-      return runLines(run, [
-        `t2m.groupby("time.month").mean()                      → ${describe(pipeline.climatology[0])}`,
-        `t2m.mean("time")                                      → ${describe(pipeline.climatology[1])}`,
-        `(t2m × cos lat).mean(["lat", "lon"]) / mean(cos lat)  → ${describe(pipeline.climatology[2])}`,
-        `into ${at(DEMO_OUTPUTS.climatology)}`,
-      ]);
-    });
+    await step(
+      steps,
+      "pass 1: climatology, time mean, global mean",
+      mode,
+      "tasks",
+      async (reporter) => {
+        const run = await toZarr(pipeline.climatology, at(DEMO_OUTPUTS.climatology), {
+          ...compute,
+          zarrFormat,
+          overwrite: true,
+          onProgress: progressTo(reporter, "pass 1 of 2"),
+        });
+        return runLines(run, [
+          `t2m.groupby("time.month").mean()                      → ${describe(pipeline.climatology[0])}`,
+          `t2m.mean("time")                                      → ${describe(pipeline.climatology[1])}`,
+          `(t2m × cos lat).mean(["lat", "lon"]) / mean(cos lat)  → ${describe(pipeline.climatology[2])}`,
+          `into ${at(DEMO_OUTPUTS.climatology)}`,
+        ]);
+      },
+    );
 
     // 3. pass 2, with the climatology read back from its store
     const climatology = (await openStore(DEMO_OUTPUTS.climatology)).t2m_clim;
     const anomaly = pipeline.anomaly(climatology);
-    await step(steps, "pass 2: anomaly, 7-day rolling mean, its global mean", mode, "tasks", async (reporter) => {
-      const run = await toZarr(anomaly, at(DEMO_OUTPUTS.anomaly), { ...compute, zarrFormat, overwrite: true, onProgress: progressTo(reporter, "pass 2 of 2") });
-      return runLines(run, [
-        `t2m.groupby("time.month") − t2m_clim                  (daily anomaly, never stored)`,
-        `.rolling({ time: 7 }).mean()                          → ${describe(anomaly[0])}`,
-        `global mean of it                                     → ${describe(anomaly[1])}`,
-        `into ${at(DEMO_OUTPUTS.anomaly)}`,
-      ]);
-    });
+    await step(
+      steps,
+      "pass 2: anomaly, 7-day rolling mean, its global mean",
+      mode,
+      "tasks",
+      async (reporter) => {
+        const run = await toZarr(anomaly, at(DEMO_OUTPUTS.anomaly), {
+          ...compute,
+          zarrFormat,
+          overwrite: true,
+          onProgress: progressTo(reporter, "pass 2 of 2"),
+        });
+        return runLines(run, [
+          `t2m.groupby("time.month") − t2m_clim                  (daily anomaly, never stored)`,
+          `.rolling({ time: 7 }).mean()                          → ${describe(anomaly[0])}`,
+          `global mean of it                                     → ${describe(anomaly[1])}`,
+          `into ${at(DEMO_OUTPUTS.anomaly)}`,
+        ]);
+      },
+    );
 
     // 4. pictures
     await step(steps, "pictures", "quiet", "", async () => {
@@ -199,12 +265,22 @@ export async function runDemo(dir: string, grid: DemoGrid, { compute, zarrFormat
       const day = mostAnomalousDay(series.data as ArrayLike<number>, series.coords.time.values);
       const date = formatTime(series.coords.time.values[day], "standard").slice(0, 10);
       const climate = await openStore(DEMO_OUTPUTS.climatology);
-      const mean = await plotArray(climate.t2m_mean, at(DEMO_OUTPUTS.meanMap), { compute, subtitle: `${first} … ${last}` });
-      const map = await plotArray(results.t2m_anom_7d.isel({ time: day }), at(DEMO_OUTPUTS.anomalyMap), {
+      const mean = await plotArray(climate.t2m_mean, at(DEMO_OUTPUTS.meanMap), {
         compute,
-        subtitle: `week ending ${date}, the mid-month week with the largest global-mean anomaly`,
+        subtitle: `${first} … ${last}`,
       });
-      const line = await plotArray(climate.t2m_global, at(DEMO_OUTPUTS.globalSeries), { compute, subtitle: `${first} … ${last}, daily` });
+      const map = await plotArray(
+        results.t2m_anom_7d.isel({ time: day }),
+        at(DEMO_OUTPUTS.anomalyMap),
+        {
+          compute,
+          subtitle: `week ending ${date}, the mid-month week with the largest global-mean anomaly`,
+        },
+      );
+      const line = await plotArray(climate.t2m_global, at(DEMO_OUTPUTS.globalSeries), {
+        compute,
+        subtitle: `${first} … ${last}, daily`,
+      });
       return {
         lines: [
           `${at(DEMO_OUTPUTS.meanMap)} (${mean.width}×${mean.height}): time-mean map, ${mean.min.toFixed(1)} … ${mean.max.toFixed(1)} K`,
@@ -251,7 +327,10 @@ async function step(
   body: (reporter: ProgressReporter) => Promise<Omit<Step, "title" | "seconds">>,
 ): Promise<void> {
   const t0 = Date.now();
-  const reporter = progressReporter(mode === "auto" && !process.stderr.isTTY ? "quiet" : mode, unit);
+  const reporter = progressReporter(
+    mode === "auto" && !process.stderr.isTTY ? "quiet" : mode,
+    unit,
+  );
   try {
     const done = await body(reporter);
     reporter.stop();
@@ -269,7 +348,10 @@ function progressTo(reporter: ProgressReporter, detail: string): (p: Progress) =
 function runLines(run: RunReport, lines: string[]): Omit<Step, "title" | "seconds"> {
   const p = run.progress;
   return {
-    lines: [...lines, `${p.tasksDone} tasks, read ${formatBytes(p.bytesRead)}, wrote ${formatBytes(p.bytesWritten)}, ${p.decodes} chunk decodes`],
+    lines: [
+      ...lines,
+      `${p.tasksDone} tasks, read ${formatBytes(p.bytesRead)}, wrote ${formatBytes(p.bytesWritten)}, ${p.decodes} chunk decodes`,
+    ],
     bytesRead: p.bytesRead,
     bytesWritten: p.bytesWritten,
   };

@@ -11,4 +11,13 @@ import { registerWorker } from "./worker.js";
 /** Each command adds itself to the program; one file per command. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [registerInfo, registerConvert, registerRun, registerPlan, registerPlot, registerPyramid, registerDemo, registerWorker];
+export const commands: RegisterCommand[] = [
+  registerInfo,
+  registerConvert,
+  registerRun,
+  registerPlan,
+  registerPlot,
+  registerPyramid,
+  registerDemo,
+  registerWorker,
+];

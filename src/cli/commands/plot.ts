@@ -49,17 +49,28 @@ export interface PlotSummary {
 export const registerPlot: RegisterCommand = (program: Command) => {
   program
     .command("plot")
-    .description("draw a 2-D field as a colour-mapped PNG image with a colour bar, or a 1-D series as a line chart")
+    .description(
+      "draw a 2-D field as a colour-mapped PNG image with a colour bar, or a 1-D series as a line chart",
+    )
     .argument("<path>", "Zarr store, NetCDF, HDF5 or GeoTIFF file, local or http(s)://")
     .option("--var <name>", "variable to draw (default: the only data variable)")
     .option("--isel <dim=i,...>", "select by position: dim=i (drops dim) or dim=start:stop[:step]")
-    .option("--sel <dim=v,...>", "select by coordinate label, nearest: dim=500, time=2000-01-31, or dim=lo..hi")
+    .option(
+      "--sel <dim=v,...>",
+      "select by coordinate label, nearest: dim=500, time=2000-01-31, or dim=lo..hi",
+    )
     .requiredOption("-o, --output <file.png>", "PNG file to write")
-    .option("--cmap <name>", `colour map: ${COLORMAP_NAMES.join(", ")} (default viridis; RdBu_r when values straddle 0)`)
+    .option(
+      "--cmap <name>",
+      `colour map: ${COLORMAP_NAMES.join(", ")} (default viridis; RdBu_r when values straddle 0)`,
+    )
     .option("--vmin <x>", "value at the low end of the colour map")
     .option("--vmax <x>", "value at the high end of the colour map")
     .option("--width <px>", "picture width in pixels (default 900)")
-    .option("--height <px>", "picture height in pixels (default: from the field's aspect ratio; 420 for lines)")
+    .option(
+      "--height <px>",
+      "picture height in pixels (default: from the field's aspect ratio; 420 for lines)",
+    )
     .option("--memory <size>", "memory budget, e.g. 512MB (default: half the free memory)")
     .option("--quiet", "print nothing on success")
     .action(async (path: string, options: PlotOptions) => {
@@ -69,7 +80,9 @@ export const registerPlot: RegisterCommand = (program: Command) => {
         const name = options.var ?? onlyDataVariable(vars, dataset.coords, path);
         const variable = vars[name];
         if (!variable)
-          throw new InputError(`${path}: no variable "${name}" (variables: ${Object.keys(vars).join(", ")})`);
+          throw new InputError(
+            `${path}: no variable "${name}" (variables: ${Object.keys(vars).join(", ")})`,
+          );
         const { array, described } = applySelection(variable, options.isel, options.sel);
         const summary = await plotArray(array, options.output, {
           ...style,
@@ -94,8 +107,14 @@ function parseStyle(options: PlotOptions): FieldStyle {
   const number = (flag: string, text: string | undefined, integer = false): number | undefined => {
     if (text === undefined) return undefined;
     const x = Number(text);
-    if (text.trim() === "" || !Number.isFinite(x) || (integer && !(Number.isInteger(x) && x >= 64 && x <= 10000)))
-      throw new InputError(`${flag}: expected ${integer ? "a whole number of pixels from 64 to 10000" : "a number"}, got "${text}"`);
+    if (
+      text.trim() === "" ||
+      !Number.isFinite(x) ||
+      (integer && !(Number.isInteger(x) && x >= 64 && x <= 10000))
+    )
+      throw new InputError(
+        `${flag}: expected ${integer ? "a whole number of pixels from 64 to 10000" : "a number"}, got "${text}"`,
+      );
     return x;
   };
   if (options.cmap !== undefined) colormap(options.cmap); // an unknown name fails now, not after computing
@@ -115,7 +134,9 @@ function parseStyle(options: PlotOptions): FieldStyle {
 function onlyDataVariable(vars: Record<string, LazyArray>, coords: string[], path: string): string {
   const data = Object.keys(vars).filter((n) => !coords.includes(n));
   if (data.length === 1) return data[0];
-  throw new InputError(`${path}: name the variable to draw with --var (variables: ${data.join(", ") || "none"})`);
+  throw new InputError(
+    `${path}: name the variable to draw with --var (variables: ${data.join(", ") || "none"})`,
+  );
 }
 
 /** Parses `dim=value,dim=value`; a value may itself hold no comma. */
@@ -151,22 +172,35 @@ export function applySelection(
   for (const [dim, text] of parseItems("--isel", isel)) {
     const length = a.sizeOf(dim);
     const parts = text.split(":");
-    if (parts.length > 3) throw new InputError(`--isel: "${text}" for ${dim} is not i or start:stop[:step]`);
+    if (parts.length > 3)
+      throw new InputError(`--isel: "${text}" for ${dim} is not i or start:stop[:step]`);
     const key: number | Slice =
       parts.length === 1
         ? integer("--isel", dim, text)
-        : slice(...(parts.map((p) => (p === "" ? null : integer("--isel", dim, p))) as [number | null, number | null, number | null]));
+        : slice(
+            ...(parts.map((p) => (p === "" ? null : integer("--isel", dim, p))) as [
+              number | null,
+              number | null,
+              number | null,
+            ]),
+          );
     const resolved = resolveIndex(dim, length, key);
-    if (resolved.kind === "index") described.push(`${dim}=${coordLabel(a.coords[dim], resolved.index)}`);
+    if (resolved.kind === "index")
+      described.push(`${dim}=${coordLabel(a.coords[dim], resolved.index)}`);
     a = a.isel({ [dim]: key });
   }
   for (const [dim, text] of parseItems("--sel", sel)) {
     a.sizeOf(dim);
     const range = text.split("..");
-    if (range.length > 2) throw new InputError(`--sel: "${text}" for ${dim} is not a label or lo..hi`);
-    const key = range.length === 2 ? slice(range[0] === "" ? null : label(range[0]), range[1] === "" ? null : label(range[1])) : label(text);
+    if (range.length > 2)
+      throw new InputError(`--sel: "${text}" for ${dim} is not a label or lo..hi`);
+    const key =
+      range.length === 2
+        ? slice(range[0] === "" ? null : label(range[0]), range[1] === "" ? null : label(range[1]))
+        : label(text);
     const resolved = resolveLabel(a.coords[dim], dim, key, { method: "nearest" });
-    if (resolved.kind === "index") described.push(`${dim}=${coordLabel(a.coords[dim], resolved.index)}`);
+    if (resolved.kind === "index")
+      described.push(`${dim}=${coordLabel(a.coords[dim], resolved.index)}`);
     a = a.sel({ [dim]: key }, { method: "nearest" });
   }
   return { array: a, described };
@@ -211,7 +245,11 @@ function titleOf(a: LazyArray): string {
  * await plotArray(vars.z.sel({ level: 500, month: 1 }), "z500.png", { cmap: "magma" });
  * ```
  */
-export async function plotArray(array: LazyArray, output: string, style: PlotStyle = {}): Promise<PlotSummary> {
+export async function plotArray(
+  array: LazyArray,
+  output: string,
+  style: PlotStyle = {},
+): Promise<PlotSummary> {
   const squeezed = array.squeeze();
   const dims = squeezed.dims;
   if (dims.length === 0 || dims.length > 2)
@@ -227,12 +265,26 @@ export async function plotArray(array: LazyArray, output: string, style: PlotSty
     const loaded = await load(squeezed, style.compute);
     values = loaded.data;
     canvas = drawLineChart(
-      { y: values as ArrayLike<number>, x: axisOf(squeezed, dims[0]), title, subtitle: style.subtitle, yLabel: units ? `${array.name} (${units})` : array.name },
+      {
+        y: values as ArrayLike<number>,
+        x: axisOf(squeezed, dims[0]),
+        title,
+        subtitle: style.subtitle,
+        yLabel: units ? `${array.name} (${units})` : array.name,
+      },
       { width: style.width, height: style.height },
     );
   } else {
     const [ydim, xdim] = dims;
-    const { area } = fieldLayout({ rows: squeezed.sizeOf(ydim), cols: squeezed.sizeOf(xdim), x: axisOf(squeezed, xdim), y: axisOf(squeezed, ydim) }, style);
+    const { area } = fieldLayout(
+      {
+        rows: squeezed.sizeOf(ydim),
+        cols: squeezed.sizeOf(xdim),
+        x: axisOf(squeezed, xdim),
+        y: axisOf(squeezed, ydim),
+      },
+      style,
+    );
     const reduced = reduceToPixels(squeezed, { [ydim]: area.height, [xdim]: area.width });
     const loaded = await load(reduced, style.compute);
     values = loaded.data;
@@ -258,7 +310,13 @@ export async function plotArray(array: LazyArray, output: string, style: PlotSty
     if (v < min) min = v;
     if (v > max) max = v;
   }
-  return { kind: dims.length === 2 ? "map" : "line", width: canvas.width, height: canvas.height, min, max };
+  return {
+    kind: dims.length === 2 ? "map" : "line",
+    width: canvas.width,
+    height: canvas.height,
+    min,
+    max,
+  };
 }
 
 /**

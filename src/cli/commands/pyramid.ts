@@ -34,7 +34,11 @@ export const registerPyramid: RegisterCommand = (program: Command) => {
     .requiredOption("-o, --output <out.zarr>", "Zarr store to write")
     .requiredOption("--levels <n>", "number of levels, full resolution included")
     .option("--var <name,...>", "variables (default: every data variable with both spatial dims)")
-    .option("--method <mean|mode|nearest>", "mean of 2×2 blocks, their most frequent value (categories), or every other pixel", "mean")
+    .option(
+      "--method <mean|mode|nearest>",
+      "mean of 2×2 blocks, their most frequent value (categories), or every other pixel",
+      "mean",
+    )
     .option("--dims <y,x>", "the spatial dims (default: y/x or lat/lon by name, else the last two)")
     .option("--tile-size <px>", "chunk size along each spatial dim", "256")
     .option("--zarr-format <2|3>", "Zarr format to write", "3")
@@ -46,23 +50,40 @@ export const registerPyramid: RegisterCommand = (program: Command) => {
     .action(async (src: string, options: PyramidCliOptions) => {
       const mode = progressMode(options);
       const method = options.method as PyramidMethod;
-      if (!METHODS.includes(method)) throw new InputError(`--method: unknown method "${options.method}" (known: ${METHODS.join(", ")})`);
+      if (!METHODS.includes(method))
+        throw new InputError(
+          `--method: unknown method "${options.method}" (known: ${METHODS.join(", ")})`,
+        );
       const zarrFormat = Number(options.zarrFormat);
-      if (zarrFormat !== 2 && zarrFormat !== 3) throw new InputError(`--zarr-format: must be 2 or 3, got "${options.zarrFormat}"`);
+      if (zarrFormat !== 2 && zarrFormat !== 3)
+        throw new InputError(`--zarr-format: must be 2 or 3, got "${options.zarrFormat}"`);
       const levels = wholeNumber("--levels", options.levels);
       const tileSize = wholeNumber("--tile-size", options.tileSize);
-      const workers = options.workers === undefined ? undefined : wholeNumber("--workers", options.workers);
+      const workers =
+        options.workers === undefined ? undefined : wholeNumber("--workers", options.workers);
       const { vars, dataset } = await openDataset(src);
       try {
         const dims = options.dims === undefined ? undefined : parseDims(options.dims);
-        const names = options.var?.split(",").map((n) => n.trim()).filter((n) => n !== "");
+        const names = options.var
+          ?.split(",")
+          .map((n) => n.trim())
+          .filter((n) => n !== "");
         for (const n of names ?? [])
-          if (!vars[n]) throw new InputError(`${src}: no variable "${n}" (variables: ${Object.keys(vars).join(", ")})`);
-        const chosen = (names ?? Object.keys(vars).filter((n) => !dataset.coords.includes(n))).map((n) => vars[n]);
+          if (!vars[n])
+            throw new InputError(
+              `${src}: no variable "${n}" (variables: ${Object.keys(vars).join(", ")})`,
+            );
+        const chosen = (names ?? Object.keys(vars).filter((n) => !dataset.coords.includes(n))).map(
+          (n) => vars[n],
+        );
         const spatial = dims ?? (chosen.length ? spatialDims(chosen[0]) : undefined);
-        const arrays = names ? chosen : chosen.filter((a) => spatial && spatial.every((d) => a.dims.includes(d)));
+        const arrays = names
+          ? chosen
+          : chosen.filter((a) => spatial && spatial.every((d) => a.dims.includes(d)));
         if (arrays.length === 0 || !spatial)
-          throw new InputError(`${src}: no variable has two spatial dimensions to make a pyramid of; name one with --var`);
+          throw new InputError(
+            `${src}: no variable has two spatial dimensions to make a pyramid of; name one with --var`,
+          );
         const reporter = progressReporter(mode, "tasks");
         const started = Date.now();
         let bytesRead = 0;
@@ -79,7 +100,11 @@ export const registerPyramid: RegisterCommand = (program: Command) => {
             overwrite: options.overwrite,
             memory: options.memory,
             workers,
-            onProgress: (p) => reporter.update({ ...taskProgress(p), detail: `level ${computing}/${levels - 1}` }, { ...p, level: computing }),
+            onProgress: (p) =>
+              reporter.update(
+                { ...taskProgress(p), detail: `level ${computing}/${levels - 1}` },
+                { ...p, level: computing },
+              ),
             onLevel: (level) => {
               computing = level.level + 1;
               bytesRead += level.run.progress.bytesRead;
@@ -103,12 +128,14 @@ export const registerPyramid: RegisterCommand = (program: Command) => {
 
 function wholeNumber(flag: string, text: string): number {
   const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !(n >= 1)) throw new InputError(`${flag}: expected a whole number ≥ 1, got "${text}"`);
+  if (!/^\d+$/.test(text.trim()) || !(n >= 1))
+    throw new InputError(`${flag}: expected a whole number ≥ 1, got "${text}"`);
   return n;
 }
 
 function parseDims(text: string): [string, string] {
   const dims = text.split(",").map((d) => d.trim());
-  if (dims.length !== 2 || dims.some((d) => d === "")) throw new InputError(`--dims: expected two dimension names y,x, got "${text}"`);
+  if (dims.length !== 2 || dims.some((d) => d === ""))
+    throw new InputError(`--dims: expected two dimension names y,x, got "${text}"`);
   return [dims[0], dims[1]];
 }

@@ -21,12 +21,27 @@ export const registerWorker: RegisterCommand = (program: Command) => {
   program
     .command("worker")
     .description("run tasks of distributed runs from a Redis queue (BullMQ) until stopped")
-    .requiredOption("--redis <url>", "Redis URL: redis://[user:password@]host:port[/db], or rediss:// for TLS")
+    .requiredOption(
+      "--redis <url>",
+      "Redis URL: redis://[user:password@]host:port[/db], or rediss:// for TLS",
+    )
     .option("--concurrency <n>", "tasks run at once", "1")
-    .option("--kernels <file>", "module file of user kernels to load at start; repeat for more (plans may use these only)", collect)
-    .option("--allow <path-or-url>", "only read and write under this path or URL prefix; repeat for more (default: anywhere)", collect)
+    .option(
+      "--kernels <file>",
+      "module file of user kernels to load at start; repeat for more (plans may use these only)",
+      collect,
+    )
+    .option(
+      "--allow <path-or-url>",
+      "only read and write under this path or URL prefix; repeat for more (default: anywhere)",
+      collect,
+    )
     .option("--queue <name>", "queue name, as the coordinator's (default dae-tasks)")
-    .option("--lock-duration <ms>", "a running task's lock, renewed while alive: a dead worker's tasks are retried after about this long", "30000")
+    .option(
+      "--lock-duration <ms>",
+      "a running task's lock, renewed while alive: a dead worker's tasks are retried after about this long",
+      "30000",
+    )
     .option("--verbose", "print a line per task")
     .action(async (o: WorkerOptions) => {
       const concurrency = positive("--concurrency", o.concurrency);
@@ -41,15 +56,22 @@ export const registerWorker: RegisterCommand = (program: Command) => {
         roots: o.allow,
         lockDurationMs,
         onTask: o.verbose
-          ? ({ runId, k, ms, error }) => process.stdout.write(`task ${runId}.${k} ${error ? `failed: ${error}` : "done"} (${ms.toFixed(0)} ms)\n`)
+          ? ({ runId, k, ms, error }) =>
+              process.stdout.write(
+                `task ${runId}.${k} ${error ? `failed: ${error}` : "done"} (${ms.toFixed(0)} ms)\n`,
+              )
           : undefined,
       });
-      process.stderr.write(`dae worker: pid ${process.pid}, taking tasks (concurrency ${concurrency})\n`);
+      process.stderr.write(
+        `dae worker: pid ${process.pid}, taking tasks (concurrency ${concurrency})\n`,
+      );
       await new Promise<void>((resolve) => {
         let stopping = false;
         const stop = (signal: string) => {
           if (stopping) {
-            process.stderr.write(`dae worker: ${signal} again: abandoning running tasks (they will be retried)\n`);
+            process.stderr.write(
+              `dae worker: ${signal} again: abandoning running tasks (they will be retried)\n`,
+            );
             void worker.close(true).then(resolve);
             return;
           }
@@ -66,7 +88,8 @@ export const registerWorker: RegisterCommand = (program: Command) => {
 
 function positive(option: string, value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1) throw new InputError(`${option}: must be a positive integer, got "${value}"`);
+  if (!/^\d+$/.test(value) || n < 1)
+    throw new InputError(`${option}: must be a positive integer, got "${value}"`);
   return n;
 }
 

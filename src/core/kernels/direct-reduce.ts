@@ -25,7 +25,11 @@ export function directReduce({ node, box, out, inputs }: WindowKernelArgs): void
   const state = isWhole(r) ? [] : Array.from({ length: r.slots }, () => new Float64Array(1));
   const one = new Float64Array(1);
   // per input dim, the local input indices the current output element reads
-  const lists: { idx: Int32Array; from: number; to: number }[] = axes.map(() => ({ idx: new Int32Array(1), from: 0, to: 1 }));
+  const lists: { idx: Int32Array; from: number; to: number }[] = axes.map(() => ({
+    idx: new Int32Array(1),
+    from: 0,
+    to: 1,
+  }));
   const pos = new Int32Array(nd);
   forEachIndex(boxShape(box), (o, outIdx) => {
     let count = 1;

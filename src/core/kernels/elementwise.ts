@@ -1,4 +1,11 @@
-import { floatOf, isFloat, isInteger, promote, type DType, type NumberArray } from "../../array/dtype.js";
+import {
+  floatOf,
+  isFloat,
+  isInteger,
+  promote,
+  type DType,
+  type NumberArray,
+} from "../../array/dtype.js";
 import { InputError } from "../../util/errors.js";
 import { nativeLoops } from "../../util/native-loops.js";
 import { BoolBlock } from "./numeric.js";
@@ -22,9 +29,14 @@ const at = (a: Arg, i: number): number => (typeof a === "number" ? a : a[i]);
  * an array of the same kind (float32 * 2.5 stays float32; int16 + 1 stays int16), but a
  * float scalar makes an integer array float64.
  */
-export function resultDType(dtypes: DType[], scalars: boolean[], values: (number | undefined)[]): DType {
+export function resultDType(
+  dtypes: DType[],
+  scalars: boolean[],
+  values: (number | undefined)[],
+): DType {
   const arrays = dtypes.filter((_, i) => !scalars[i]);
-  if (arrays.length === 0) return dtypes.some((_, i) => !Number.isInteger(values[i])) ? "float64" : "int64";
+  if (arrays.length === 0)
+    return dtypes.some((_, i) => !Number.isInteger(values[i])) ? "float64" : "int64";
   let t = arrays.reduce(promote);
   const floatScalar = dtypes.some((_, i) => scalars[i] && !Number.isInteger(values[i]));
   if (floatScalar && !isFloat(t)) t = "float64";
@@ -41,7 +53,10 @@ function storing1(out: NumberArray, f: (x: number) => number): (x: number) => nu
   return out instanceof BoolBlock ? (x) => (truthy(f(x)) ? 1 : 0) : f;
 }
 
-function storing2(out: NumberArray, f: (x: number, y: number) => number): (x: number, y: number) => number {
+function storing2(
+  out: NumberArray,
+  f: (x: number, y: number) => number,
+): (x: number, y: number) => number {
   return out instanceof BoolBlock ? (x, y) => (truthy(f(x, y)) ? 1 : 0) : f;
 }
 
@@ -84,7 +99,12 @@ interface Loops {
  * where the float formula would lose the low bits that numpy's wrap-around keeps; `loops`,
  * when given, are `f` written out for blocks that store numbers (not bools, not `intF`'s).
  */
-function binary(f: (x: number, y: number) => number, dtype = resultDType, intF?: (x: number, y: number) => number, loops?: Loops): ElementwiseFn {
+function binary(
+  f: (x: number, y: number) => number,
+  dtype = resultDType,
+  intF?: (x: number, y: number) => number,
+  loops?: Loops,
+): ElementwiseFn {
   return {
     arity: 2,
     dtype,
@@ -101,7 +121,8 @@ function binary(f: (x: number, y: number) => number, dtype = resultDType, intF?:
       }
       const g = storing2(out, useInt ? intF : f);
       const n = out.length;
-      if (typeof a !== "number" && typeof b !== "number") for (let i = 0; i < n; i++) out[i] = g(a[i], b[i]);
+      if (typeof a !== "number" && typeof b !== "number")
+        for (let i = 0; i < n; i++) out[i] = g(a[i], b[i]);
       else if (typeof b === "number") for (let i = 0; i < n; i++) out[i] = g(at(a, i), b);
       else for (let i = 0; i < n; i++) out[i] = g(a as number, b[i]);
     },
@@ -110,13 +131,17 @@ function binary(f: (x: number, y: number) => number, dtype = resultDType, intF?:
 
 /** Comparisons: bool results, NaN compares false (true for `ne`), as numpy. */
 function compare(f: (x: number, y: number) => boolean): ElementwiseFn {
-  return binary((x, y) => (f(x, y) ? 1 : 0), () => "bool");
+  return binary(
+    (x, y) => (f(x, y) ? 1 : 0),
+    () => "bool",
+  );
 }
 
 const same = (t: DType) => t;
 const toFloat = (t: DType) => floatOf(t);
 const toBool = () => "bool" as DType;
-const floatResult = (ts: DType[], s: boolean[], v: (number | undefined)[]) => floatOf(resultDType(ts, s, v));
+const floatResult = (ts: DType[], s: boolean[], v: (number | undefined)[]) =>
+  floatOf(resultDType(ts, s, v));
 
 /**
  * numpy's floor division (its `npy_divmod`): from the exact remainder, so `1 // 0.1` is 9 as
@@ -160,27 +185,51 @@ function roundHalfEven(x: number): number {
 const functions: Record<string, ElementwiseFn> = {
   add: binary((x, y) => x + y, resultDType, undefined, {
     native: 0,
-    both: (o, a, b) => { for (let i = 0; i < o.length; i++) o[i] = a[i] + b[i]; },
-    right: (o, a, y) => { for (let i = 0; i < o.length; i++) o[i] = a[i] + y; },
-    left: (o, x, b) => { for (let i = 0; i < o.length; i++) o[i] = x + b[i]; },
+    both: (o, a, b) => {
+      for (let i = 0; i < o.length; i++) o[i] = a[i] + b[i];
+    },
+    right: (o, a, y) => {
+      for (let i = 0; i < o.length; i++) o[i] = a[i] + y;
+    },
+    left: (o, x, b) => {
+      for (let i = 0; i < o.length; i++) o[i] = x + b[i];
+    },
   }),
   sub: binary((x, y) => x - y, resultDType, undefined, {
     native: 1,
-    both: (o, a, b) => { for (let i = 0; i < o.length; i++) o[i] = a[i] - b[i]; },
-    right: (o, a, y) => { for (let i = 0; i < o.length; i++) o[i] = a[i] - y; },
-    left: (o, x, b) => { for (let i = 0; i < o.length; i++) o[i] = x - b[i]; },
+    both: (o, a, b) => {
+      for (let i = 0; i < o.length; i++) o[i] = a[i] - b[i];
+    },
+    right: (o, a, y) => {
+      for (let i = 0; i < o.length; i++) o[i] = a[i] - y;
+    },
+    left: (o, x, b) => {
+      for (let i = 0; i < o.length; i++) o[i] = x - b[i];
+    },
   }),
   mul: binary((x, y) => x * y, resultDType, Math.imul, {
     native: 2,
-    both: (o, a, b) => { for (let i = 0; i < o.length; i++) o[i] = a[i] * b[i]; },
-    right: (o, a, y) => { for (let i = 0; i < o.length; i++) o[i] = a[i] * y; },
-    left: (o, x, b) => { for (let i = 0; i < o.length; i++) o[i] = x * b[i]; },
+    both: (o, a, b) => {
+      for (let i = 0; i < o.length; i++) o[i] = a[i] * b[i];
+    },
+    right: (o, a, y) => {
+      for (let i = 0; i < o.length; i++) o[i] = a[i] * y;
+    },
+    left: (o, x, b) => {
+      for (let i = 0; i < o.length; i++) o[i] = x * b[i];
+    },
   }),
   div: binary((x, y) => x / y, floatResult, undefined, {
     native: 3,
-    both: (o, a, b) => { for (let i = 0; i < o.length; i++) o[i] = a[i] / b[i]; },
-    right: (o, a, y) => { for (let i = 0; i < o.length; i++) o[i] = a[i] / y; },
-    left: (o, x, b) => { for (let i = 0; i < o.length; i++) o[i] = x / b[i]; },
+    both: (o, a, b) => {
+      for (let i = 0; i < o.length; i++) o[i] = a[i] / b[i];
+    },
+    right: (o, a, y) => {
+      for (let i = 0; i < o.length; i++) o[i] = a[i] / y;
+    },
+    left: (o, x, b) => {
+      for (let i = 0; i < o.length; i++) o[i] = x / b[i];
+    },
   }),
   floordiv: binary(floorDiv),
   mod: binary(mod),
@@ -238,7 +287,10 @@ const functions: Record<string, ElementwiseFn> = {
 /** The elementwise function `name`, or an error listing the known ones. */
 export function elementwise(name: string): ElementwiseFn {
   const f = functions[name];
-  if (!f) throw new InputError(`unknown elementwise function "${name}" (known: ${Object.keys(functions).join(", ")})`);
+  if (!f)
+    throw new InputError(
+      `unknown elementwise function "${name}" (known: ${Object.keys(functions).join(", ")})`,
+    );
   return f;
 }
 

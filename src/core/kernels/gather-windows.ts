@@ -19,7 +19,13 @@ const RUN_GAP = 4;
  * indices the output block needs (a slab of members of all twelve months is twelve short
  * runs of days, not the year between them), so memory and reads follow the output block.
  */
-export async function gatherWindows({ node, box, out, inputs, read }: WindowKernelArgs): Promise<void> {
+export async function gatherWindows({
+  node,
+  box,
+  out,
+  inputs,
+  read,
+}: WindowKernelArgs): Promise<void> {
   const [block] = inputs;
   const { input, inBox, windows } = block;
   const a = input.dims.findIndex((d) => windows[d]?.index);
@@ -35,16 +41,32 @@ export async function gatherWindows({ node, box, out, inputs, read }: WindowKern
     let total = 0;
     for (const [lo, hi] of runs) for (let x = lo; x < hi; x++) place.set(x, total++);
     shape = shape.map((n, i) => (i === a ? total : n));
-    data = engineAllocate(input.dtype, shape.reduce((p, q) => p * q, 1));
+    data = engineAllocate(
+      input.dtype,
+      shape.reduce((p, q) => p * q, 1),
+    );
     let at = 0;
     for (const [lo, hi] of runs) {
-      const runBox: Box = { start: inBox.start.map((s, i) => (i === a ? lo : s)), stop: inBox.stop.map((s, i) => (i === a ? hi : s)) };
+      const runBox: Box = {
+        start: inBox.start.map((s, i) => (i === a ? lo : s)),
+        stop: inBox.stop.map((s, i) => (i === a ? hi : s)),
+      };
       const part = await read(input.id, runBox);
       const extent = boxShape(runBox);
-      copyBox(part, extent, extent.map(() => 0), data, shape, shape.map((_, i) => (i === a ? at : 0)), extent);
+      copyBox(
+        part,
+        extent,
+        extent.map(() => 0),
+        data,
+        shape,
+        shape.map((_, i) => (i === a ? at : 0)),
+        extent,
+      );
       at += hi - lo;
     }
-    axes = localAxes(node, block, box, (i, index) => (i === a ? place.get(index)! : index - inBox.start[i]));
+    axes = localAxes(node, block, box, (i, index) =>
+      i === a ? place.get(index)! : index - inBox.start[i],
+    );
   }
   copyGathered(axes, data, stridesOf(shape), boxShape(box), out);
 }
@@ -54,9 +76,17 @@ export async function gatherWindows({ node, box, out, inputs, read }: WindowKern
  * last output dim are copied with one stride when a plain axis alone drives that dim (the
  * usual case: groups and time are outer dims), element by element otherwise.
  */
-function copyGathered(axes: LocalAxis[], data: NumberArray, strides: number[], outShape: number[], out: NumberArray): void {
+function copyGathered(
+  axes: LocalAxis[],
+  data: NumberArray,
+  strides: number[],
+  outShape: number[],
+  out: NumberArray,
+): void {
   const last = outShape.length - 1;
-  const drivers = axes.flatMap((ax, i) => (ax.k === last || (ax.kind === "members" && ax.m === last) ? [i] : []));
+  const drivers = axes.flatMap((ax, i) =>
+    ax.k === last || (ax.kind === "members" && ax.m === last) ? [i] : [],
+  );
   const rowAxis = drivers.length === 1 && axes[drivers[0]].kind === "plain" ? drivers[0] : -1;
   const row = rowAxis >= 0 ? outShape[last] : 1;
   const rowStride = rowAxis >= 0 ? strides[rowAxis] : 0;
@@ -88,7 +118,8 @@ function copyGathered(axes: LocalAxis[], data: NumberArray, strides: number[], o
 
 /** The input indices a gathered axis reads, ascending, without repeats. */
 function neededIndices(axis: LocalAxis): number[] {
-  const values = axis.kind === "members" ? axis.table : axis.kind === "lists" ? axis.idx : new Int32Array(0);
+  const values =
+    axis.kind === "members" ? axis.table : axis.kind === "lists" ? axis.idx : new Int32Array(0);
   return [...new Set(Array.from(values).filter((x) => x >= 0))].sort((x, y) => x - y);
 }
 

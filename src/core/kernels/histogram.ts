@@ -60,7 +60,10 @@ export async function histogram({ node, out, inputs, read }: WindowKernelArgs): 
     s *= shape[i];
   }
   if (shape.some((n) => n === 0) || bins <= 0) return;
-  const slab = { start: [...inBox.start], stop: inBox.start.map((a, i) => Math.min(inBox.stop[i], a + extents[i])) };
+  const slab = {
+    start: [...inBox.start],
+    stop: inBox.start.map((a, i) => Math.min(inBox.stop[i], a + extents[i])),
+  };
   for (;;) {
     const data = await read(input.id, slab);
     const slabShape = boxShape(slab);
@@ -69,7 +72,8 @@ export async function histogram({ node, out, inputs, read }: WindowKernelArgs): 
       const b = binOf(data[e], edges);
       if (b >= 0) {
         let o = b;
-        for (let i = 0; i < idx.length; i++) o += (idx[i] + slab.start[i] - inBox.start[i]) * keptStrides[i];
+        for (let i = 0; i < idx.length; i++)
+          o += (idx[i] + slab.start[i] - inBox.start[i]) * keptStrides[i];
         out[o]++;
       }
       for (let i = idx.length - 1; i >= 0; i--) {

@@ -1,5 +1,11 @@
 import type { BlockScope, ViewClass } from "../../array/block-pool.js";
-import { arrayClass, isBigInt, type DType, type NumberArray, type TypedArray } from "../../array/dtype.js";
+import {
+  arrayClass,
+  isBigInt,
+  type DType,
+  type NumberArray,
+  type TypedArray,
+} from "../../array/dtype.js";
 
 /**
  * Inside the engine every block is a `NumberArray`: int64/uint64 are held as Float64Array
@@ -7,14 +13,21 @@ import { arrayClass, isBigInt, type DType, type NumberArray, type TypedArray } f
  * BigInt64Array only where they are written. With `blocks`, large arrays reuse the buffers
  * of finished tasks: zero-filled, or with `zeroed` false as they were (for arrays written whole).
  */
-export function engineAllocate(dtype: DType, length: number, blocks?: BlockScope, zeroed = true): NumberArray {
+export function engineAllocate(
+  dtype: DType,
+  length: number,
+  blocks?: BlockScope,
+  zeroed = true,
+): NumberArray {
   const Class = engineClass(dtype);
   return blocks ? blocks.take(Class, length, zeroed) : new Class(length);
 }
 
 /** The class of the engine's blocks of `dtype`. */
 export function engineClass(dtype: DType): ViewClass<NumberArray> {
-  return (dtype === "bool" ? BoolBlock : isBigInt(dtype) ? Float64Array : arrayClass(dtype)) as ViewClass<NumberArray>;
+  return (
+    dtype === "bool" ? BoolBlock : isBigInt(dtype) ? Float64Array : arrayClass(dtype)
+  ) as ViewClass<NumberArray>;
 }
 
 /**
@@ -36,7 +49,8 @@ export function toEngineArray(data: TypedArray): NumberArray {
 /** An engine block converted to the typed array of `dtype` for writing. */
 export function toStorageArray(data: NumberArray, dtype: DType): TypedArray {
   if (dtype === "int64" || dtype === "uint64") {
-    const out = dtype === "int64" ? new BigInt64Array(data.length) : new BigUint64Array(data.length);
+    const out =
+      dtype === "int64" ? new BigInt64Array(data.length) : new BigUint64Array(data.length);
     for (let i = 0; i < data.length; i++) {
       const v = data[i];
       out[i] = BigInt(Number.isFinite(v) ? Math.trunc(v) : 0);

@@ -15,8 +15,20 @@ export interface Reducer {
   slots: number;
   dtype(input: DType): DType;
   init(state: Float64Array[]): void;
-  foldPlanes(state: Float64Array[], data: NumberArray, planes: number, base: number, skipna: boolean): void;
-  foldRuns(state: Float64Array[], data: NumberArray, run: number, base: number, skipna: boolean): void;
+  foldPlanes(
+    state: Float64Array[],
+    data: NumberArray,
+    planes: number,
+    base: number,
+    skipna: boolean,
+  ): void;
+  foldRuns(
+    state: Float64Array[],
+    data: NumberArray,
+    run: number,
+    base: number,
+    skipna: boolean,
+  ): void;
   combine(into: Float64Array[], from: Float64Array[]): void;
   finalize(state: Float64Array[], out: NumberArray, params: Record<string, number>): void;
   /** Only one reduced dim allowed (argmin/argmax). */
@@ -30,11 +42,21 @@ export interface Reducer {
 export interface WholeReducer {
   whole: true;
   dtype(input: DType): DType;
-  reduceRuns(data: NumberArray, run: number, out: NumberArray, skipna: boolean, params: Record<string, number>): void;
+  reduceRuns(
+    data: NumberArray,
+    run: number,
+    out: NumberArray,
+    skipna: boolean,
+    params: Record<string, number>,
+  ): void;
 }
 
 const sumType = (t: DType): DType =>
-  isFloat(t) ? t : t === "uint64" || t === "uint32" || t === "uint16" || t === "uint8" ? "uint64" : "int64";
+  isFloat(t)
+    ? t
+    : t === "uint64" || t === "uint32" || t === "uint16" || t === "uint8"
+      ? "uint64"
+      : "int64";
 
 /**
  * A fold in which each output element is updated by `step(state slots, i, x, index)`.
@@ -99,7 +121,10 @@ const sumLike = (neutral: number, op: (a: number, b: number) => number) =>
   );
 
 /** Welford's running mean and M2, combined across partial states by Chan's formula. */
-const moments = (finalize: (n: number, mean: number, m2: number, p: Record<string, number>) => number, dtype: (t: DType) => DType) =>
+const moments = (
+  finalize: (n: number, mean: number, m2: number, p: Record<string, number>) => number,
+  dtype: (t: DType) => DType,
+) =>
   fold(
     3,
     dtype,
@@ -147,7 +172,10 @@ const extreme = (better: (a: number, b: number) => boolean, track: boolean) =>
     },
     (a, b, i) => {
       if (b[2][i]) a[2][i] = 1;
-      if (b[1][i] >= 0 && (a[1][i] < 0 || better(b[0][i], a[0][i]) || (b[0][i] === a[0][i] && b[1][i] < a[1][i]))) {
+      if (
+        b[1][i] >= 0 &&
+        (a[1][i] < 0 || better(b[0][i], a[0][i]) || (b[0][i] === a[0][i] && b[1][i] < a[1][i]))
+      ) {
         a[0][i] = b[0][i];
         a[1][i] = b[1][i];
       }
@@ -160,7 +188,10 @@ const extreme = (better: (a: number, b: number) => boolean, track: boolean) =>
  * sum and mean: state [sum, count] with direct loops — no call per element, so V8 keeps
  * these tight (they are the hot path of most runs).
  */
-function sumCount(dtype: (t: DType) => DType, finalize: (sum: number, count: number, p: Record<string, number>) => number): Reducer {
+function sumCount(
+  dtype: (t: DType) => DType,
+  finalize: (sum: number, count: number, p: Record<string, number>) => number,
+): Reducer {
   return {
     slots: 2,
     dtype,
@@ -391,7 +422,7 @@ function modeReducer(): WholeReducer {
     () => (v) => {
       let best = v[0];
       let bestCount = 0;
-      for (let a = 0; a < v.length; ) {
+      for (let a = 0; a < v.length;) {
         let b = a;
         while (b < v.length && v[b] === v[a]) b++;
         if (b - a > bestCount) [best, bestCount] = [v[a], b - a];
@@ -419,7 +450,10 @@ function quantileReducer(q: (p: Record<string, number>) => number): WholeReducer
 /** The reduction `name`, or an error listing the known ones. */
 export function reducer(name: string): Reducer | WholeReducer {
   const r = reducers[name];
-  if (!r) throw new InputError(`unknown reduction "${name}" (known: ${Object.keys(reducers).join(", ")})`);
+  if (!r)
+    throw new InputError(
+      `unknown reduction "${name}" (known: ${Object.keys(reducers).join(", ")})`,
+    );
   return r;
 }
 

@@ -31,7 +31,14 @@ interface Windows {
 }
 
 /** Sweeps one line: `x` values, `c` valid counts (1/0 for raw data), into `y` and counts `yc`. */
-type LineSweep = (x: Float64Array, c: Float64Array, w: Windows, y: Float64Array, yc: Float64Array, ddof: number) => void;
+type LineSweep = (
+  x: Float64Array,
+  c: Float64Array,
+  w: Windows,
+  y: Float64Array,
+  yc: Float64Array,
+  ddof: number,
+) => void;
 
 const sumLine: LineSweep = (x, c, { los, his }, y, yc) => {
   let s = 0;
@@ -184,10 +191,23 @@ const enum RowFn {
  * a row entering it and the window's value are one pass (W3's rolling mean at M: 13.1 s →
  * 3.4 s of kernel time). The same sums as `sumLine` where windows move one row at a time.
  */
-function sumRows(val: NumberArray, outer: number, L: number, inner: number, win: Windows, out: NumberArray, fn: string, minCount: number, emptyIsNaN: boolean): void {
+function sumRows(
+  val: NumberArray,
+  outer: number,
+  L: number,
+  inner: number,
+  win: Windows,
+  out: NumberArray,
+  fn: string,
+  minCount: number,
+  emptyIsNaN: boolean,
+): void {
   const mode = fn === "mean" ? RowFn.Mean : fn === "sum" ? RowFn.Sum : RowFn.Count;
   const atLeast = Math.max(minCount, mode === RowFn.Mean ? 1 : 0);
-  if (nativeLoops()?.sumRows(val, outer, L, inner, win.los, win.his, out, mode, atLeast, emptyIsNaN)) return;
+  if (
+    nativeLoops()?.sumRows(val, outer, L, inner, win.los, win.his, out, mode, atLeast, emptyIsNaN)
+  )
+    return;
   const count = win.los.length;
   const tile = Math.min(ROW_TILE, inner);
   const s = new Float64Array(tile);
@@ -214,7 +234,18 @@ function sumRows(val: NumberArray, outer: number, L: number, inner: number, win:
         for (let p = 1; p <= passes; p++, drop++, add++) {
           const rowOut = drop < dropEnd ? base + drop * inner + q0 : -1;
           const rowIn = add < jh ? base + add * inner + q0 : -1;
-          stepRows(val, s, n, out, rowOut, rowIn, p === passes && !empty ? at : -1, w, mode, atLeast);
+          stepRows(
+            val,
+            s,
+            n,
+            out,
+            rowOut,
+            rowIn,
+            p === passes && !empty ? at : -1,
+            w,
+            mode,
+            atLeast,
+          );
         }
         lo = jl;
         hi = Math.max(hi, jh, lo);
@@ -227,7 +258,18 @@ function sumRows(val: NumberArray, outer: number, L: number, inner: number, win:
  * One pass of `sumRows` over `w` columns: drops row `rowOut` and adds row `rowIn` (-1: none),
  * then writes the windows' values at `at` (-1: not yet).
  */
-function stepRows(val: NumberArray, s: Float64Array, n: Float64Array, out: NumberArray, rowOut: number, rowIn: number, at: number, w: number, mode: RowFn, atLeast: number): void {
+function stepRows(
+  val: NumberArray,
+  s: Float64Array,
+  n: Float64Array,
+  out: NumberArray,
+  rowOut: number,
+  rowIn: number,
+  at: number,
+  w: number,
+  mode: RowFn,
+  atLeast: number,
+): void {
   const nan = NaN;
   for (let q = 0; q < w; q++) {
     let sq = s[q];
@@ -250,7 +292,9 @@ function stepRows(val: NumberArray, s: Float64Array, n: Float64Array, out: Numbe
     if (nq === 0) sq = 0;
     s[q] = sq;
     n[q] = nq;
-    if (at >= 0) out[at + q] = nq >= atLeast ? (mode === RowFn.Mean ? sq / nq : mode === RowFn.Sum ? sq : nq) : nan;
+    if (at >= 0)
+      out[at + q] =
+        nq >= atLeast ? (mode === RowFn.Mean ? sq / nq : mode === RowFn.Sum ? sq : nq) : nan;
   }
 }
 
@@ -279,7 +323,9 @@ export function sweep({ node, box, out, inputs }: WindowKernelArgs): void {
   const line = LINES[fn];
   const swept = input.dims.filter((d) => windows[d]);
   if (!line || (swept.length > 1 && !SEPARABLE.has(fn)))
-    throw new InputError(`the sweep kernel cannot compute "${fn}" over ${swept.length} windowed dims`);
+    throw new InputError(
+      `the sweep kernel cannot compute "${fn}" over ${swept.length} windowed dims`,
+    );
   const minCount = Number(node.params.minCount ?? 0);
   const ddof = Number(node.params.ddof ?? 0);
   const emptyIsNaN = Boolean(node.params.emptyIsNaN);
@@ -306,7 +352,8 @@ export function sweep({ node, box, out, inputs }: WindowKernelArgs): void {
     const inner = stridesOf(shape)[a];
     const outer = shape.slice(0, a).reduce((p, q) => p * q, 1);
     const L = shape[a];
-    if (swept.length === 1 && ROW_SWEPT.has(fn)) return sumRows(val, outer, L, inner, win, out, fn, minCount, emptyIsNaN);
+    if (swept.length === 1 && ROW_SWEPT.has(fn))
+      return sumRows(val, outer, L, inner, win, out, fn, minCount, emptyIsNaN);
     // lines are handled TILE at a time, read and written row by row: the windowed dim is
     // usually outer (time), and reading one line alone would stride through memory
     const tile = Math.min(TILE, inner);
@@ -325,7 +372,14 @@ export function sweep({ node, box, out, inputs }: WindowKernelArgs): void {
             c[q * L + t] = cnt ? cnt[base + t * inner + q] : v === v ? 1 : 0;
           }
         for (let q = 0; q < lines; q++)
-          line(x.subarray(q * L, q * L + L), c.subarray(q * L, q * L + L), win, y.subarray(q * count, q * count + count), yc.subarray(q * count, q * count + count), ddof);
+          line(
+            x.subarray(q * L, q * L + L),
+            c.subarray(q * L, q * L + L),
+            win,
+            y.subarray(q * count, q * count + count),
+            yc.subarray(q * count, q * count + count),
+            ddof,
+          );
         const outBase = o * count * inner + i0;
         for (let t = 0; t < count; t++)
           for (let q = 0; q < lines; q++) {
@@ -335,7 +389,8 @@ export function sweep({ node, box, out, inputs }: WindowKernelArgs): void {
             if (nextVal && nextCnt) {
               nextVal[at] = v;
               nextCnt[at] = n;
-            } else out[at] = emptyIsNaN && win.his[t] === win.los[t] ? NaN : finish(fn, v, n, minCount);
+            } else
+              out[at] = emptyIsNaN && win.his[t] === win.los[t] ? NaN : finish(fn, v, n, minCount);
           }
       }
     shape = next;

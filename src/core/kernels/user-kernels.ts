@@ -43,8 +43,14 @@ const modules = new Map<string, Promise<Record<string, unknown>>>();
  * only ever loaded from files, by path and export name carried in the plan, so every worker
  * thread imports the same code; nothing is evaluated from a string.
  */
-export async function loadUserKernel(file: string, name: string): Promise<(...args: unknown[]) => unknown> {
-  if (!path.isAbsolute(file) || !existsSync(file)) throw new InputError(`kernel module ${file} does not exist (kernels are loaded from module files)`);
+export async function loadUserKernel(
+  file: string,
+  name: string,
+): Promise<(...args: unknown[]) => unknown> {
+  if (!path.isAbsolute(file) || !existsSync(file))
+    throw new InputError(
+      `kernel module ${file} does not exist (kernels are loaded from module files)`,
+    );
   let mod = modules.get(file);
   if (!mod) {
     mod = import(pathToFileURL(file).href) as Promise<Record<string, unknown>>;
@@ -54,7 +60,13 @@ export async function loadUserKernel(file: string, name: string): Promise<(...ar
   const exports = await mod;
   const fn = exports[name];
   if (typeof fn !== "function")
-    throw new InputError(`kernel module ${file} exports no function "${name}" (functions: ${Object.keys(exports).filter((k) => typeof exports[k] === "function").join(", ") || "none"})`);
+    throw new InputError(
+      `kernel module ${file} exports no function "${name}" (functions: ${
+        Object.keys(exports)
+          .filter((k) => typeof exports[k] === "function")
+          .join(", ") || "none"
+      })`,
+    );
   return fn as (...args: unknown[]) => unknown;
 }
 
@@ -75,7 +87,12 @@ export async function userKernel({ node, box, out, inputs }: WindowKernelArgs): 
       break;
     case "windows":
       result = await fn(
-        inputs.map((b) => ({ data: b.data, shape: boxShape(b.inBox), dims: [...b.input.dims], windows: localWindows(node.dims, box, b.windows, b.input.dims, b.input.shape, b.inBox) })),
+        inputs.map((b) => ({
+          data: b.data,
+          shape: boxShape(b.inBox),
+          dims: [...b.input.dims],
+          windows: localWindows(node.dims, box, b.windows, b.input.dims, b.input.shape, b.inBox),
+        })),
         { dims: [...node.dims], shape: outShape, start: [...box.start] },
       );
       break;
@@ -135,9 +152,15 @@ async function runSlices(
   const data = new Float64Array(block.data.length);
   gather(block.data, 0, stridesFor(inDims, inShape, order), shape, data);
   const n = kept.reduce((p, d) => p * inShape[inDims.indexOf(d)], 1);
-  const result = await fn({ data, shape: [n, ...shape.slice(kept.length)], dims: ["slice", ...sliceDims] });
+  const result = await fn({
+    data,
+    shape: [n, ...shape.slice(kept.length)],
+    dims: ["slice", ...sliceDims],
+  });
   // the whole out-slice extents, then the output box's part of them
-  const outSliceShape = outSliceDims.map((d) => (params.outSliceSizes as Record<string, number>)[d]);
+  const outSliceShape = outSliceDims.map(
+    (d) => (params.outSliceSizes as Record<string, number>)[d],
+  );
   const fullShape = [...kept.map((d) => inShape[inDims.indexOf(d)]), ...outSliceShape];
   const full = new Float64Array(fullShape.reduce((p, q) => p * q, 1));
   copyResult(result, full, what);
@@ -156,7 +179,8 @@ function copyResult(result: unknown, out: NumberArray, what: string): void {
   const values = result as ArrayLike<number> | undefined;
   if (!values || typeof values.length !== "number")
     throw new InputError(`${what} returned ${typeof result}, not a typed array`);
-  if (values.length !== out.length) throw new InputError(`${what} returned ${values.length} values for a block of ${out.length}`);
+  if (values.length !== out.length)
+    throw new InputError(`${what} returned ${values.length} values for a block of ${out.length}`);
   if (ArrayBuffer.isView(values)) out.set(values as unknown as ArrayLike<number>);
   else for (let i = 0; i < out.length; i++) out[i] = values[i];
 }

@@ -42,7 +42,8 @@ export function inputIndexAt(w: WindowAxis, p: number): number {
 export function isMonotone(w: WindowAxis, count: number): boolean {
   if (w.index || w.memberDim || !w.outDim) return false;
   if (!(w.starts && w.stops)) return (w.step ?? 1) >= 0;
-  for (let j = 1; j < count; j++) if (w.starts[j] < w.starts[j - 1] || w.stops[j] < w.stops[j - 1]) return false;
+  for (let j = 1; j < count; j++)
+    if (w.starts[j] < w.starts[j - 1] || w.stops[j] < w.stops[j - 1]) return false;
   return true;
 }
 
@@ -50,7 +51,14 @@ export function isMonotone(w: WindowAxis, count: number): boolean {
  * The input range [lo, hi) that output indices [j0, j1) along `outDim` (and members
  * [m0, m1) along `memberDim`) read, clipped to [0, n); [0, 0) when they read nothing.
  */
-export function axisInputRange(w: WindowAxis, n: number, j0: number, j1: number, m0 = 0, m1 = Infinity): [number, number] {
+export function axisInputRange(
+  w: WindowAxis,
+  n: number,
+  j0: number,
+  j1: number,
+  m0 = 0,
+  m1 = Infinity,
+): [number, number] {
   if (!w.outDim) return [0, n];
   if (j1 <= j0 || m1 <= m0) return [0, 0];
   const p = positionCount(w, n);
@@ -58,7 +66,10 @@ export function axisInputRange(w: WindowAxis, n: number, j0: number, j1: number,
   let hi = -Infinity;
   const span = (j: number): [number, number] => {
     const [a, b] = rawWindow(w, j);
-    return [Math.max(0, w.memberDim ? a + m0 : a), Math.min(p, w.memberDim ? Math.min(b, a + m1) : b)];
+    return [
+      Math.max(0, w.memberDim ? a + m0 : a),
+      Math.min(p, w.memberDim ? Math.min(b, a + m1) : b),
+    ];
   };
   if (!(w.starts && w.stops) && !w.index && (w.step ?? 1) >= 0) {
     // regular windows move monotonically: the first and last output index bound the rest
@@ -96,13 +107,16 @@ export function windowChunk(
   inputChunk: (inDim: string) => number | undefined,
 ): number | undefined {
   if ((node.params.wholeDims as string[] | undefined)?.includes(dim)) return undefined;
-  const entry = Object.entries(node.windows).find(([, w]) => w.outDim === dim || w.memberDim === dim);
+  const entry = Object.entries(node.windows).find(
+    ([, w]) => w.outDim === dim || w.memberDim === dim,
+  );
   if (!entry) return node.windows[dim] ? undefined : inputChunk(dim);
   const [inDim, w] = entry;
   if (w.memberDim === dim || w.index) return undefined;
   const c = inputChunk(inDim);
   if (!c) return undefined;
-  if (w.starts) return Math.max(1, Math.round((c * w.starts.length) / Math.max(1, inputLength(inDim))));
+  if (w.starts)
+    return Math.max(1, Math.round((c * w.starts.length) / Math.max(1, inputLength(inDim))));
   const step = Math.abs(w.step ?? 1);
   return step === 0 ? undefined : Math.max(1, Math.round(c / step));
 }

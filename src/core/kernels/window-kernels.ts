@@ -52,6 +52,9 @@ const kernels: Record<string, WindowKernel> = {
 /** The window kernel `name`. */
 export function windowKernel(name: string): WindowKernel {
   const k = kernels[name];
-  if (!k) throw new InputError(`unknown window kernel "${name}" (known: ${Object.keys(kernels).join(", ")})`);
+  if (!k)
+    throw new InputError(
+      `unknown window kernel "${name}" (known: ${Object.keys(kernels).join(", ")})`,
+    );
   return k;
 }

@@ -66,7 +66,10 @@ export function localAxes(
 }
 
 /** Calls `visit(o, outIdx)` for every output element of `shape`, in C order. */
-export function forEachIndex(shape: readonly number[], visit: (o: number, idx: readonly number[]) => void): void {
+export function forEachIndex(
+  shape: readonly number[],
+  visit: (o: number, idx: readonly number[]) => void,
+): void {
   const n = shape.reduce((a, b) => a * b, 1);
   const idx = new Array<number>(shape.length).fill(0);
   for (let o = 0; o < n; o++) {

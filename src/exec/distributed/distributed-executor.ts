@@ -6,7 +6,14 @@ import type { Plan } from "../../plan/plan.js";
 import { DaeError, InputError } from "../../util/errors.js";
 import type { Executor } from "../executor.js";
 import type { TaskResult } from "../run-task.js";
-import { decodeResult, DEFAULT_QUEUE, jobId, KEY_PREFIX, planKey, type TaskJob } from "./protocol.js";
+import {
+  decodeResult,
+  DEFAULT_QUEUE,
+  jobId,
+  KEY_PREFIX,
+  planKey,
+  type TaskJob,
+} from "./protocol.js";
 import { connectRedis } from "./redis.js";
 
 /** Options of the distributed executor. */
@@ -54,11 +61,15 @@ export class DistributedExecutor implements Executor {
   private pending = new Map<string, Pending>();
   private timers: NodeJS.Timeout[] = [];
   private interrupted?: DaeError;
-  private readonly onSigint = () => this.interrupt(new DaeError("interrupted: the run's queued tasks were removed (continue it with --resume)"));
+  private readonly onSigint = () =>
+    this.interrupt(
+      new DaeError("interrupted: the run's queued tasks were removed (continue it with --resume)"),
+    );
 
   constructor(private readonly options: DistributedOptions) {
     const inFlight = options.inFlight ?? 64;
-    if (!(Number.isSafeInteger(inFlight) && inFlight >= 1)) throw new InputError(`inFlight must be a positive integer, got ${inFlight}`);
+    if (!(Number.isSafeInteger(inFlight) && inFlight >= 1))
+      throw new InputError(`inFlight must be a positive integer, got ${inFlight}`);
     this.concurrency = inFlight;
   }
 
@@ -82,10 +93,15 @@ export class DistributedExecutor implements Executor {
     this.eventsRedis.on("error", () => undefined);
     this.events = new QueueEvents(queueName, { connection: this.eventsRedis, prefix: KEY_PREFIX });
     this.events.on("error", () => undefined);
-    this.events.on("completed", ({ jobId: id, returnvalue }) => this.settle(id, (p) => p.resolve(decodeResult(returnvalue, p.k))));
+    this.events.on("completed", ({ jobId: id, returnvalue }) =>
+      this.settle(id, (p) => p.resolve(decodeResult(returnvalue, p.k))),
+    );
     this.events.on("failed", ({ jobId: id, failedReason }) => void this.fail(id, failedReason));
     await Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
-    const refresh = setInterval(() => void this.storePlan().catch(() => undefined), (PLAN_TTL_SECONDS * 1000) / 3);
+    const refresh = setInterval(
+      () => void this.storePlan().catch(() => undefined),
+      (PLAN_TTL_SECONDS * 1000) / 3,
+    );
     const watch = setInterval(() => void this.watch().catch(() => undefined), WATCH_MS);
     this.timers.push(refresh, watch);
     process.on("SIGINT", this.onSigint);
@@ -94,7 +110,9 @@ export class DistributedExecutor implements Executor {
   async run(k: number): Promise<TaskResult> {
     if (this.interrupted) throw this.interrupted;
     const id = jobId(this.runId, k);
-    const done = new Promise<TaskResult>((resolve, reject) => this.pending.set(id, { k, resolve, reject }));
+    const done = new Promise<TaskResult>((resolve, reject) =>
+      this.pending.set(id, { k, resolve, reject }),
+    );
     // it may be rejected (Ctrl-C) while the job is still being added: not an unhandled rejection
     done.catch(() => undefined);
     try {
@@ -181,7 +199,8 @@ export class DistributedExecutor implements Executor {
     this.pending.clear();
     try {
       // a job a worker is running cannot be removed; it finds the plan gone and ends
-      if (this.queue) await Promise.all(left.map((id) => this.queue!.remove(id).catch(() => undefined)));
+      if (this.queue)
+        await Promise.all(left.map((id) => this.queue!.remove(id).catch(() => undefined)));
       if (this.planJson && this.redis) await this.redis.del(planKey(this.runId));
     } finally {
       await this.events?.close();
@@ -203,10 +222,15 @@ function portablePlan(plan: Plan): Plan {
   const graph = Object.fromEntries(
     Object.entries(plan.graph).map(([id, n]) => {
       if (n.op !== "source") return [id, n];
-      if (n.ref.kind !== "dataset") throw new InputError(`${n.ref.key}: an in-memory array cannot be read by dae worker processes; write it to Zarr first`);
+      if (n.ref.kind !== "dataset")
+        throw new InputError(
+          `${n.ref.key}: an in-memory array cannot be read by dae worker processes; write it to Zarr first`,
+        );
       return [id, { ...n, ref: { ...n.ref, url: local(n.ref.url) } }];
     }),
   );
-  const outputs = plan.outputs.map((o) => (o.target.kind === "zarr" ? { ...o, target: { ...o.target, url: local(o.target.url) } } : o));
+  const outputs = plan.outputs.map((o) =>
+    o.target.kind === "zarr" ? { ...o, target: { ...o.target, url: local(o.target.url) } } : o,
+  );
   return { ...plan, graph, outputs };
 }

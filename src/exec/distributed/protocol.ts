@@ -34,11 +34,14 @@ const RUN_ID = /^[0-9a-f]{8,64}$/;
 /** Checks a job payload: a run id (hex) and a task number, nothing else. */
 export function parseTaskJob(data: unknown): TaskJob {
   const d = data as Partial<TaskJob> | null;
-  if (!d || typeof d !== "object" || Array.isArray(d)) throw new InputError("malformed job: not an object");
+  if (!d || typeof d !== "object" || Array.isArray(d))
+    throw new InputError("malformed job: not an object");
   const extra = Object.keys(d).filter((key) => key !== "runId" && key !== "k");
   if (extra.length) throw new InputError(`malformed job: unexpected field ${extra[0]}`);
-  if (typeof d.runId !== "string" || !RUN_ID.test(d.runId)) throw new InputError("malformed job: runId must be a hex id");
-  if (!Number.isSafeInteger(d.k) || (d.k as number) < 0) throw new InputError(`malformed job: task number ${String(d.k)} is not an integer >= 0`);
+  if (typeof d.runId !== "string" || !RUN_ID.test(d.runId))
+    throw new InputError("malformed job: runId must be a hex id");
+  if (!Number.isSafeInteger(d.k) || (d.k as number) < 0)
+    throw new InputError(`malformed job: task number ${String(d.k)} is not an integer >= 0`);
   return { runId: d.runId, k: d.k as number };
 }
 
@@ -48,8 +51,26 @@ interface WireArray {
   base64: string;
 }
 
-const ARRAY_TYPES = ["Float64Array", "Float32Array", "Int32Array", "Uint32Array", "Int16Array", "Uint16Array", "Int8Array", "Uint8Array"] as const;
-const CONSTRUCTORS = { Float64Array, Float32Array, Int32Array, Uint32Array, Int16Array, Uint16Array, Int8Array, Uint8Array };
+const ARRAY_TYPES = [
+  "Float64Array",
+  "Float32Array",
+  "Int32Array",
+  "Uint32Array",
+  "Int16Array",
+  "Uint16Array",
+  "Int8Array",
+  "Uint8Array",
+] as const;
+const CONSTRUCTORS = {
+  Float64Array,
+  Float32Array,
+  Int32Array,
+  Uint32Array,
+  Int16Array,
+  Uint16Array,
+  Int8Array,
+  Uint8Array,
+};
 
 /** A task result as JSON (what a job returns). */
 export interface WireResult {
@@ -69,10 +90,14 @@ function encodeArray(a: NumberArray): WireArray {
 
 function decodeArray(w: unknown): NumberArray {
   const a = w as WireArray;
-  if (!a || !ARRAY_TYPES.includes(a.type) || typeof a.base64 !== "string") throw new InputError("malformed task result: bad array");
+  if (!a || !ARRAY_TYPES.includes(a.type) || typeof a.base64 !== "string")
+    throw new InputError("malformed task result: bad array");
   const bytes = Buffer.from(a.base64, "base64");
   const C = CONSTRUCTORS[a.type];
-  if (bytes.byteLength % C.BYTES_PER_ELEMENT !== 0) throw new InputError(`malformed task result: ${bytes.byteLength} bytes is not a whole ${a.type}`);
+  if (bytes.byteLength % C.BYTES_PER_ELEMENT !== 0)
+    throw new InputError(
+      `malformed task result: ${bytes.byteLength} bytes is not a whole ${a.type}`,
+    );
   // copy into a fresh, aligned buffer
   const out = new C(bytes.byteLength / C.BYTES_PER_ELEMENT);
   new Uint8Array(out.buffer).set(bytes);
@@ -82,7 +107,8 @@ function decodeArray(w: unknown): NumberArray {
 /** A partial reduction state: always float64. */
 function decodeState(w: unknown): Float64Array {
   const a = decodeArray(w);
-  if (!(a instanceof Float64Array)) throw new InputError("malformed task result: a reduction state must be a Float64Array");
+  if (!(a instanceof Float64Array))
+    throw new InputError("malformed task result: a reduction state must be a Float64Array");
   return a;
 }
 
@@ -101,7 +127,8 @@ export function encodeResult(r: TaskResult): WireResult {
 /** A result back from a worker, checked to be task `k`'s. */
 export function decodeResult(value: unknown, k: number): TaskResult {
   const w = (typeof value === "string" ? JSON.parse(value) : value) as WireResult | null;
-  if (!w || typeof w !== "object" || w.task !== k) throw new InputError(`malformed result for task ${k}`);
+  if (!w || typeof w !== "object" || w.task !== k)
+    throw new InputError(`malformed result for task ${k}`);
   const count = (n: unknown) => (Number.isFinite(n) ? (n as number) : 0);
   return {
     task: k,

@@ -16,7 +16,10 @@ export function redactRedisUrl(url: string): string {
  * come up in time is a one-line error naming the URL (password hidden) and the cause.
  */
 export async function connectRedis(url: string): Promise<Redis> {
-  if (!/^rediss?:\/\//i.test(url)) throw new InputError(`${redactRedisUrl(url)}: a Redis URL must start with redis:// or rediss://`);
+  if (!/^rediss?:\/\//i.test(url))
+    throw new InputError(
+      `${redactRedisUrl(url)}: a Redis URL must start with redis:// or rediss://`,
+    );
   const redis = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
   let lastError: Error | undefined;
   const onError = (e: Error) => (lastError = e);
@@ -25,7 +28,10 @@ export async function connectRedis(url: string): Promise<Redis> {
   try {
     await Promise.race([
       redis.connect(),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("timed out")), CONNECT_TIMEOUT_MS))),
+      new Promise(
+        (_, reject) =>
+          (timer = setTimeout(() => reject(new Error("timed out")), CONNECT_TIMEOUT_MS)),
+      ),
     ]);
     await redis.ping();
   } catch (e) {

@@ -9,7 +9,15 @@ import { open } from "../../dataset/open.js";
 import { runTask, type TaskEnvironment } from "../run-task.js";
 import { collectGarbage } from "../collect-garbage.js";
 import { targetOpener } from "../targets.js";
-import { DEFAULT_QUEUE, encodeResult, KEY_PREFIX, parseTaskJob, planKey, type TaskJob, type WireResult } from "./protocol.js";
+import {
+  DEFAULT_QUEUE,
+  encodeResult,
+  KEY_PREFIX,
+  parseTaskJob,
+  planKey,
+  type TaskJob,
+  type WireResult,
+} from "./protocol.js";
 import { connectRedis } from "./redis.js";
 import { validatePlan, type PlanPolicy } from "./validate-plan.js";
 import { BlockPool } from "../../array/block-pool.js";
@@ -66,8 +74,12 @@ const MAX_RUNS = 16;
  */
 export async function startTaskWorker(options: TaskWorkerOptions): Promise<TaskWorker> {
   const concurrency = options.concurrency ?? 1;
-  if (!(Number.isSafeInteger(concurrency) && concurrency >= 1)) throw new InputError(`concurrency must be a positive integer, got ${concurrency}`);
-  const policy: PlanPolicy = { kernelModules: await loadKernels(options.kernels ?? []), roots: options.roots };
+  if (!(Number.isSafeInteger(concurrency) && concurrency >= 1))
+    throw new InputError(`concurrency must be a positive integer, got ${concurrency}`);
+  const policy: PlanPolicy = {
+    kernelModules: await loadKernels(options.kernels ?? []),
+    roots: options.roots,
+  };
   const redis = await connectRedis(options.redis);
   redis.on("error", () => undefined); // ioredis reconnects; BullMQ resumes
   const runs = new Map<string, Promise<KnownRun>>();
@@ -99,9 +111,13 @@ export async function startTaskWorker(options: TaskWorkerOptions): Promise<TaskW
     try {
       task = parseTaskJob(job.data);
       // a run whose coordinator stopped (its plan expired or was removed) is not worked on
-      if (!(await redis.exists(planKey(task.runId)))) throw new InputError(`run ${task.runId} is gone (its coordinator stopped); task dropped`);
+      if (!(await redis.exists(planKey(task.runId))))
+        throw new InputError(`run ${task.runId} is gone (its coordinator stopped); task dropped`);
       const run = await knownRun(task.runId);
-      if (task.k >= totalTasks(run.plan)) throw new InputError(`malformed job: task ${task.k} of a plan with ${totalTasks(run.plan)} tasks`);
+      if (task.k >= totalTasks(run.plan))
+        throw new InputError(
+          `malformed job: task ${task.k} of a plan with ${totalTasks(run.plan)} tasks`,
+        );
       run.running++;
       let result: WireResult;
       try {
@@ -115,10 +131,15 @@ export async function startTaskWorker(options: TaskWorkerOptions): Promise<TaskW
       return result;
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      options.onTask?.({ runId: task?.runId ?? "?", k: task?.k ?? -1, ms: performance.now() - started, error: message });
+      options.onTask?.({
+        runId: task?.runId ?? "?",
+        k: task?.k ?? -1,
+        ms: performance.now() - started,
+        error: message,
+      });
       // input faults do not get better by retrying; anything else (I/O, a lost connection) may
       if (e instanceof InputError) throw new UnrecoverableError(message);
-      throw new Error(message);
+      throw new Error(message, { cause: e });
     }
   };
 
@@ -147,7 +168,8 @@ export async function startTaskWorker(options: TaskWorkerOptions): Promise<TaskW
 /** Reads, parses and checks a run's plan. */
 async function loadRun(redis: Redis, runId: string, policy: PlanPolicy): Promise<KnownRun> {
   const json = await redis.get(planKey(runId));
-  if (json === null) throw new InputError(`run ${runId} is gone (its coordinator stopped); task dropped`);
+  if (json === null)
+    throw new InputError(`run ${runId} is gone (its coordinator stopped); task dropped`);
   let value: unknown;
   try {
     value = JSON.parse(json);
@@ -162,7 +184,8 @@ function runEnvironment(): RunEnvironment {
   const datasets = new Map<string, Promise<Dataset>>();
   return {
     async openSource(node) {
-      if (node.ref.kind !== "dataset") throw new InputError(`${node.ref.key}: in-memory arrays cannot reach a worker process`);
+      if (node.ref.kind !== "dataset")
+        throw new InputError(`${node.ref.key}: in-memory arrays cannot reach a worker process`);
       const { url, decode, variable } = node.ref;
       const key = `${decode}|${url}`;
       let ds = datasets.get(key);

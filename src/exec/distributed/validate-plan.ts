@@ -33,38 +33,88 @@ export function validatePlan(value: unknown, policy: PlanPolicy): Plan {
   if (!isObject(plan.graph)) bad("graph", "not an object");
   for (const [id, node] of Object.entries(plan.graph)) checkNode(id, node, plan, policy, bad);
   checkAcyclic(plan, bad);
-  if (!Array.isArray(plan.outputs) || plan.outputs.length === 0) bad("outputs", "not a non-empty list");
+  if (!Array.isArray(plan.outputs) || plan.outputs.length === 0)
+    bad("outputs", "not a non-empty list");
   plan.outputs.forEach((o, i) => {
     const where = `outputs[${i}]`;
     if (!isObject(o) || !plan.graph[o.id]) bad(where, "names no node of the graph");
     const node = plan.graph[o.id];
-    if (!isIntList(o.chunkShape, 1) || o.chunkShape.length !== node.shape.length) bad(where, "chunkShape must be positive integers, one per dim");
+    if (!isIntList(o.chunkShape, 1) || o.chunkShape.length !== node.shape.length)
+      bad(where, "chunkShape must be positive integers, one per dim");
     const t = o.target;
     if (!isObject(t)) bad(where, "no target");
     if (t.kind === "zarr") {
-      if (typeof t.url !== "string" || typeof t.path !== "string" || (t.zarrFormat !== 2 && t.zarrFormat !== 3)) bad(where, "a Zarr target needs url, path and zarrFormat 2 or 3");
+      if (
+        typeof t.url !== "string" ||
+        typeof t.path !== "string" ||
+        (t.zarrFormat !== 2 && t.zarrFormat !== 3)
+      )
+        bad(where, "a Zarr target needs url, path and zarrFormat 2 or 3");
       checkLocation(t.url, policy, where, bad);
-    } else if (t.kind !== "memory") bad(where, `unknown target kind ${String((t as { kind?: unknown }).kind)}`);
+    } else if (t.kind !== "memory")
+      bad(where, `unknown target kind ${String((t as { kind?: unknown }).kind)}`);
   });
-  if (!Array.isArray(plan.groups) || !Array.isArray(plan.taskCounts) || plan.taskCounts.length !== plan.groups.length) bad("groups", "groups and taskCounts must be lists of one length");
+  if (
+    !Array.isArray(plan.groups) ||
+    !Array.isArray(plan.taskCounts) ||
+    plan.taskCounts.length !== plan.groups.length
+  )
+    bad("groups", "groups and taskCounts must be lists of one length");
   plan.groups.forEach((g, i) => {
     const where = `groups[${i}]`;
-    if (!isObject(g) || !Array.isArray(g.outputs) || g.outputs.length === 0) bad(where, "no outputs");
-    if (!g.outputs.every((o) => Number.isSafeInteger(o) && o >= 0 && o < plan.outputs.length)) bad(where, "an output index is out of range");
+    if (!isObject(g) || !Array.isArray(g.outputs) || g.outputs.length === 0)
+      bad(where, "no outputs");
+    if (!g.outputs.every((o) => Number.isSafeInteger(o) && o >= 0 && o < plan.outputs.length))
+      bad(where, "an output index is out of range");
     const { shape, dims } = plan.graph[plan.outputs[g.outputs[0]].id];
-    if (!isIntList(g.blockShape, 1) || g.blockShape.length !== shape.length) bad(where, "blockShape must be positive integers, one per dim");
-    if (!isIntList(g.blockCounts, 0) || g.blockCounts.some((c, d) => c !== Math.ceil(shape[d] / g.blockShape[d]))) bad(where, "blockCounts do not match the shape and blockShape");
+    if (!isIntList(g.blockShape, 1) || g.blockShape.length !== shape.length)
+      bad(where, "blockShape must be positive integers, one per dim");
+    if (
+      !isIntList(g.blockCounts, 0) ||
+      g.blockCounts.some((c, d) => c !== Math.ceil(shape[d] / g.blockShape[d]))
+    )
+      bad(where, "blockCounts do not match the shape and blockShape");
     const parts = g.split ? g.split.parts : 1;
-    if (g.split && !(Number.isSafeInteger(g.split.parts) && g.split.parts > 0 && Number.isSafeInteger(g.split.partExtent) && g.split.partExtent > 0 && typeof g.split.dim === "string"))
+    if (
+      g.split &&
+      !(
+        Number.isSafeInteger(g.split.parts) &&
+        g.split.parts > 0 &&
+        Number.isSafeInteger(g.split.partExtent) &&
+        g.split.partExtent > 0 &&
+        typeof g.split.dim === "string"
+      )
+    )
       bad(where, "split needs a dim, parts > 0 and partExtent > 0");
-    if (g.steps && !(typeof g.steps.dim === "string" && dims.includes(g.steps.dim) && Number.isSafeInteger(g.steps.extent) && g.steps.extent > 0 && Number.isSafeInteger(g.steps.retainBytes) && g.steps.retainBytes >= 0))
+    if (
+      g.steps &&
+      !(
+        typeof g.steps.dim === "string" &&
+        dims.includes(g.steps.dim) &&
+        Number.isSafeInteger(g.steps.extent) &&
+        g.steps.extent > 0 &&
+        Number.isSafeInteger(g.steps.retainBytes) &&
+        g.steps.retainBytes >= 0
+      )
+    )
       bad(where, "steps need one of the output's dims, extent > 0 and retainBytes >= 0");
-    if (plan.taskCounts[i] !== g.blockCounts.reduce((p, c) => p * c, 1) * parts) bad(where, "taskCounts does not match the blocks");
+    if (plan.taskCounts[i] !== g.blockCounts.reduce((p, c) => p * c, 1) * parts)
+      bad(where, "taskCounts does not match the blocks");
   });
-  if (!isObject(plan.slabs) || !Object.values(plan.slabs).every((s) => isObject(s) && Object.values(s).every((n) => Number.isSafeInteger(n) && n > 0)))
+  if (
+    !isObject(plan.slabs) ||
+    !Object.values(plan.slabs).every(
+      (s) => isObject(s) && Object.values(s).every((n) => Number.isSafeInteger(n) && n > 0),
+    )
+  )
     bad("slabs", "slab extents must be positive integers");
-  if (!isObject(plan.memory) || !(Number.isSafeInteger(plan.memory.cacheBytes) && plan.memory.cacheBytes >= 0)) bad("memory", "cacheBytes must be an integer >= 0");
-  if (!(Number.isSafeInteger(plan.memory.scratchBytes) && plan.memory.scratchBytes >= 0)) bad("memory", "scratchBytes must be an integer >= 0");
+  if (
+    !isObject(plan.memory) ||
+    !(Number.isSafeInteger(plan.memory.cacheBytes) && plan.memory.cacheBytes >= 0)
+  )
+    bad("memory", "cacheBytes must be an integer >= 0");
+  if (!(Number.isSafeInteger(plan.memory.scratchBytes) && plan.memory.scratchBytes >= 0))
+    bad("memory", "scratchBytes must be an integer >= 0");
   if (totalTasks(plan) < 1) bad("taskCounts", "no task");
   return plan;
 }
@@ -75,8 +125,10 @@ function checkNode(id: string, n: Node, plan: Plan, policy: PlanPolicy, bad: Bad
   const where = `graph node ${id}`;
   if (!isObject(n) || n.id !== id) bad(where, "id does not match its key");
   if (!OPS.has(n.op)) bad(where, `unknown op ${String(n.op)}`);
-  if (!isStringList(n.dims) || !isIntList(n.shape, 0) || n.dims.length !== n.shape.length) bad(where, "dims and shape must be lists of one length");
-  if (typeof n.dtype !== "string" || !isDType(n.dtype)) bad(where, `unknown dtype ${String(n.dtype)}`);
+  if (!isStringList(n.dims) || !isIntList(n.shape, 0) || n.dims.length !== n.shape.length)
+    bad(where, "dims and shape must be lists of one length");
+  if (typeof n.dtype !== "string" || !isDType(n.dtype))
+    bad(where, `unknown dtype ${String(n.dtype)}`);
   const named = (lookup: () => unknown) => {
     try {
       lookup();
@@ -87,49 +139,95 @@ function checkNode(id: string, n: Node, plan: Plan, policy: PlanPolicy, bad: Bad
   switch (n.op) {
     case "source": {
       const ref = n.ref;
-      if (!isObject(ref) || ref.kind !== "dataset") bad(where, "a source must be a dataset (in-memory arrays cannot reach another process)");
+      if (!isObject(ref) || ref.kind !== "dataset")
+        bad(where, "a source must be a dataset (in-memory arrays cannot reach another process)");
       if (ref.kind === "dataset") {
-        if (typeof ref.url !== "string" || typeof ref.variable !== "string" || typeof ref.decode !== "boolean") bad(where, "a dataset source needs url, variable and decode");
+        if (
+          typeof ref.url !== "string" ||
+          typeof ref.variable !== "string" ||
+          typeof ref.decode !== "boolean"
+        )
+          bad(where, "a dataset source needs url, variable and decode");
         checkLocation(ref.url, policy, where, bad);
       }
       if (!isIntList(n.chunkShape, 1)) bad(where, "chunkShape must be positive integers");
       break;
     }
     case "map":
-      if (typeof n.fn !== "string" || !Array.isArray(n.inputs)) bad(where, "a map needs fn and inputs");
+      if (typeof n.fn !== "string" || !Array.isArray(n.inputs))
+        bad(where, "a map needs fn and inputs");
       named(() => elementwise(n.fn));
-      for (const o of n.inputs) if (!isObject(o) || !("node" in o ? typeof o.node === "string" : Number.isFinite((o as { scalar: number }).scalar))) bad(where, "an operand must be a node or a finite scalar");
+      for (const o of n.inputs)
+        if (
+          !isObject(o) ||
+          !("node" in o
+            ? typeof o.node === "string"
+            : Number.isFinite((o as { scalar: number }).scalar))
+        )
+          bad(where, "an operand must be a node or a finite scalar");
       break;
     case "view":
-      if (!Array.isArray(n.axes) || n.axes.length !== n.dims.length || !isObject(n.fixed)) bad(where, "a view needs one axis per dim and fixed");
-      for (const a of n.axes) if (a !== undefined && a !== null && !(isObject(a) && typeof a.inDim === "string" && Number.isSafeInteger(a.start) && Number.isSafeInteger(a.step))) bad(where, "a view axis needs inDim, start and step");
-      if (!Object.values(n.fixed).every((v) => Number.isSafeInteger(v) && v >= 0)) bad(where, "fixed indices must be integers >= 0");
+      if (!Array.isArray(n.axes) || n.axes.length !== n.dims.length || !isObject(n.fixed))
+        bad(where, "a view needs one axis per dim and fixed");
+      for (const a of n.axes)
+        if (
+          a !== undefined &&
+          a !== null &&
+          !(
+            isObject(a) &&
+            typeof a.inDim === "string" &&
+            Number.isSafeInteger(a.start) &&
+            Number.isSafeInteger(a.step)
+          )
+        )
+          bad(where, "a view axis needs inDim, start and step");
+      if (!Object.values(n.fixed).every((v) => Number.isSafeInteger(v) && v >= 0))
+        bad(where, "fixed indices must be integers >= 0");
       break;
     case "reduce":
-      if (typeof n.fn !== "string" || !isStringList(n.over) || typeof n.skipna !== "boolean" || !isObject(n.params)) bad(where, "a reduce needs fn, over, skipna and params");
+      if (
+        typeof n.fn !== "string" ||
+        !isStringList(n.over) ||
+        typeof n.skipna !== "boolean" ||
+        !isObject(n.params)
+      )
+        bad(where, "a reduce needs fn, over, skipna and params");
       named(() => reducer(n.fn));
       break;
     case "window": {
-      if (typeof n.kernel !== "string" || !isObject(n.windows) || !isObject(n.params)) bad(where, "a window node needs kernel, windows and params");
+      if (typeof n.kernel !== "string" || !isObject(n.windows) || !isObject(n.params))
+        bad(where, "a window node needs kernel, windows and params");
       named(() => windowKernel(n.kernel));
-      for (const w of [n.windows, ...(n.others ?? []).map((o) => o.windows)]) if (!isObject(w) || !Object.values(w).every(isWindowAxis)) bad(where, "a window axis has a field of the wrong type");
+      for (const w of [n.windows, ...(n.others ?? []).map((o) => o.windows)])
+        if (!isObject(w) || !Object.values(w).every(isWindowAxis))
+          bad(where, "a window axis has a field of the wrong type");
       if (n.kernel === "user") {
         const module = n.params.module;
         if (typeof module !== "string" || !policy.kernelModules.has(path.resolve(module)))
-          bad(where, `kernel module ${String(module)} is not one this worker loaded at start (dae worker --kernels FILE)`);
+          bad(
+            where,
+            `kernel module ${String(module)} is not one this worker loaded at start (dae worker --kernels FILE)`,
+          );
       }
       break;
     }
   }
-  for (const input of inputsOf(n)) if (typeof input !== "string" || !plan.graph[input]) bad(where, `reads node ${String(input)}, which is not in the graph`);
+  for (const input of inputsOf(n))
+    if (typeof input !== "string" || !plan.graph[input])
+      bad(where, `reads node ${String(input)}, which is not in the graph`);
 }
 
 /** Fields of a window axis: strings, integers and integer lists (see `WindowAxis`). */
 function isWindowAxis(a: unknown): boolean {
   if (!isObject(a)) return false;
-  return Object.entries(a).every(([key, v]) =>
-    v === undefined ||
-    (key === "outDim" || key === "memberDim" ? typeof v === "string" : Array.isArray(v) ? v.every((x) => Number.isSafeInteger(x)) : Number.isSafeInteger(v)),
+  return Object.entries(a).every(
+    ([key, v]) =>
+      v === undefined ||
+      (key === "outDim" || key === "memberDim"
+        ? typeof v === "string"
+        : Array.isArray(v)
+          ? v.every((x) => Number.isSafeInteger(x))
+          : Number.isSafeInteger(v)),
   );
 }
 

@@ -287,7 +287,7 @@ class Hdf5Structure {
     const idLength = h.readUInt16LE(5);
     if (h.readUInt16LE(7) !== 0) throw new Unsupported("a filtered fractal heap");
     // (its flags only say whether IDs wrapped and blocks are checksummed: nothing moves)
-    let p = 14 + L + O + L + O + 8 * L; // past the managed-space and object counts
+    const p = 14 + L + O + L + O + 8 * L; // past the managed-space and object counts
     const tableWidth = h.readUInt16LE(p);
     const startBlock = this.uint(h, p + 2, L);
     const maxDirectBlock = this.uint(h, p + 2 + L, L);

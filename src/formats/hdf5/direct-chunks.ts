@@ -116,9 +116,14 @@ function inflate(bytes: Uint8Array, expected: number, where: string): Uint8Array
   try {
     // into a reused scratch buffer in C; else one output buffer a little larger than the chunk:
     // no growing and joining of pieces, and no more than that, whatever the stream claims
-    return out ? out.subarray(0, loops!.inflateInto(bytes, out)) : inflateSync(bytes, { chunkSize: expected + 64, maxOutputLength: expected + 64 });
+    return out
+      ? out.subarray(0, loops!.inflateInto(bytes, out))
+      : inflateSync(bytes, { chunkSize: expected + 64, maxOutputLength: expected + 64 });
   } catch (e) {
     releaseScratch(out);
-    throw new FormatError(`${where}: HDF5: the chunk's deflate data is damaged (${(e as Error).message})`, { cause: e });
+    throw new FormatError(
+      `${where}: HDF5: the chunk's deflate data is damaged (${(e as Error).message})`,
+      { cause: e },
+    );
   }
 }

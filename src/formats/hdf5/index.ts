@@ -7,7 +7,7 @@ import { contiguousChunkShape } from "../../array/contiguous-chunks.js";
 import type { DType } from "../../array/dtype.js";
 import { ioError } from "../../storage/fs-store.js";
 import { DaeError, InputError } from "../../util/errors.js";
-import { fillValueFromAttr } from "../netcdf3/fill-value.js";
+import { fillValueFromAttr } from "../../array/fill-value-attr.js";
 import type { RawDataset } from "../raw-dataset.js";
 import { isDimensionScale, plainAttrs } from "./attributes.js";
 import { baseName, dimensionNames, type DatasetEntry } from "./dimensions.js";
@@ -56,7 +56,10 @@ export interface OpenHdf5Options {
  * await ds.close?.();
  * ```
  */
-export async function openHdf5(filePath: string, options: OpenHdf5Options = {}): Promise<RawDataset> {
+export async function openHdf5(
+  filePath: string,
+  options: OpenHdf5Options = {},
+): Promise<RawDataset> {
   const file = path.resolve(filePath);
   const stat = await fs.stat(file).catch((e) => {
     throw ioError(e, filePath);
@@ -200,10 +203,19 @@ function datasetArray(
   const directRead = (): DirectChunkRead | undefined => {
     if (direct !== undefined) return direct ?? undefined;
     direct = null;
-    if (!facts.file || !meta.chunks || !canReadDirectly(dtype, meta.littleEndian, filterIds)) return undefined;
+    if (!facts.file || !meta.chunks || !canReadDirectly(dtype, meta.littleEndian, filterIds))
+      return undefined;
     const index = readChunkIndex(facts.file, entry.path, shape);
-    if (!index || index.elementSize !== meta.size || index.chunkShape.join() !== meta.chunks.join()) return undefined;
-    const reader = directChunkReader({ file: facts.file, source, dtype, filters: filterIds, grid: chunks, index });
+    if (!index || index.elementSize !== meta.size || index.chunkShape.join() !== meta.chunks.join())
+      return undefined;
+    const reader = directChunkReader({
+      file: facts.file,
+      source,
+      dtype,
+      filters: filterIds,
+      grid: chunks,
+      index,
+    });
     facts.onClose(reader.close);
     direct = reader.read;
     return direct;

@@ -13,7 +13,9 @@ export interface ProbeReply {
 }
 
 const workerFile = new URL(
-  import.meta.url.endsWith(".ts") ? "./metadata-probe-worker-dev.mjs" : "./metadata-probe-worker.js",
+  import.meta.url.endsWith(".ts")
+    ? "./metadata-probe-worker-dev.mjs"
+    : "./metadata-probe-worker.js",
   import.meta.url,
 );
 
@@ -61,7 +63,11 @@ function probeOnce(filePath: string, deadlineMs: number): Promise<void> {
     };
     const onError = (e: Error) => {
       retire(w); // the thread itself crashed
-      stop(new FormatError(`${filePath}: HDF5: the library failed reading the file's metadata (${e.message.split("\n")[0]})`));
+      stop(
+        new FormatError(
+          `${filePath}: HDF5: the library failed reading the file's metadata (${e.message.split("\n")[0]})`,
+        ),
+      );
     };
     const timer = setTimeout(() => {
       retire(w);

@@ -78,7 +78,7 @@ export async function readNetcdf3Header(source: ByteSource): Promise<Nc3Header> 
 function parseNetcdf3Header(bytes: Uint8Array, fileSize: number, url: string): Nc3Header {
   const fail = (what: string): never => {
     // names come from the file: a corrupt one may hold control characters (newlines)
-    throw new FormatError(`${url}: ${what.replace(/[\x00-\x1f\x7f]/g, "?")}`);
+    throw new FormatError(`${url}: ${what.replace(/\p{Cc}/gu, "?")}`);
   };
   if (
     bytes.length < 4 ||
@@ -136,7 +136,10 @@ function parseNetcdf3Header(bytes: Uint8Array, fileSize: number, url: string): N
   const padded = (n: number) => n + ((4 - (n % 4)) % 4);
   const name = (what: string) => {
     const n = count(`bytes in the name of ${what}`, 1);
-    if (n > MAX_NAME) fail(`header: the name of ${what} is ${n} bytes long, more than NetCDF's ${MAX_NAME}: corrupt`);
+    if (n > MAX_NAME)
+      fail(
+        `header: the name of ${what} is ${n} bytes long, more than NetCDF's ${MAX_NAME}: corrupt`,
+      );
     need(padded(n));
     const s = new TextDecoder().decode(bytes.subarray(pos, pos + n));
     pos += padded(n);

@@ -3,7 +3,7 @@ import { ChunkGrid } from "../../array/chunk-grid.js";
 import type { ByteSource } from "../../storage/store.js";
 import { DaeError, FormatError } from "../../util/errors.js";
 import type { RawDataset } from "../raw-dataset.js";
-import { fillValueFromAttr } from "./fill-value.js";
+import { fillValueFromAttr } from "../../array/fill-value-attr.js";
 import { readNetcdf3Header } from "./header.js";
 import { nc3Layouts, type Nc3Layout } from "./layout.js";
 import { readStridedBox } from "./strided-read.js";

@@ -4,7 +4,12 @@ import { arrayClass, type DType, type TypedArray } from "../../array/dtype.js";
 import { FormatError } from "../../util/errors.js";
 import { storageDType } from "./dtypes.js";
 import { float32ToHalfBits, halfBitsToFloat32 } from "./float16.js";
-import type { ArrayToArrayCodec, ArrayToBytesCodec, BytesToBytesCodec, Chunk } from "./codecs/codec.js";
+import type {
+  ArrayToArrayCodec,
+  ArrayToBytesCodec,
+  BytesToBytesCodec,
+  Chunk,
+} from "./codecs/codec.js";
 import { buildCodec, isKnownCodec } from "./codecs/registry.js";
 import type { CodecSpec } from "./metadata.js";
 
@@ -28,7 +33,12 @@ export interface ChunkCodec {
  * const back = await codec.decode(await codec.encode(new Float32Array([1, 2, 3, 4])));
  * ```
  */
-export async function createChunkCodec(specs: CodecSpec[], dtype: DType, shape: number[], where: string): Promise<ChunkCodec> {
+export async function createChunkCodec(
+  specs: CodecSpec[],
+  dtype: DType,
+  shape: number[],
+  where: string,
+): Promise<ChunkCodec> {
   const arrays: ArrayToArrayCodec[] = [];
   let toBytes: ArrayToBytesCodec | undefined;
   const bytes: BytesToBytesCodec[] = [];
@@ -65,7 +75,10 @@ export async function createChunkCodec(specs: CodecSpec[], dtype: DType, shape: 
     async decode(input) {
       let raw = input;
       for (let i = bytes.length - 1; i >= 0; i--) raw = await bytes[i].decode(raw);
-      if (raw.length !== storedBytes) throw new Error(`decodes to ${raw.length} bytes, expected ${storedBytes} for shape [${shape}]`);
+      if (raw.length !== storedBytes)
+        throw new Error(
+          `decodes to ${raw.length} bytes, expected ${storedBytes} for shape [${shape}]`,
+        );
       let chunk = await toBytes.decode(raw);
       for (let i = arrays.length - 1; i >= 0; i--) chunk = await arrays[i].decode(chunk);
       return fromStorage(toCOrder(chunk), dtype);
@@ -88,7 +101,8 @@ function fromStorage(data: TypedArray, dtype: DType): TypedArray {
 function toCOrder({ data, shape, stride }: Chunk): TypedArray {
   const c = stridesOf(shape);
   const n = sizeOf(shape);
-  if (stride.every((s, d) => s === c[d] || shape[d] <= 1)) return data.length === n ? data : data.subarray(0, n);
+  if (stride.every((s, d) => s === c[d] || shape[d] <= 1))
+    return data.length === n ? data : data.subarray(0, n);
   const out = new (data.constructor as new (n: number) => TypedArray)(n) as Float64Array;
   const src = data as Float64Array;
   const idx = new Array<number>(shape.length).fill(0);

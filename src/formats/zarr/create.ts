@@ -35,14 +35,26 @@ export interface ZarrArrayOptions {
 /** Compressor settings as v2 `compressor` objects and v3 codecs. */
 const COMPRESSORS = {
   // level 1, numcodecs' default: 3× faster to write than level 3, chunks of floats ~2% larger
-  zstd: { v2: { id: "zstd", level: 1 }, v3: { name: "zstd", configuration: { level: 1, checksum: false } } },
+  zstd: {
+    v2: { id: "zstd", level: 1 },
+    v3: { name: "zstd", configuration: { level: 1, checksum: false } },
+  },
   blosc: {
     v2: { id: "blosc", cname: "zstd", clevel: 5, shuffle: 1, blocksize: 0 },
-    v3: { name: "blosc", configuration: { cname: "zstd", clevel: 5, shuffle: "shuffle", blocksize: 0 } },
+    v3: {
+      name: "blosc",
+      configuration: { cname: "zstd", clevel: 5, shuffle: "shuffle", blocksize: 0 },
+    },
   },
   gzip: { v2: { id: "gzip", level: 5 }, v3: { name: "gzip", configuration: { level: 5 } } },
-  zlib: { v2: { id: "zlib", level: 5 }, v3: { name: "numcodecs.zlib", configuration: { level: 5 } } },
-  lz4: { v2: { id: "lz4", acceleration: 1 }, v3: { name: "numcodecs.lz4", configuration: { acceleration: 1 } } },
+  zlib: {
+    v2: { id: "zlib", level: 5 },
+    v3: { name: "numcodecs.zlib", configuration: { level: 5 } },
+  },
+  lz4: {
+    v2: { id: "lz4", acceleration: 1 },
+    v3: { name: "numcodecs.lz4", configuration: { acceleration: 1 } },
+  },
   none: { v2: null, v3: null },
 } as const;
 
@@ -58,7 +70,11 @@ const COMPRESSORS = {
  * await a.writeChunk([0, 0, 0], data);
  * ```
  */
-export async function createZarrArray(store: Store, path: string, options: ZarrArrayOptions): Promise<WritableChunkedArray> {
+export async function createZarrArray(
+  store: Store,
+  path: string,
+  options: ZarrArrayOptions,
+): Promise<WritableChunkedArray> {
   const key = joinKey(...path.split("/"));
   const where = `${store.url}:${key}`;
   const format = options.zarrFormat ?? 3;
@@ -66,27 +82,42 @@ export async function createZarrArray(store: Store, path: string, options: ZarrA
   const compressor = options.compressor ?? "zstd";
   const bad = (why: string) => new InputError(`${where}: ${why}`);
   if (!isDType(dtype)) throw bad(`unknown dtype ${JSON.stringify(dtype)}`);
-  if (!shape.every((s) => Number.isSafeInteger(s) && s >= 0)) throw bad(`shape [${shape}] must be integers >= 0`);
+  if (!shape.every((s) => Number.isSafeInteger(s) && s >= 0))
+    throw bad(`shape [${shape}] must be integers >= 0`);
   if (chunks.length !== shape.length || !chunks.every((c) => Number.isSafeInteger(c) && c > 0))
     throw bad(`chunks [${chunks}] must be ${shape.length} integers > 0`);
   if (dims.length !== shape.length) throw bad(`dims [${dims}] do not match shape [${shape}]`);
-  if (!Object.prototype.hasOwnProperty.call(COMPRESSORS, compressor)) throw bad(`unknown compressor ${JSON.stringify(compressor)}`);
-  if (!fillValueFits(fillValue, dtype)) throw bad(`fill value ${String(fillValue)} does not fit dtype ${dtype}`);
+  if (!Object.prototype.hasOwnProperty.call(COMPRESSORS, compressor))
+    throw bad(`unknown compressor ${JSON.stringify(compressor)}`);
+  if (!fillValueFits(fillValue, dtype))
+    throw bad(`fill value ${String(fillValue)} does not fit dtype ${dtype}`);
   if (shards) {
     if (format === 2) throw bad("sharding needs Zarr v3");
-    if (shards.length !== shape.length || !shards.every((s, d) => Number.isSafeInteger(s) && s > 0 && s % chunks[d] === 0))
+    if (
+      shards.length !== shape.length ||
+      !shards.every((s, d) => Number.isSafeInteger(s) && s > 0 && s % chunks[d] === 0)
+    )
       throw bad(`shards [${shards}] must be positive multiples of chunks [${chunks}]`);
   }
   if (options.parentGroups ?? true) await createParentGroups(store, key, format);
   const attrs = options.attrs ?? {};
   const meta =
     format === 2
-      ? parseV2Array(await writeV2(store, key, options, compressor), { ...attrs, _ARRAY_DIMENSIONS: dims }, where)
+      ? parseV2Array(
+          await writeV2(store, key, options, compressor),
+          { ...attrs, _ARRAY_DIMENSIONS: dims },
+          where,
+        )
       : parseV3Array(await writeV3(store, key, options, compressor), where);
   return new ZarrArray(store, key, meta);
 }
 
-async function writeV2(store: Store, key: string, o: ZarrArrayOptions, compressor: keyof typeof COMPRESSORS): Promise<Json> {
+async function writeV2(
+  store: Store,
+  key: string,
+  o: ZarrArrayOptions,
+  compressor: keyof typeof COMPRESSORS,
+): Promise<Json> {
   const zarray = {
     zarr_format: 2,
     shape: o.shape,
@@ -100,16 +131,31 @@ async function writeV2(store: Store, key: string, o: ZarrArrayOptions, compresso
   };
   await store.delete(joinKey(key, "zarr.json"));
   await store.delete(joinKey(key, ".zgroup"));
-  await store.set(joinKey(key, ".zattrs"), encodeJson({ ...(o.attrs ?? {}), _ARRAY_DIMENSIONS: o.dims }));
+  await store.set(
+    joinKey(key, ".zattrs"),
+    encodeJson({ ...(o.attrs ?? {}), _ARRAY_DIMENSIONS: o.dims }),
+  );
   await store.set(joinKey(key, ".zarray"), encodeJson(zarray));
   return zarray;
 }
 
-async function writeV3(store: Store, key: string, o: ZarrArrayOptions, compressor: keyof typeof COMPRESSORS): Promise<Json> {
+async function writeV3(
+  store: Store,
+  key: string,
+  o: ZarrArrayOptions,
+  compressor: keyof typeof COMPRESSORS,
+): Promise<Json> {
   const itemsize = arrayClass(o.dtype).BYTES_PER_ELEMENT;
-  const bytes = itemsize === 1 ? { name: "bytes" } : { name: "bytes", configuration: { endian: "little" } };
+  const bytes =
+    itemsize === 1 ? { name: "bytes" } : { name: "bytes", configuration: { endian: "little" } };
   const comp = COMPRESSORS[compressor].v3;
-  const blosc = comp?.name === "blosc" ? { ...comp, configuration: { ...comp.configuration, typesize: o.dtype === "float16" ? 2 : itemsize } } : comp;
+  const blosc =
+    comp?.name === "blosc"
+      ? {
+          ...comp,
+          configuration: { ...comp.configuration, typesize: o.dtype === "float16" ? 2 : itemsize },
+        }
+      : comp;
   const chunkCodecs = blosc ? [bytes, blosc] : [bytes];
   const codecs = o.shards
     ? [
@@ -118,7 +164,10 @@ async function writeV3(store: Store, key: string, o: ZarrArrayOptions, compresso
           configuration: {
             chunk_shape: o.chunks,
             codecs: chunkCodecs,
-            index_codecs: [{ name: "bytes", configuration: { endian: "little" } }, { name: "crc32c" }],
+            index_codecs: [
+              { name: "bytes", configuration: { endian: "little" } },
+              { name: "crc32c" },
+            ],
             index_location: "end",
           },
         },
@@ -148,18 +197,27 @@ async function createParentGroups(store: Store, key: string, zarrFormat: 2 | 3):
   const parts = key.split("/").slice(0, -1);
   for (let i = 0; i <= parts.length; i++) {
     const parent = parts.slice(0, i).join("/");
-    if (!(await readNode(store, parent, zarrFormat))) await createZarrGroup(store, parent, {}, zarrFormat);
+    if (!(await readNode(store, parent, zarrFormat)))
+      await createZarrGroup(store, parent, {}, zarrFormat);
   }
 }
 
 /** Creates a group at `path` (`.zgroup` + `.zattrs`, or `zarr.json`) with `attrs`. */
-export async function createZarrGroup(store: Store, path: string, attrs: Attrs, zarrFormat: 2 | 3): Promise<void> {
+export async function createZarrGroup(
+  store: Store,
+  path: string,
+  attrs: Attrs,
+  zarrFormat: 2 | 3,
+): Promise<void> {
   const key = joinKey(...path.split("/"));
   if (zarrFormat === 2) {
     await store.set(joinKey(key, ".zgroup"), encodeJson({ zarr_format: 2 }));
     await store.set(joinKey(key, ".zattrs"), encodeJson(attrs));
   } else {
-    await store.set(joinKey(key, "zarr.json"), encodeJson({ zarr_format: 3, node_type: "group", attributes: attrs }));
+    await store.set(
+      joinKey(key, "zarr.json"),
+      encodeJson({ zarr_format: 3, node_type: "group", attributes: attrs }),
+    );
   }
 }
 
@@ -168,16 +226,27 @@ export async function createZarrGroup(store: Store, path: string, attrs: Attrs, 
  * `.zmetadata` (v2, as zarr-python 2 writes it) or `consolidated_metadata` in the group's
  * zarr.json (v3, as zarr-python 3 writes it). Run it after every array's metadata is written.
  */
-export async function consolidateMetadata(store: Store, path: string, zarrFormat: 2 | 3): Promise<void> {
+export async function consolidateMetadata(
+  store: Store,
+  path: string,
+  zarrFormat: 2 | 3,
+): Promise<void> {
   const key = joinKey(...path.split("/"));
   const group = await readNode(store, key, zarrFormat);
   if (!group || group.kind !== "group")
     throw new InputError(`${store.url}/${key}: no Zarr v${zarrFormat} group to consolidate`);
   const nodes = await listNodes(store, key, group, false);
   if (zarrFormat === 2) {
-    const metadata: Record<string, Json> = { ".zgroup": group.docs[".zgroup"], ".zattrs": group.docs[".zattrs"] };
-    for (const n of nodes) for (const [name, doc] of Object.entries(n.docs)) metadata[`${n.path}/${name}`] = doc;
-    await store.set(joinKey(key, ".zmetadata"), encodeJson({ metadata, zarr_consolidated_format: 1 }));
+    const metadata: Record<string, Json> = {
+      ".zgroup": group.docs[".zgroup"],
+      ".zattrs": group.docs[".zattrs"],
+    };
+    for (const n of nodes)
+      for (const [name, doc] of Object.entries(n.docs)) metadata[`${n.path}/${name}`] = doc;
+    await store.set(
+      joinKey(key, ".zmetadata"),
+      encodeJson({ metadata, zarr_consolidated_format: 1 }),
+    );
     return;
   }
   const metadata: Record<string, Json> = {};
@@ -186,6 +255,9 @@ export async function consolidateMetadata(store: Store, path: string, zarrFormat
     if (n.kind === "group") doc.consolidated_metadata = null;
     metadata[n.path] = doc;
   }
-  const root = { ...group.docs["zarr.json"], consolidated_metadata: { kind: "inline", must_understand: false, metadata } };
+  const root = {
+    ...group.docs["zarr.json"],
+    consolidated_metadata: { kind: "inline", must_understand: false, metadata },
+  };
   await store.set(joinKey(key, "zarr.json"), encodeJson(root));
 }

@@ -42,11 +42,13 @@ export function v2DTypeString(dtype: DType): string {
   return `${code.endsWith("1") ? "|" : "<"}${code}`;
 }
 
-const V3_UNSUPPORTED = /^(string|bytes|fixed_length_utf32|complex\d+|r\d+|numpy\..*|datetime.*|timedelta.*)$/;
+const V3_UNSUPPORTED =
+  /^(string|bytes|fixed_length_utf32|complex\d+|r\d+|numpy\..*|datetime.*|timedelta.*)$/;
 
 /** Parses a v3 `data_type`: our name, `unsupported` for valid non-numeric types, or undefined. */
 export function parseV3DType(name: unknown): DType | "unsupported" | undefined {
-  if (typeof name !== "string") return typeof name === "object" && name !== null ? "unsupported" : undefined;
+  if (typeof name !== "string")
+    return typeof name === "object" && name !== null ? "unsupported" : undefined;
   if (isDType(name)) return name;
   return V3_UNSUPPORTED.test(name) ? "unsupported" : undefined;
 }

@@ -9,7 +9,8 @@ const SPECIAL: Record<string, number> = { NaN: NaN, Infinity: Infinity, "-Infini
  */
 export function parseFillValue(raw: unknown, dtype: DType): FillValue | undefined {
   if (raw === null) return null;
-  if (dtype === "bool") return typeof raw === "boolean" ? raw : raw === 0 || raw === 1 ? raw === 1 : undefined;
+  if (dtype === "bool")
+    return typeof raw === "boolean" ? raw : raw === 0 || raw === 1 ? raw === 1 : undefined;
   if (isFloat(dtype)) {
     if (typeof raw === "number") return raw;
     if (typeof raw === "string" && raw in SPECIAL) return SPECIAL[raw];
@@ -44,7 +45,8 @@ function hexToFloat(hex: string, dtype: DType): number {
 /** The fill value as JSON for metadata (`"NaN"` for NaN; v3 has no null fill, so 0 there). */
 export function fillValueJson(fill: FillValue, dtype: DType, zarrFormat: 2 | 3): unknown {
   if (fill === null) return zarrFormat === 2 ? null : dtype === "bool" ? false : 0;
-  if (typeof fill === "number" && !Number.isFinite(fill)) return Number.isNaN(fill) ? "NaN" : fill > 0 ? "Infinity" : "-Infinity";
+  if (typeof fill === "number" && !Number.isFinite(fill))
+    return Number.isNaN(fill) ? "NaN" : fill > 0 ? "Infinity" : "-Infinity";
   if (dtype === "bool") return Boolean(fill);
   return fill;
 }
@@ -60,7 +62,8 @@ export function fillElement(fill: FillValue, dtype: DType): number | bigint {
 export function fillValueFits(fill: FillValue, dtype: DType): boolean {
   if (fill === null) return true;
   if (dtype === "bool") return typeof fill === "boolean" || fill === 0 || fill === 1;
-  if (isInteger(dtype)) return typeof fill === "bigint" || (typeof fill === "number" && Number.isInteger(fill));
+  if (isInteger(dtype))
+    return typeof fill === "bigint" || (typeof fill === "number" && Number.isInteger(fill));
   return typeof fill === "number";
 }
 

@@ -17,12 +17,18 @@ export interface ChildNode extends ZarrNode {
 }
 
 /** Reads the node at `key` (of `zarrFormat`, or whichever is there, v3 first); undefined when none. */
-export async function readNode(store: Store, key: string, zarrFormat?: 2 | 3): Promise<ZarrNode | undefined> {
+export async function readNode(
+  store: Store,
+  key: string,
+  zarrFormat?: 2 | 3,
+): Promise<ZarrNode | undefined> {
   if (zarrFormat !== 2) {
     const meta = await readJson(store, joinKey(key, "zarr.json"));
     if (meta) {
       if (meta.node_type !== "array" && meta.node_type !== "group")
-        throw new FormatError(`${store.url}/${joinKey(key, "zarr.json")}: node_type must be "array" or "group"`);
+        throw new FormatError(
+          `${store.url}/${joinKey(key, "zarr.json")}: node_type must be "array" or "group"`,
+        );
       return { zarrFormat: 3, kind: meta.node_type, docs: { "zarr.json": meta } };
     }
     if (zarrFormat === 3) return undefined;
@@ -41,13 +47,20 @@ export async function readNode(store: Store, key: string, zarrFormat?: 2 | 3): P
  * metadata (`.zmetadata` in v2, `consolidated_metadata` in its zarr.json in v3) and
  * `useConsolidated` is set, its subtree comes from there without further reads.
  */
-export async function listNodes(store: Store, path: string, group: ZarrNode, useConsolidated: boolean): Promise<ChildNode[]> {
+export async function listNodes(
+  store: Store,
+  path: string,
+  group: ZarrNode,
+  useConsolidated: boolean,
+): Promise<ChildNode[]> {
   if (useConsolidated) {
     const consolidated = await readConsolidated(store, path, group);
     if (consolidated) return consolidated;
   }
   const out: ChildNode[] = [];
-  const names = (await store.list(path)).filter((n) => !n.startsWith(".") && n !== "zarr.json").sort();
+  const names = (await store.list(path))
+    .filter((n) => !n.startsWith(".") && n !== "zarr.json")
+    .sort();
   for (const name of names) {
     const node = await readNode(store, joinKey(path, name), group.zarrFormat);
     if (!node) continue;
@@ -59,14 +72,24 @@ export async function listNodes(store: Store, path: string, group: ZarrNode, use
   return out;
 }
 
-async function readConsolidated(store: Store, path: string, group: ZarrNode): Promise<ChildNode[] | undefined> {
+async function readConsolidated(
+  store: Store,
+  path: string,
+  group: ZarrNode,
+): Promise<ChildNode[] | undefined> {
   if (group.zarrFormat === 3) {
     const where = `${store.url}/${joinKey(path, "zarr.json")}: consolidated_metadata`;
-    const inline = (group.docs["zarr.json"].consolidated_metadata as Json | null | undefined)?.metadata;
+    const inline = (group.docs["zarr.json"].consolidated_metadata as Json | null | undefined)
+      ?.metadata;
     if (!inline) return undefined;
     return Object.entries(jsonObject(inline, where)).map(([p, meta]) => {
       const doc = jsonObject(meta, `${where} of "${p}"`);
-      return { zarrFormat: 3, kind: doc.node_type === "array" ? "array" : "group", docs: { "zarr.json": doc }, path: p };
+      return {
+        zarrFormat: 3,
+        kind: doc.node_type === "array" ? "array" : "group",
+        docs: { "zarr.json": doc },
+        path: p,
+      };
     });
   }
   const where = `${store.url}/${joinKey(path, ".zmetadata")}`;
@@ -79,7 +102,12 @@ async function readConsolidated(store: Store, path: string, group: ZarrNode): Pr
     if (!m) continue;
     const attrs = jsonObject(docs[`${m[1]}/.zattrs`] ?? {}, `${where}: "${m[1]}/.zattrs"`);
     const doc = jsonObject(docs[key], `${where}: "${key}"`);
-    out.push({ zarrFormat: 2, kind: m[2] === "zarray" ? "array" : "group", docs: { [`.${m[2]}`]: doc, ".zattrs": attrs }, path: m[1] });
+    out.push({
+      zarrFormat: 2,
+      kind: m[2] === "zarray" ? "array" : "group",
+      docs: { [`.${m[2]}`]: doc, ".zattrs": attrs },
+      path: m[1],
+    });
   }
   return out;
 }

@@ -4,4 +4,9 @@
  * few they lack (encoders for crc32c, fixedscaleoffset; shard writing) in this folder.
  */
 export { openZarr, isZarr } from "./open.js";
-export { createZarrArray, createZarrGroup, consolidateMetadata, type ZarrArrayOptions } from "./create.js";
+export {
+  createZarrArray,
+  createZarrGroup,
+  consolidateMetadata,
+  type ZarrArrayOptions,
+} from "./create.js";

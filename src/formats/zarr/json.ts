@@ -20,8 +20,16 @@ export function parseJson(bytes: Uint8Array, where: string): Json {
   } catch {
     try {
       // Python's json writes bare NaN/Infinity (in .zattrs, say): read them as numbers
-      value = JSON.parse(text.replace(/(?<=[:,[]\s*)(-?Infinity|NaN)(?=\s*[,\]}])/g, '"__$1__"'), (_k, v) =>
-        v === "__NaN__" ? NaN : v === "__Infinity__" ? Infinity : v === "__-Infinity__" ? -Infinity : v,
+      value = JSON.parse(
+        text.replace(/(?<=[:,[]\s*)(-?Infinity|NaN)(?=\s*[,\]}])/g, '"__$1__"'),
+        (_k, v) =>
+          v === "__NaN__"
+            ? NaN
+            : v === "__Infinity__"
+              ? Infinity
+              : v === "__-Infinity__"
+                ? -Infinity
+                : v,
       );
     } catch (e) {
       throw new FormatError(`${where}: not valid JSON (${(e as Error).message})`);
@@ -42,7 +50,8 @@ export function encodeJson(value: unknown): Uint8Array {
     value,
     (_k, v) => {
       if (typeof v === "bigint") return `\u0000big${big.push(v.toString()) - 1}`;
-      if (typeof v === "number" && !Number.isFinite(v)) return Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
+      if (typeof v === "number" && !Number.isFinite(v))
+        return Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
       return v;
     },
     2,

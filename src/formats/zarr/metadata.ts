@@ -47,17 +47,26 @@ export class UnsupportedDTypeError extends FormatError {
 /** Parses and validates v2 `.zarray` (+ `.zattrs`) metadata; `where` names the array for errors. */
 export function parseV2Array(zarray: Json, zattrs: Json, where: string): ArrayMeta {
   const dt = parseV2DType(zarray.dtype);
-  if (dt === "unsupported") throw new UnsupportedDTypeError(`${where}: dtype ${JSON.stringify(zarray.dtype)} is not numeric; not supported`);
+  if (dt === "unsupported")
+    throw new UnsupportedDTypeError(
+      `${where}: dtype ${JSON.stringify(zarray.dtype)} is not numeric; not supported`,
+    );
   if (!dt) throw new FormatError(`${where}: unknown dtype ${JSON.stringify(zarray.dtype)}`);
   const shape = intList(zarray.shape, "shape", where, 0);
   const chunks = intList(zarray.chunks, "chunks", where, 1);
   checkShapes(shape, chunks, dt.dtype, where);
   const order = zarray.order ?? "C";
-  if (order !== "C" && order !== "F") throw new FormatError(`${where}: order must be "C" or "F", got ${JSON.stringify(order)}`);
+  if (order !== "C" && order !== "F")
+    throw new FormatError(`${where}: order must be "C" or "F", got ${JSON.stringify(order)}`);
   const sep = zarray.dimension_separator ?? ".";
-  if (sep !== "." && sep !== "/") throw new FormatError(`${where}: bad dimension_separator ${JSON.stringify(sep)}`);
+  if (sep !== "." && sep !== "/")
+    throw new FormatError(`${where}: bad dimension_separator ${JSON.stringify(sep)}`);
   const codecs: CodecSpec[] = [];
-  if (order === "F") codecs.push({ name: "transpose", configuration: { order: shape.map((_, i) => shape.length - 1 - i) } });
+  if (order === "F")
+    codecs.push({
+      name: "transpose",
+      configuration: { order: shape.map((_, i) => shape.length - 1 - i) },
+    });
   const filters = zarray.filters ?? [];
   if (!Array.isArray(filters)) throw new FormatError(`${where}: filters must be a list or null`);
   for (const f of filters) codecs.push(numcodec(f, where));
@@ -89,12 +98,23 @@ function numcodec(raw: unknown, where: string): CodecSpec {
 export function parseV3Array(meta: Json, where: string): ArrayMeta {
   const dtype = parseV3DType(meta.data_type);
   if (dtype === "unsupported")
-    throw new UnsupportedDTypeError(`${where}: data_type ${JSON.stringify(meta.data_type)} is not numeric; not supported`);
-  if (!dtype) throw new FormatError(`${where}: unknown data_type ${JSON.stringify(meta.data_type)}`);
+    throw new UnsupportedDTypeError(
+      `${where}: data_type ${JSON.stringify(meta.data_type)} is not numeric; not supported`,
+    );
+  if (!dtype)
+    throw new FormatError(`${where}: unknown data_type ${JSON.stringify(meta.data_type)}`);
   const shape = intList(meta.shape, "shape", where, 0);
   const grid = meta.chunk_grid as Json | undefined;
-  if (grid?.name !== "regular") throw new FormatError(`${where}: chunk_grid ${JSON.stringify(grid?.name)} is not supported (only "regular")`);
-  const keyShape = intList((grid.configuration as Json | undefined)?.chunk_shape, "chunk_shape", where, 1);
+  if (grid?.name !== "regular")
+    throw new FormatError(
+      `${where}: chunk_grid ${JSON.stringify(grid?.name)} is not supported (only "regular")`,
+    );
+  const keyShape = intList(
+    (grid.configuration as Json | undefined)?.chunk_shape,
+    "chunk_shape",
+    where,
+    1,
+  );
   checkShapes(shape, keyShape, dtype, where);
   const codecs = codecList(meta.codecs, where);
   checkTranspose(codecs, shape.length, where);
@@ -102,7 +122,9 @@ export function parseV3Array(meta: Json, where: string): ArrayMeta {
   let shardSpec: ShardingSpec | undefined;
   if (sharding) {
     if (codecs.length !== 1)
-      throw new FormatError(`${where}: sharding_indexed combined with other codecs is not supported`);
+      throw new FormatError(
+        `${where}: sharding_indexed combined with other codecs is not supported`,
+      );
     shardSpec = parseSharding(sharding.configuration ?? {}, keyShape, dtype, where);
   }
   const transformers = meta.storage_transformers;
@@ -122,21 +144,36 @@ export function parseV3Array(meta: Json, where: string): ArrayMeta {
   };
 }
 
-function parseSharding(config: Json, shardShape: number[], dtype: DType, where: string): ShardingSpec {
+function parseSharding(
+  config: Json,
+  shardShape: number[],
+  dtype: DType,
+  where: string,
+): ShardingSpec {
   const chunkShape = intList(config.chunk_shape, "sharding chunk_shape", where, 1);
   if (chunkShape.length !== shardShape.length || chunkShape.some((c, d) => shardShape[d] % c !== 0))
-    throw new FormatError(`${where}: inner chunk shape [${chunkShape}] does not divide shard shape [${shardShape}]`);
+    throw new FormatError(
+      `${where}: inner chunk shape [${chunkShape}] does not divide shard shape [${shardShape}]`,
+    );
   checkChunkSize(chunkShape, dtype, where);
   const perShard = shardShape.reduce((n, s, d) => n * (s / chunkShape[d]), 1);
-  if (perShard * 16 > MAX_CHUNK_BYTES) throw new FormatError(`${where}: a shard of ${perShard} inner chunks is too large`);
+  if (perShard * 16 > MAX_CHUNK_BYTES)
+    throw new FormatError(`${where}: a shard of ${perShard} inner chunks is too large`);
   const location = config.index_location ?? "end";
-  if (location !== "start" && location !== "end") throw new FormatError(`${where}: bad index_location ${JSON.stringify(location)}`);
+  if (location !== "start" && location !== "end")
+    throw new FormatError(`${where}: bad index_location ${JSON.stringify(location)}`);
   const codecs = codecList(config.codecs, where);
   checkTranspose(codecs, chunkShape.length, where);
   return {
     chunkShape,
     codecs,
-    indexCodecs: codecList(config.index_codecs ?? [{ name: "bytes", configuration: { endian: "little" } }, { name: "crc32c" }], where),
+    indexCodecs: codecList(
+      config.index_codecs ?? [
+        { name: "bytes", configuration: { endian: "little" } },
+        { name: "crc32c" },
+      ],
+      where,
+    ),
     indexLocation: location,
   };
 }
@@ -156,15 +193,23 @@ function checkTranspose(codecs: CodecSpec[], ndim: number, where: string): void 
   for (const c of codecs) {
     if (c.name !== "transpose") continue;
     const order = c.configuration?.order;
-    const ok = Array.isArray(order) && order.length === ndim && [...order].sort().every((axis, i) => axis === i);
-    if (!ok) throw new FormatError(`${where}: transpose order ${JSON.stringify(order)} is not a permutation of the ${ndim} dimensions`);
+    const ok =
+      Array.isArray(order) &&
+      order.length === ndim &&
+      [...order].sort().every((axis, i) => axis === i);
+    if (!ok)
+      throw new FormatError(
+        `${where}: transpose order ${JSON.stringify(order)} is not a permutation of the ${ndim} dimensions`,
+      );
   }
 }
 
 function keyEncoder(raw: unknown, where: string): (coords: readonly number[]) => string {
   const enc = (raw ?? { name: "default" }) as Json;
-  const sep = ((enc.configuration as Json | undefined)?.separator ?? (enc.name === "v2" ? "." : "/")) as string;
-  if (sep !== "." && sep !== "/") throw new FormatError(`${where}: bad chunk key separator ${JSON.stringify(sep)}`);
+  const sep = ((enc.configuration as Json | undefined)?.separator ??
+    (enc.name === "v2" ? "." : "/")) as string;
+  if (sep !== "." && sep !== "/")
+    throw new FormatError(`${where}: bad chunk key separator ${JSON.stringify(sep)}`);
   if (enc.name === "default") return (coords) => ["c", ...coords].join(sep);
   if (enc.name === "v2") return (coords) => (coords.length === 0 ? "0" : coords.join(sep));
   throw new FormatError(`${where}: unknown chunk_key_encoding ${JSON.stringify(enc.name)}`);
@@ -172,7 +217,9 @@ function keyEncoder(raw: unknown, where: string): (coords: readonly number[]) =>
 
 function intList(raw: unknown, what: string, where: string, min: number): number[] {
   if (!Array.isArray(raw) || !raw.every((v) => Number.isSafeInteger(v) && v >= min))
-    throw new FormatError(`${where}: ${what} must be a list of integers >= ${min}, got ${JSON.stringify(raw)}`);
+    throw new FormatError(
+      `${where}: ${what} must be a list of integers >= ${min}, got ${JSON.stringify(raw)}`,
+    );
   return raw as number[];
 }
 
@@ -186,17 +233,25 @@ function checkShapes(shape: number[], chunks: number[], dtype: DType, where: str
 
 function checkChunkSize(chunks: number[], dtype: DType, where: string): void {
   const bytes = chunks.reduce((n, s) => n * s, itemSize(dtype));
-  if (bytes > MAX_CHUNK_BYTES) throw new FormatError(`${where}: chunk shape [${chunks}] needs ${bytes} bytes, more than 2 GiB`);
+  if (bytes > MAX_CHUNK_BYTES)
+    throw new FormatError(
+      `${where}: chunk shape [${chunks}] needs ${bytes} bytes, more than 2 GiB`,
+    );
 }
 
 function fill(raw: unknown, dtype: DType, where: string): FillValue {
   const value = parseFillValue(raw, dtype);
-  if (value === undefined) throw new FormatError(`${where}: fill_value ${JSON.stringify(raw)} does not fit dtype ${dtype}`);
+  if (value === undefined)
+    throw new FormatError(
+      `${where}: fill_value ${JSON.stringify(raw)} does not fit dtype ${dtype}`,
+    );
   return value;
 }
 
 /** Dimension names from `_ARRAY_DIMENSIONS`/`dimension_names`, `dim_<i>` where absent. */
 function dimNames(raw: unknown, ndim: number): string[] {
   const names = Array.isArray(raw) && raw.length === ndim ? raw : [];
-  return Array.from({ length: ndim }, (_, i) => (typeof names[i] === "string" ? (names[i] as string) : `dim_${i}`));
+  return Array.from({ length: ndim }, (_, i) =>
+    typeof names[i] === "string" ? (names[i] as string) : `dim_${i}`,
+  );
 }

@@ -27,7 +27,13 @@ export async function openZarr(store: Store, path = ""): Promise<RawDataset> {
   const variables = new Map<string, ChunkedArray>();
   const format = `zarr-v${node.zarrFormat}`;
   if (node.kind === "array") {
-    const name = key.split("/").pop() || store.url.replace(/\/+$/, "").split("/").pop()!.replace(/\.zarr$/, "");
+    const name =
+      key.split("/").pop() ||
+      store.url
+        .replace(/\/+$/, "")
+        .split("/")
+        .pop()!
+        .replace(/\.zarr$/, "");
     variables.set(name, openArray(store, key, node, false)!);
     return { format, source: where, variables, attrs: {} };
   }
@@ -36,12 +42,19 @@ export async function openZarr(store: Store, path = ""): Promise<RawDataset> {
     const array = openArray(store, joinKey(key, child.path), child, true);
     if (array) variables.set(child.path, array);
   }
-  const attrs = (node.zarrFormat === 3 ? node.docs["zarr.json"].attributes ?? {} : node.docs[".zattrs"]) as Attrs;
+  const attrs = (
+    node.zarrFormat === 3 ? (node.docs["zarr.json"].attributes ?? {}) : node.docs[".zattrs"]
+  ) as Attrs;
   return { format, source: where, variables, attrs };
 }
 
 /** The array at `key`; undefined for a non-numeric array when `skipUnsupported`. */
-function openArray(store: Store, key: string, node: ZarrNode, skipUnsupported: boolean): ChunkedArray | undefined {
+function openArray(
+  store: Store,
+  key: string,
+  node: ZarrNode,
+  skipUnsupported: boolean,
+): ChunkedArray | undefined {
   const where = `${store.url}:${key}`;
   try {
     const meta =
@@ -58,6 +71,8 @@ function openArray(store: Store, key: string, node: ZarrNode, skipUnsupported: b
 /** Whether `path` in `store` holds a Zarr group or array (v2 or v3). */
 export async function isZarr(store: Store, path = ""): Promise<boolean> {
   const key = joinKey(...path.split("/"));
-  const sizes = await Promise.all(["zarr.json", ".zgroup", ".zarray"].map((n) => store.size(joinKey(key, n))));
+  const sizes = await Promise.all(
+    ["zarr.json", ".zgroup", ".zarray"].map((n) => store.size(joinKey(key, n))),
+  );
   return sizes.some((s) => s !== undefined);
 }

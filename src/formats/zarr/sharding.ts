@@ -19,18 +19,37 @@ export interface ShardLayout {
 }
 
 /** Builds the layout of the shards of `shardShape` described by `spec`. */
-export async function shardLayout(spec: ShardingSpec, shardShape: number[], where: string): Promise<ShardLayout> {
+export async function shardLayout(
+  spec: ShardingSpec,
+  shardShape: number[],
+  where: string,
+): Promise<ShardLayout> {
   const perShard = shardShape.map((s, d) => s / spec.chunkShape[d]);
   const count = sizeOf(perShard);
-  const indexCodec = await createChunkCodec(spec.indexCodecs, "uint64", [...perShard, 2], `${where} (shard index)`);
-  if (!indexCodec.encodedSize) throw new FormatError(`${where}: shard index codecs must have a fixed size (bytes, crc32c)`);
-  return { perShard, count, indexBytes: indexCodec.encodedSize(count * 16), indexLocation: spec.indexLocation, indexCodec };
+  const indexCodec = await createChunkCodec(
+    spec.indexCodecs,
+    "uint64",
+    [...perShard, 2],
+    `${where} (shard index)`,
+  );
+  if (!indexCodec.encodedSize)
+    throw new FormatError(`${where}: shard index codecs must have a fixed size (bytes, crc32c)`);
+  return {
+    perShard,
+    count,
+    indexBytes: indexCodec.encodedSize(count * 16),
+    indexLocation: spec.indexLocation,
+    indexCodec,
+  };
 }
 
 /** Where the index sits in a shard of `shardLength` bytes: [offset, length]. */
 export function indexRange(layout: ShardLayout, shardLength?: number): [number, number] {
   if (layout.indexLocation === "start") return [0, layout.indexBytes];
-  return [shardLength === undefined ? -layout.indexBytes : shardLength - layout.indexBytes, layout.indexBytes];
+  return [
+    shardLength === undefined ? -layout.indexBytes : shardLength - layout.indexBytes,
+    layout.indexBytes,
+  ];
 }
 
 /** Decodes a shard index: for inner chunk `i`, `[offset, length]` or undefined when not stored. */
@@ -39,7 +58,9 @@ export async function decodeShardIndex(
   bytes: Uint8Array,
 ): Promise<(i: number) => [number, number] | undefined> {
   if (bytes.length !== layout.indexBytes)
-    throw new Error(`shard index is ${bytes.length} bytes, expected ${layout.indexBytes} (truncated shard?)`);
+    throw new Error(
+      `shard index is ${bytes.length} bytes, expected ${layout.indexBytes} (truncated shard?)`,
+    );
   const index = (await layout.indexCodec.decode(bytes)) as BigUint64Array;
   return (i) => {
     const offset = index[2 * i];
@@ -50,7 +71,10 @@ export async function decodeShardIndex(
 }
 
 /** Assembles a shard from encoded inner chunks (undefined = not stored), index where the layout says. */
-export async function encodeShard(layout: ShardLayout, chunks: (Uint8Array | undefined)[]): Promise<Uint8Array> {
+export async function encodeShard(
+  layout: ShardLayout,
+  chunks: (Uint8Array | undefined)[],
+): Promise<Uint8Array> {
   const index = new BigUint64Array(layout.count * 2).fill(MISSING);
   let offset = layout.indexLocation === "start" ? layout.indexBytes : 0;
   const dataStart = offset;

@@ -1,5 +1,10 @@
 import { ChunkGrid } from "../../array/chunk-grid.js";
-import { sizeOf, type Attrs, type FillValue, type WritableChunkedArray } from "../../array/chunked-array.js";
+import {
+  sizeOf,
+  type Attrs,
+  type FillValue,
+  type WritableChunkedArray,
+} from "../../array/chunked-array.js";
 import { copyBox } from "../../array/copy-box.js";
 import { allocate, arrayClass, type DType, type TypedArray } from "../../array/dtype.js";
 import type { Store } from "../../storage/store.js";
@@ -9,7 +14,13 @@ import { releaseScratch } from "../../util/scratch-buffers.js";
 import { createChunkCodec, firstLine, type ChunkCodec } from "./codec-pipeline.js";
 import { fillElement, isAllFill } from "./fill-value.js";
 import type { ArrayMeta } from "./metadata.js";
-import { decodeShardIndex, encodeShard, indexRange, shardLayout, type ShardLayout } from "./sharding.js";
+import {
+  decodeShardIndex,
+  encodeShard,
+  indexRange,
+  shardLayout,
+  type ShardLayout,
+} from "./sharding.js";
 
 /** Shard indexes kept per array when reading inner chunks one by one. */
 const INDEX_CACHE_SIZE = 256;
@@ -81,12 +92,16 @@ export class ZarrArray implements WritableChunkedArray {
     const bytes = await this.store.get(key);
     const extent = this.chunks.chunkExtent(coords);
     if (!bytes) return this.filled(sizeOf(extent));
-    const full = await this.decoding(key, () => (this.meta.sharding ? this.decodeShard(bytes) : this.decodeChunk(bytes)));
+    const full = await this.decoding(key, () =>
+      this.meta.sharding ? this.decodeShard(bytes) : this.decodeChunk(bytes),
+    );
     return clip(used(bytes, full), this.keyShape, extent);
   }
 
   async writeChunk(coords: readonly number[], data: TypedArray): Promise<void> {
-    await (await this.encodeChunk(coords, data))();
+    await (
+      await this.encodeChunk(coords, data)
+    )();
   }
 
   async encodeChunk(coords: readonly number[], data: TypedArray): Promise<() => Promise<void>> {
@@ -98,7 +113,8 @@ export class ZarrArray implements WritableChunkedArray {
       );
     const key = this.key(coords);
     const full = this.pad(data, extent);
-    const bytes = this.canSkipFill() && isAllFill(full, this.fill) ? undefined : await this.encodeUnit(full);
+    const bytes =
+      this.canSkipFill() && isAllFill(full, this.fill) ? undefined : await this.encodeUnit(full);
     if (!bytes) return () => this.store.delete(key);
     const store = async () => {
       await this.store.set(key, bytes);
@@ -142,14 +158,18 @@ export class ZarrArray implements WritableChunkedArray {
     const layout = await this.shardLayout();
     const codec = await this.chunkCodec();
     const [at, length] = indexRange(layout, bytes.length);
-    if (at < 0) throw new Error(`shard of ${bytes.length} bytes cannot hold its ${layout.indexBytes}-byte index`);
+    if (at < 0)
+      throw new Error(
+        `shard of ${bytes.length} bytes cannot hold its ${layout.indexBytes}-byte index`,
+      );
     const entry = await decodeShardIndex(layout, bytes.subarray(at, at + length));
     const inner = this.meta.sharding!.chunkShape;
     const out = this.filled(sizeOf(this.keyShape));
     for (let i = 0; i < layout.count; i++) {
       const e = entry(i);
       if (!e) continue;
-      if (e[0] + e[1] > bytes.length) throw new Error(`inner chunk ${i} at bytes ${e[0]}+${e[1]} lies past the shard's end`);
+      if (e[0] + e[1] > bytes.length)
+        throw new Error(`inner chunk ${i} at bytes ${e[0]}+${e[1]} lies past the shard's end`);
       // the shard's bytes serve every inner chunk: given back by readChunk, after the last
       const chunk = await codec.decode(bytes.subarray(e[0], e[0] + e[1]));
       const origin = unravel(i, layout.perShard).map((c, d) => c * inner[d]);
@@ -192,7 +212,10 @@ export class ZarrArray implements WritableChunkedArray {
  * read fetches the shard's index (cached) and one byte range. Read-only.
  */
 export class InnerChunkReader extends ZarrArray {
-  private readonly indexes = new Map<string, Promise<((i: number) => [number, number] | undefined) | undefined>>();
+  private readonly indexes = new Map<
+    string,
+    Promise<((i: number) => [number, number] | undefined) | undefined>
+  >();
 
   constructor(store: Store, path: string, meta: ArrayMeta) {
     super(store, path, meta, meta.sharding!.chunkShape);
@@ -206,20 +229,26 @@ export class InnerChunkReader extends ZarrArray {
     const key = this.key(shard);
     const entry = await this.index(key, layout);
     const extent = this.chunks.chunkExtent(coords);
-    const i = ravel(coords.map((c, d) => c % layout.perShard[d]), layout.perShard);
+    const i = ravel(
+      coords.map((c, d) => c % layout.perShard[d]),
+      layout.perShard,
+    );
     const range = entry?.(i);
     if (!range) return this.filled(sizeOf(extent));
     const inner = this.meta.sharding!.chunkShape;
     const full = await this.decoding(`${key} (inner chunk [${coords}])`, async () => {
       const bytes = await this.store.getRange(key, range[0], range[1]);
-      if (!bytes || bytes.length !== range[1]) throw new Error(`inner chunk at bytes ${range[0]}+${range[1]} lies past the shard's end`);
+      if (!bytes || bytes.length !== range[1])
+        throw new Error(`inner chunk at bytes ${range[0]}+${range[1]} lies past the shard's end`);
       return used(bytes, await (await this.chunkCodec()).decode(bytes));
     });
     return clip(full, inner, extent);
   }
 
   override async writeChunk(): Promise<void> {
-    throw new InputError(`${this.source}: opened for reading; write shards through createZarrArray`);
+    throw new InputError(
+      `${this.source}: opened for reading; write shards through createZarrArray`,
+    );
   }
 
   private index(key: string, layout: ShardLayout) {
@@ -231,7 +260,8 @@ export class InnerChunkReader extends ZarrArray {
         return bytes && decodeShardIndex(layout, bytes);
       });
       hit.catch(() => this.indexes.delete(key));
-      if (this.indexes.size >= INDEX_CACHE_SIZE) this.indexes.delete(this.indexes.keys().next().value!);
+      if (this.indexes.size >= INDEX_CACHE_SIZE)
+        this.indexes.delete(this.indexes.keys().next().value!);
       this.indexes.set(key, hit);
     }
     return hit;
@@ -282,14 +312,25 @@ function describeEncoding(meta: ArrayMeta): Attrs {
   const names = meta.codecs.map((c) => c.name.replace(/^numcodecs\./, ""));
   const comp = meta.codecs.find((c) => COMPRESSORS.has(c.name.replace(/^numcodecs\./, "")));
   const compName = comp?.name.replace(/^numcodecs\./, "");
-  const permutation = meta.codecs.find((c) => c.name === "transpose")?.configuration?.order as number[] | undefined;
+  const permutation = meta.codecs.find((c) => c.name === "transpose")?.configuration?.order as
+    number[] | undefined;
   const reversed = permutation?.every((axis, i) => axis === permutation.length - 1 - i);
   const endian = meta.codecs.find((c) => c.name === "bytes")?.configuration?.endian ?? "little";
   return {
     zarrFormat: meta.zarrFormat,
-    compressor: compName === "blosc" ? `blosc/${(comp!.configuration?.cname as string) ?? "lz4"}` : compName ?? "none",
-    filters: names.filter((n) => n !== "bytes" && n !== "transpose" && n !== compName && n !== "crc32c"),
-    order: !permutation || permutation.every((axis, i) => axis === i) ? "C" : reversed ? "F" : permutation,
+    compressor:
+      compName === "blosc"
+        ? `blosc/${(comp!.configuration?.cname as string) ?? "lz4"}`
+        : (compName ?? "none"),
+    filters: names.filter(
+      (n) => n !== "bytes" && n !== "transpose" && n !== compName && n !== "crc32c",
+    ),
+    order:
+      !permutation || permutation.every((axis, i) => axis === i)
+        ? "C"
+        : reversed
+          ? "F"
+          : permutation,
     endian: endian as string,
     chunks: meta.sharding?.chunkShape ?? meta.keyShape,
     ...(meta.sharding ? { shards: meta.keyShape } : {}),

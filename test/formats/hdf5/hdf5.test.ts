@@ -317,12 +317,19 @@ data[gcol + 24] = 0
 open(${JSON.stringify(looping)}, "wb").write(data)
 print("null")
 `);
-  await assertFormatError(() => openHdf5(looping, { metadataDeadlineMs: 2000 }), looping, "did not finish in 2 s");
+  await assertFormatError(
+    () => openHdf5(looping, { metadataDeadlineMs: 2000 }),
+    looping,
+    "did not finish in 2 s",
+  );
   // the probe thread was replaced: the next file opens
   const ds = await openHdf5(good);
   try {
     assert.deepEqual(ds.variables.get("t")!.attrs, { units: "K" });
-    assert.deepEqual(Array.from((await ds.variables.get("t")!.readChunk([0])) as Float32Array), [0, 1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      Array.from((await ds.variables.get("t")!.readChunk([0])) as Float32Array),
+      [0, 1, 2, 3, 4, 5],
+    );
   } finally {
     await ds.close?.();
   }

@@ -119,7 +119,11 @@ export function naiveBox<T>(
 }
 
 /** Random boxes of `a` equal the same boxes of the oracle's values, read whole and chunk by chunk. */
-export async function checkRandomBoxes(a: ChunkedArray, values: (number | null)[], runs = 60): Promise<void> {
+export async function checkRandomBoxes(
+  a: ChunkedArray,
+  values: (number | null)[],
+  runs = 60,
+): Promise<void> {
   const box = fc.tuple(
     ...a.shape.map((s) =>
       fc
@@ -131,8 +135,17 @@ export async function checkRandomBoxes(a: ChunkedArray, values: (number | null)[
     fc.asyncProperty(box, fc.boolean(), async (b, viaChunks) => {
       const start = b.map((r) => r[0]);
       const stop = b.map((r) => r[1]);
-      const got = await readBox(a, start, stop, viaChunks ? { cache: new ChunkCache(1 << 20) } : {});
-      assertValues(got, naiveBox(values, a.shape, start, stop), `${a.source} [${start}]..[${stop}]`);
+      const got = await readBox(
+        a,
+        start,
+        stop,
+        viaChunks ? { cache: new ChunkCache(1 << 20) } : {},
+      );
+      assertValues(
+        got,
+        naiveBox(values, a.shape, start, stop),
+        `${a.source} [${start}]..[${stop}]`,
+      );
     }),
     { numRuns: runs },
   );

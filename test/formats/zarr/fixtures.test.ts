@@ -9,7 +9,11 @@ import type { ChunkedArray } from "../../../src/array/chunked-array.js";
 import { fixture, python } from "../../helpers.js";
 
 async function readAll(a: ChunkedArray): Promise<number[]> {
-  const data = await readBox(a, a.shape.map(() => 0), [...a.shape]);
+  const data = await readBox(
+    a,
+    a.shape.map(() => 0),
+    [...a.shape],
+  );
   return Array.from(data as ArrayLike<number | bigint>, Number);
 }
 
@@ -21,7 +25,9 @@ for (const version of ["v2", "v3"] as const) {
   test(`every numeric and bool array of zarr-python's ${version}.zarr reads as EXPECTED_${version}.json says`, async (t) => {
     const dir = fixture(t, "zarr-python");
     if (!dir) return;
-    const expected = JSON.parse(readFileSync(path.join(dir, `EXPECTED_${version}.json`), "utf8")) as Expected;
+    const expected = JSON.parse(
+      readFileSync(path.join(dir, `EXPECTED_${version}.json`), "utf8"),
+    ) as Expected;
     const ds = await openZarr(new FsStore(path.join(dir, `${version}.zarr`)));
     assert.equal(ds.format, `zarr-${version}`);
     assert.ok(Object.keys(expected.arrays).length > 20);
@@ -47,13 +53,23 @@ test("groups: nested arrays keyed by path, consolidated v3 metadata, group attrs
   const dir = fixture(t, "zarr-python");
   if (!dir) return;
   const v3 = await openZarr(new FsStore(path.join(dir, "v3.zarr")), "consolidated");
-  assert.deepEqual([...v3.variables.keys()].sort(), ["1d.chunked.i2", "2d.contiguous.i2", "nested/1d.i2"]);
+  assert.deepEqual([...v3.variables.keys()].sort(), [
+    "1d.chunked.i2",
+    "2d.contiguous.i2",
+    "nested/1d.i2",
+  ]);
   assert.deepEqual(v3.attrs, { answer: 42 });
   assert.deepEqual(v3.variables.get("1d.chunked.i2")!.dims, ["dim_0"]);
   const v2 = await openZarr(new FsStore(path.join(dir, "v2.zarr")));
-  assert.ok(![...v2.variables.keys()].some((k) => /\.(S7|U7|O|U13)/.test(k)), "string/object arrays are left out");
+  assert.ok(
+    ![...v2.variables.keys()].some((k) => /\.(S7|U7|O|U13)/.test(k)),
+    "string/object arrays are left out",
+  );
   assert.equal(v2.variables.get("3d.chunked.mixed.i2.F")!.encoding?.order, "F");
-  assert.deepEqual(v2.variables.get("1d.contiguous.delta.shuffle.i2")!.encoding?.filters, ["delta", "shuffle"]);
+  assert.deepEqual(v2.variables.get("1d.contiguous.delta.shuffle.i2")!.encoding?.filters, [
+    "delta",
+    "shuffle",
+  ]);
   const v3all = await openZarr(new FsStore(path.join(dir, "v3.zarr")));
   assert.deepEqual(v3all.variables.get("3d.contiguous.delta.i4.mixed")!.encoding?.order, [1, 0, 2]);
   assert.equal(v3all.variables.get("1d.contiguous.f4.be")!.encoding?.endian, "big");
@@ -78,7 +94,18 @@ test("sharded v3 arrays read inner chunk by inner chunk; missing inner chunks re
 test("eraint_uvz.zarr reads raw (packed int16) exactly as python zarr 2 reads it", async (t) => {
   const dir = fixture(t, "eraint_uvz.zarr");
   if (!dir) return;
-  const want = python<Record<string, { data: number[]; attrs: Record<string, unknown>; fill: number | "NaN" | null; shape: number[]; dims: string[] }>>(`
+  const want = python<
+    Record<
+      string,
+      {
+        data: number[];
+        attrs: Record<string, unknown>;
+        fill: number | "NaN" | null;
+        shape: number[];
+        dims: string[];
+      }
+    >
+  >(`
 import zarr
 g = zarr.open_group(${JSON.stringify(dir)}, mode="r")
 out = {}

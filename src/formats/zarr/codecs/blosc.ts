@@ -11,7 +11,8 @@ const SHUFFLE: Record<string, number> = { noshuffle: 0, shuffle: 1, bitshuffle: 
 export async function bloscCodec(config: Json): Promise<BytesToBytesCodec> {
   const { default: Blosc } = await import("numcodecs/blosc");
   const shuffle = typeof config.shuffle === "string" ? SHUFFLE[config.shuffle] : config.shuffle;
-  if (shuffle === undefined) throw new Error(`unknown blosc shuffle ${JSON.stringify(config.shuffle)}`);
+  if (shuffle === undefined)
+    throw new Error(`unknown blosc shuffle ${JSON.stringify(config.shuffle)}`);
   const codec = Blosc.fromConfig({
     id: "blosc",
     cname: (config.cname as string | undefined) ?? "lz4",
@@ -23,12 +24,15 @@ export async function bloscCodec(config: Json): Promise<BytesToBytesCodec> {
     kind: "bytes_to_bytes",
     encode: (bytes) => codec.encode(bytes),
     decode(bytes) {
-      if (bytes.length < 16) throw new Error(`${bytes.length} bytes is too short for a blosc frame`);
+      if (bytes.length < 16)
+        throw new Error(`${bytes.length} bytes is too short for a blosc frame`);
       const view = new DataView(bytes.buffer, bytes.byteOffset, 16);
       const decoded = view.getUint32(4, true);
       const compressed = view.getUint32(12, true);
       if (compressed !== bytes.length)
-        throw new Error(`blosc frame says ${compressed} bytes, got ${bytes.length} (truncated or corrupt)`);
+        throw new Error(
+          `blosc frame says ${compressed} bytes, got ${bytes.length} (truncated or corrupt)`,
+        );
       if (decoded > 2 ** 31) throw new Error(`blosc frame claims ${decoded} decoded bytes`);
       return codec.decode(bytes);
     },

@@ -32,7 +32,10 @@ export function crc32cCodec(): BytesToBytesCodec {
     decode(bytes) {
       if (bytes.length < 4) throw new Error(`${bytes.length} bytes cannot hold a crc32c checksum`);
       const body = bytes.subarray(0, bytes.length - 4);
-      const stored = new DataView(bytes.buffer, bytes.byteOffset + body.length, 4).getUint32(0, true);
+      const stored = new DataView(bytes.buffer, bytes.byteOffset + body.length, 4).getUint32(
+        0,
+        true,
+      );
       if (stored !== crc32c(body)) throw new Error("crc32c checksum mismatch (corrupt data)");
       return body;
     },

@@ -11,7 +11,13 @@ export function fixedScaleOffsetCodec(config: Json, ctx: CodecContext): ArrayToA
   const scale = Number(config.scale ?? 1);
   const offset = Number(config.offset ?? 0);
   const astype = parseV2DType(config.astype ?? config.dtype);
-  if (!astype || astype === "unsupported" || astype.dtype === "float16" || isBigInt(astype.dtype) || astype.dtype === "bool")
+  if (
+    !astype ||
+    astype === "unsupported" ||
+    astype.dtype === "float16" ||
+    isBigInt(astype.dtype) ||
+    astype.dtype === "bool"
+  )
     throw new Error(`fixedscaleoffset: astype ${JSON.stringify(config.astype)} is not supported`);
   const encodedDType = astype.dtype;
   const Decoded = arrayClass(ctx.dtype);

@@ -31,7 +31,8 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  */
 const bytesCodec: Factory = async (config, ctx) => {
   const codec = (await zarrita("bytes")(config, ctx)) as ArrayToBytesCodec;
-  const swaps = arrayClass(ctx.dtype).BYTES_PER_ELEMENT > 1 && (config.endian === "big") === LITTLE_ENDIAN;
+  const swaps =
+    arrayClass(ctx.dtype).BYTES_PER_ELEMENT > 1 && (config.endian === "big") === LITTLE_ENDIAN;
   return {
     kind: "array_to_bytes",
     encode(chunk) {
@@ -45,7 +46,13 @@ const bytesCodec: Factory = async (config, ctx) => {
 };
 
 /** A numcodecs compressor (wasm). */
-function numcodecs(load: () => Promise<{ default: { fromConfig(c: Json & { id: string }): { encode: Codec["encode"]; decode: Codec["decode"] } } }>): Factory {
+function numcodecs(
+  load: () => Promise<{
+    default: {
+      fromConfig(c: Json & { id: string }): { encode: Codec["encode"]; decode: Codec["decode"] };
+    };
+  }>,
+): Factory {
   return async (config) => {
     const codec = (await load()).default.fromConfig({ id: "", ...config });
     return {
@@ -64,13 +71,17 @@ const lz4 = numcodecs(() => import("numcodecs/lz4"));
 const delta: Factory = (config, ctx) => {
   // zarrita's delta works in the array's own dtype; numcodecs' `astype` would change it
   const astype = config.astype;
-  if (astype !== undefined && astype !== config.dtype) throw new Error(`delta with astype ${JSON.stringify(astype)} is not supported`);
+  if (astype !== undefined && astype !== config.dtype)
+    throw new Error(`delta with astype ${JSON.stringify(astype)} is not supported`);
   return zarrita("numcodecs.delta")(config, ctx);
 };
 
 // numcodecs' shuffle takes its element size from `elementsize`, not from the dtype
 const shuffle: Factory = (config, ctx) =>
-  zarrita("numcodecs.shuffle", false)({ elementsize: arrayClass(ctx.dtype).BYTES_PER_ELEMENT, ...config }, ctx);
+  zarrita("numcodecs.shuffle", false)(
+    { elementsize: arrayClass(ctx.dtype).BYTES_PER_ELEMENT, ...config },
+    ctx,
+  );
 
 /** Codecs by the name they have in v3 metadata (v2 filters and compressors as `numcodecs.<id>`). */
 const FACTORIES: Record<string, Factory> = {

@@ -10,7 +10,8 @@ import { aligned } from "./zstd.js";
 export function zlibCodec(format: "gzip" | "zlib") {
   return (config: Json): Codec => {
     const level = typeof config.level === "number" ? config.level : 5;
-    const [encode, decode] = format === "gzip" ? [gzipSync, gunzipSync] : [deflateSync, inflateSync];
+    const [encode, decode] =
+      format === "gzip" ? [gzipSync, gunzipSync] : [deflateSync, inflateSync];
     return {
       kind: "bytes_to_bytes",
       encode: (b: Uint8Array) => new Uint8Array(encode(b, { level })),

@@ -5,7 +5,10 @@ import { releaseScratch, takeScratch } from "../../../util/scratch-buffers.js";
 
 /** The parts of zstd-napi's low-level binding used here (see its binding.d.ts). */
 type ZstdBinding = {
-  CCtx: new () => { setParameter(p: number, v: number): void; compress2(dst: Uint8Array, src: Uint8Array): number };
+  CCtx: new () => {
+    setParameter(p: number, v: number): void;
+    compress2(dst: Uint8Array, src: Uint8Array): number;
+  };
   DCtx: new () => { decompress(dst: Uint8Array, src: Uint8Array): number };
   CParameter: { compressionLevel: number; checksumFlag: number };
   compressBound(n: number): number;
@@ -17,11 +20,13 @@ type ZstdBinding = {
  * undefined where it did not install. Native decoding is about twice as fast as the wasm
  * codec (measured on 5 MB float32 chunks), and decoding is most of a reduction's time.
  */
-const native: Promise<{ binding: ZstdBinding; decompress: (b: Uint8Array) => Uint8Array } | undefined> = Promise.all([
-  import("zstd-napi/binding.js" as string),
-  import("zstd-napi" as string),
-]).then(
-  ([b, m]) => ({ binding: (b.default ?? b) as ZstdBinding, decompress: (m.default ?? m).decompress as (b: Uint8Array) => Uint8Array }),
+const native: Promise<
+  { binding: ZstdBinding; decompress: (b: Uint8Array) => Uint8Array } | undefined
+> = Promise.all([import("zstd-napi/binding.js" as string), import("zstd-napi" as string)]).then(
+  ([b, m]) => ({
+    binding: (b.default ?? b) as ZstdBinding,
+    decompress: (m.default ?? m).decompress as (b: Uint8Array) => Uint8Array,
+  }),
   () => undefined,
 );
 
@@ -59,7 +64,11 @@ export async function zstdCodec(config: Json): Promise<Codec> {
         if (size === null) return aligned(loaded.decompress(b)); // frames written without their size
         const out = takeScratch(size);
         const pool = codecsInPool() ? poolZstd() : undefined;
-        if (pool) return pool.decompress(out, b).then((n) => (n === size ? out : fallback(out, b)), () => fallback(out, b));
+        if (pool)
+          return pool.decompress(out, b).then(
+            (n) => (n === size ? out : fallback(out, b)),
+            () => fallback(out, b),
+          );
         try {
           if (dctx.decompress(out, b) === size) return out;
         } catch {

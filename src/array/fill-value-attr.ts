@@ -1,5 +1,5 @@
-import type { FillValue } from "../../array/chunked-array.js";
-import { isBigInt, isInteger, type DType } from "../../array/dtype.js";
+import type { FillValue } from "./chunked-array.js";
+import { isBigInt, isInteger, type DType } from "./dtype.js";
 
 /**
  * A `_FillValue` attribute as the fill value of an array of `dtype`, or null when the dtype
