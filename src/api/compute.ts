@@ -21,7 +21,7 @@ import { totalDecodes, totalTasks, type OutputTarget, type Plan } from "../plan/
 import { makePlan } from "../plan/planner.js";
 import type { Store } from "../storage/store.js";
 import { InputError, MemoryBudgetError } from "../util/errors.js";
-import { parseBytes } from "../util/format.js";
+import { parseBytes, sizeProblem } from "../util/format.js";
 import type { Coord } from "./coords.js";
 import { LazyArray } from "./lazy-array.js";
 import { fromArray, openDataset } from "./open-dataset.js";
@@ -92,7 +92,9 @@ export function resolveMemory(memory: number | string | undefined): number {
     return Math.max(256 << 20, Math.min(MAX_DEFAULT_MEMORY, Math.floor(freemem() / 2)));
   const n = typeof memory === "number" ? memory : parseBytes(memory);
   if (n === undefined || !(n > 0))
-    throw new InputError(`memory budget "${memory}" is not a size like 512MB or 2GB`);
+    throw new InputError(
+      `memory budget ${typeof memory === "number" ? `${memory} is not a positive number of bytes` : sizeProblem(memory)}`,
+    );
   return n;
 }
 

@@ -4,7 +4,8 @@ import type { LazyArray } from "../api/lazy-array.js";
 import { openDataset, type LazyDataset } from "../api/open-dataset.js";
 import type { ToZarrOptions } from "../api/compute.js";
 import { InputError } from "../util/errors.js";
-import { parseBytes } from "../util/format.js";
+import { parseBytes, sizeProblem } from "../util/format.js";
+import { checkZarrOutput } from "./output-format.js";
 
 /** The options `dae run` and `dae plan` share, as commander gives them. */
 export interface ComputationOptions {
@@ -89,6 +90,7 @@ export async function prepareComputation(
     throw new InputError("give either -o OUT.zarr or --print, not both");
   if (requireTarget && o.output === undefined && !o.print)
     throw new InputError("where should the result go? give -o OUT.zarr or --print");
+  if (o.output !== undefined) checkZarrOutput("-o", o.output);
   const options = computeOptions(o);
   if (!o.input?.length) throw new InputError("no input: give one or more with -i [NAME=]PATH");
   const inputs = parseInputs(o.input);
@@ -126,7 +128,7 @@ function computeOptions(o: ComputationOptions): ToZarrOptions {
   if (o.memory !== undefined) {
     const bytes = parseBytes(o.memory);
     if (bytes === undefined || bytes <= 0)
-      throw new InputError(`--memory: "${o.memory}" is not a size like 512MB or 2GB`);
+      throw new InputError(`--memory: ${sizeProblem(o.memory)}`);
     options.memory = bytes;
   }
   if (o.workers !== undefined) {

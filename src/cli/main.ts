@@ -1,6 +1,8 @@
 import { Command, CommanderError } from "commander";
 import { DaeError } from "../util/errors.js";
 import { commands } from "./commands/index.js";
+import { addHelpExamples } from "./help-examples.js";
+import { packageVersion } from "../util/package-version.js";
 import { closeDatasets } from "../exec/sources.js";
 import { closeThreadPools } from "../exec/thread-executor.js";
 import { tuneMalloc } from "../util/malloc-tuning.js";
@@ -15,10 +17,12 @@ export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes("--debug");
   const program = new Command("dae")
     .description("diskarray-engine: compute over chunked n-dimensional arrays larger than memory")
+    .version(packageVersion(), "-V, --version", "print the version")
     .option("--debug", "show stack traces of errors")
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   for (const register of commands) register(program);
+  addHelpExamples(program);
   try {
     await program.parseAsync(argv);
     return 0;

@@ -12,6 +12,9 @@ export interface TextStyle {
   vertical?: boolean;
 }
 
+/** How many times larger text is drawn before it is averaged down (see `Canvas.text`). */
+const TEXT_SUPERSAMPLE = 4;
+
 /** `#rrggbb` as [r, g, b]. */
 export function parseColor(color: string): [number, number, number] {
   const hex = color.replace(/^#/, "");
@@ -94,21 +97,55 @@ export class Canvas {
     flush();
   }
 
-  /** Draws text (nothing without a font). */
+  /**
+   * Draws text (nothing without a font). pureimage rasterises glyphs of 11–12 px poorly (a full
+   * stop came out as a comma), so text is drawn at `TEXT_SUPERSAMPLE` times the size on a
+   * scratch bitmap and its coverage averaged down onto the picture, aligned to its pixel grid.
+   */
   text(s: string, x: number, y: number, style: TextStyle = {}): void {
     if (!this.hasText || s === "") return;
-    const ctx = this.ctx;
-    ctx.font = `${style.size ?? 12}px '${FONT_FAMILY}'`;
-    ctx.fillStyle = style.color ?? "#222222";
-    ctx.textAlign = style.align ?? "left";
+    const k = TEXT_SUPERSAMPLE;
+    const size = style.size ?? 12;
+    const align = style.align ?? "left";
+    const width = this.textWidth(s, size);
+    const pad = Math.ceil(size);
+    // where the anchor sits on the scratch bitmap (in picture pixels): its fractional part is
+    // the one that puts the scratch pixels on the picture's pixels once placed (rotated or not)
+    const frac = (v: number) => v - Math.floor(v);
+    const [fx, fy] = style.vertical ? [1 - frac(y), frac(x)] : [frac(x), frac(y)];
+    const ax =
+      pad + (align === "left" ? 0 : Math.ceil(align === "center" ? width / 2 : width)) + fx;
+    const ay = 2 * pad + fy;
+    const w = Math.ceil(width) + 2 * pad + 1;
+    const h = 4 * pad;
+    const scratch = PImage.make(w * k, h * k);
+    const ctx = scratch.getContext("2d");
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, 0, w * k, h * k);
+    ctx.font = `${size * k}px '${FONT_FAMILY}'`;
+    ctx.fillStyle = "#000000";
+    ctx.textAlign = align;
     ctx.textBaseline = style.baseline ?? "alphabetic";
-    if (style.vertical) {
-      ctx.save();
-      ctx.translate(x, y);
-      ctx.rotate(-Math.PI / 2);
-      ctx.fillText(s, 0, 0);
-      ctx.restore();
-    } else ctx.fillText(s, x, y);
+    ctx.fillText(s, ax * k, ay * k);
+    const [r, g, b] = parseColor(style.color ?? "#222222");
+    const ink = scratch.data;
+    for (let j = 0; j < h; j++)
+      for (let i = 0; i < w; i++) {
+        let dark = 0;
+        for (let v = 0; v < k; v++)
+          for (let u = 0; u < k; u++) dark += 255 - ink[((j * k + v) * w * k + i * k + u) * 4];
+        if (dark === 0) continue;
+        // a text pixel (i, j) lands at the anchor plus its offset, rotated for vertical text
+        const [px, py] = style.vertical
+          ? [Math.round(x - ay) + j, Math.round(y + ax) - i - 1]
+          : [Math.round(x - ax) + i, Math.round(y - ay) + j];
+        if (px < 0 || py < 0 || px >= this.width || py >= this.height) continue;
+        const a = dark / (255 * k * k);
+        const o = (py * this.width + px) * 4;
+        this.data[o] = Math.round(this.data[o] * (1 - a) + r * a);
+        this.data[o + 1] = Math.round(this.data[o + 1] * (1 - a) + g * a);
+        this.data[o + 2] = Math.round(this.data[o + 2] * (1 - a) + b * a);
+      }
   }
 
   /** Width of `s` in pixels at `size` (an estimate without a font). */

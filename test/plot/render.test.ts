@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { PNG } from "pngjs";
 import { encodeTime, timeComponents } from "../../src/dataset/calendar.js";
 import { colorIndex, colormap } from "../../src/render/colormap.js";
+import { Canvas } from "../../src/render/canvas.js";
 import { drawField, fieldLayout } from "../../src/render/field-chart.js";
 import { drawLineChart, lineLayout } from "../../src/render/line-chart.js";
 import { numberTicks, timeTicks } from "../../src/render/ticks.js";
@@ -209,4 +210,36 @@ test("drawLineChart draws the series across the plot, its maximum highest", () =
   );
   const spikeX = area.left + (100 / (n - 1)) * (area.width - 1);
   assert.ok(Math.abs(top.x - spikeX) <= 2, `highest point at x=${top.x}, spike at ${spikeX}`);
+});
+
+test("small text: a full stop stays on the baseline (it was drawn as a comma at 11 px), and vertical text is drawn", (t) => {
+  const probe = new Canvas(80, 80);
+  if (!probe.hasText) return t.skip("no font file: pictures are drawn without text");
+  // ink below the baseline of "1.5" and "1,5": the digits have none, so it is the mark's
+  const below = (s: string, y: number) => {
+    const c = new Canvas(60, 40);
+    c.text(s, 10.3, y, { size: 11 });
+    let ink = 0;
+    for (let row = Math.ceil(y); row < 40; row++)
+      for (let col = 0; col < 60; col++) ink += 255 - c.data[(row * 60 + col) * 4];
+    return ink;
+  };
+  for (const y of [20, 20.4, 20.7]) {
+    const digits = below("15", y); // their curves overshoot the baseline a little
+    const stop = below("1.5", y) - digits;
+    const comma = below("1,5", y) - digits;
+    assert.ok(comma > 100, `a comma reaches below the baseline (${comma})`);
+    assert.ok(stop < comma / 3, `at y=${y}: ink below the baseline: "1.5" ${stop}, "1,5" ${comma}`);
+  }
+  // rotated text runs upward from its anchor: ink in a column band, above the anchor
+  probe.text("latitude", 40, 70, { size: 11, vertical: true, baseline: "bottom" });
+  let above = 0;
+  let elsewhere = 0;
+  for (let row = 0; row < 80; row++)
+    for (let col = 0; col < 80; col++) {
+      const ink = 255 - probe.data[(row * 80 + col) * 4];
+      if (row < 70 && col >= 28 && col < 41) above += ink;
+      else elsewhere += ink;
+    }
+  assert.ok(above > 2000 && elsewhere < above / 20, `above ${above}, elsewhere ${elsewhere}`);
 });

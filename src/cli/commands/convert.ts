@@ -4,6 +4,7 @@ import { open } from "../../dataset/open.js";
 import { checkDimSizes } from "../../dataset/output-chunks.js";
 import { writeDatasetZarr, type WriteZarrOptions } from "../../dataset/write-zarr.js";
 import { InputError } from "../../util/errors.js";
+import { checkZarrOutput } from "../output-format.js";
 import { progressMode, progressReporter } from "../progress.js";
 import type { RegisterCommand } from "./index.js";
 
@@ -46,6 +47,7 @@ export const registerConvert: RegisterCommand = (program: Command) => {
     .option("--quiet", "print nothing on success")
     .option("--progress <format>", "progress as JSON lines on stderr (format: json)")
     .action(async (src: string, dst: string, options: ConvertOptions) => {
+      checkZarrOutput("convert: DST", dst);
       const writeOptions = parseOptions(options);
       const mode = progressMode(options);
       const ds = await open(src, { decode: !options.raw });

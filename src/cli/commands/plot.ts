@@ -198,12 +198,50 @@ export function applySelection(
       range.length === 2
         ? slice(range[0] === "" ? null : label(range[0]), range[1] === "" ? null : label(range[1]))
         : label(text);
-    const resolved = resolveLabel(a.coords[dim], dim, key, { method: "nearest" });
-    if (resolved.kind === "index")
-      described.push(`${dim}=${coordLabel(a.coords[dim], resolved.index)}`);
-    a = a.sel({ [dim]: key }, { method: "nearest" });
+    // nearest, but never from outside the coordinate's range: a label past its end would
+    // snap to the last one and draw a map of something else
+    const coord = a.coords[dim];
+    const options = { method: "nearest" as const, tolerance: widestGap(coord) };
+    let resolved;
+    try {
+      resolved = resolveLabel(coord, dim, key, options);
+      // at an end label, half a step beyond it at most
+      const n = coord?.values.length ?? 0;
+      if (
+        coord &&
+        resolved.kind === "index" &&
+        n > 1 &&
+        (resolved.index === 0 || resolved.index === n - 1)
+      ) {
+        const inner = resolved.index === 0 ? 1 : n - 2;
+        const halfStep = Math.abs(coord.values[resolved.index] - coord.values[inner]) / 2;
+        resolveLabel(coord, dim, key, { method: "nearest", tolerance: halfStep });
+      }
+    } catch (e) {
+      throw outOfRange(e, dim, text, coord);
+    }
+    if (resolved.kind === "index") described.push(`${dim}=${coordLabel(coord, resolved.index)}`);
+    else if (resolved.count === 0) throw outOfRange(undefined, dim, text, coord);
+    a = a.sel({ [dim]: key }, options);
   }
   return { array: a, described };
+}
+
+/** The widest step between neighbouring labels (0 for one label): how far "nearest" may reach. */
+function widestGap(coord: Coord | undefined): number {
+  let gap = 0;
+  const v = coord?.values ?? [];
+  for (let i = 1; i < v.length; i++) gap = Math.max(gap, Math.abs(v[i] - v[i - 1]));
+  return gap;
+}
+
+/** The refusal of a `--sel` that selects nothing or lies outside the coordinate. */
+function outOfRange(e: unknown, dim: string, text: string, coord: Coord | undefined): Error {
+  if (!coord || !(e === undefined || e instanceof InputError)) return e as Error;
+  const n = coord.values.length;
+  return new InputError(
+    `--sel ${dim}=${text}: outside ${dim}'s labels ${coordLabel(coord, 0)} … ${coordLabel(coord, n - 1)} (${n} labels); nothing to draw`,
+  );
 }
 
 /** A coordinate's value at `index` as people read it (dates for times). */
