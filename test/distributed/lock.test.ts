@@ -257,10 +257,14 @@ test("a stale lock (its process gone, or no heartbeat) is taken over with a note
 test("a run whose lock is taken by another run stops", async (t) => {
   const dir = tempDir(t);
   const store = new FsStore(dir, true);
-  let lost = "";
-  const lock = await OutputLock.acquire(store, { staleAfterMs: 400, onLost: (m) => (lost = m) });
+  let onLost: (m: string) => void = () => {};
+  const lostMessage = new Promise<string>((r) => (onLost = r));
+  const lock = await OutputLock.acquire(store, { staleAfterMs: 400, onLost: (m) => onLost(m) });
   writeLock(dir, { pid: 1, hostname: "elsewhere.example", heartbeat: Date.now() });
-  await new Promise((r) => setTimeout(r, 300));
+  // the next heartbeat finds the lock taken (its timer does not keep the process up: this does)
+  const bound = setTimeout(() => onLost("no heartbeat noticed the taken lock in 10 s"), 10_000);
+  const lost = await lostMessage;
+  clearTimeout(bound);
   assert.match(lost, /the output's lock was taken by pid 1 on elsewhere\.example; stopping/);
   await lock.release();
   assert.ok(existsSync(path.join(dir, ".dae", "lock")), "release leaves another run's lock alone");

@@ -178,16 +178,21 @@ test("writeBlock of a 0-d block writes its one chunk", async () => {
 test("a write queue: a failed write fails the task's next write or its drain, and settle waits for every write", async () => {
   const q = new WriteQueue(3);
   const landed: number[] = [];
+  let failureLanded: () => void = () => {};
+  const failed = new Promise<void>((r) => (failureLanded = r));
   const later =
     (i: number, fail = false) =>
     async () => {
       await new Promise((r) => setTimeout(r, 5 * i));
-      if (fail) throw new Error(`write ${i} failed`);
+      if (fail) {
+        setImmediate(failureLanded); // once the queue has seen the rejection
+        throw new Error(`write ${i} failed`);
+      }
       landed.push(i);
     };
   await q.add(later(3));
   await q.add(later(1, true));
-  await new Promise((r) => setTimeout(r, 10));
+  await failed;
   await assert.rejects(q.add(later(2)), /write 1 failed/);
   await q.settle();
   assert.deepEqual(landed.sort(), [3], "the write started before the failure landed; none after");
