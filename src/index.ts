@@ -62,6 +62,12 @@ export {
   type DatasetOpenOptions,
   type Variable,
 } from "./dataset/index.js";
+export {
+  registerFormat,
+  type ArrayFormat,
+  type FileFormat,
+  type StoreFormat,
+} from "./formats/registry.js";
 export type {
   ChunkedArray,
   WritableChunkedArray,
@@ -124,7 +130,6 @@ export type {
   WriteSummary,
 } from "./dataset/write-zarr.js";
 export type { DistributedOptions } from "./exec/distributed/distributed-executor.js";
-export type { RawDataset } from "./formats/raw-dataset.js";
 export type { PlanExplanation } from "./plan/explain.js";
 export type { OutputTarget, PlannedOutput, PlannedGroup, DecodeCount } from "./plan/plan.js";
 export type { RetryOptions } from "./storage/http-fetch.js";

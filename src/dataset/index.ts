@@ -1,5 +1,5 @@
 /** Labelled, CF-decoded datasets: open any supported format, decode, write to Zarr. */
-export { open, openRaw, sniffFile, type DatasetOpenOptions, type FileKind } from "./open.js";
+export { open, openRaw, detectFileFormat, type DatasetOpenOptions } from "./open.js";
 export {
   datasetFromRaw,
   dimensionSizes,

@@ -148,8 +148,11 @@ test("bad input: one line on stderr starting with dae:, exit code 1, no stack tr
       ["info", path.join(dir, "missing.nc")],
       `dae: no such file or directory: ${path.join(dir, "missing.nc")}`,
     ],
-    [["info", notes], `dae: ${notes}: not a Zarr store, NetCDF, HDF5 or GeoTIFF file`],
-    [["info", "--json", dir], `dae: ${dir}: not a Zarr store, NetCDF, HDF5 or GeoTIFF file`],
+    [["info", notes], `dae: ${notes}: not a Zarr store, GeoTIFF, NetCDF-4/HDF5 or NetCDF-3 file`],
+    [
+      ["info", "--json", dir],
+      `dae: ${dir}: not a Zarr store, GeoTIFF, NetCDF-4/HDF5 or NetCDF-3 file`,
+    ],
   ] as const) {
     const r = dae([...args]);
     assert.equal(r.code, 1, r.stderr);

@@ -109,17 +109,17 @@ test("open refuses missing paths and files that are not arrays, in one line", as
   writeFileSync(text, "hello, this is not an array file\n");
   await assert.rejects(open(text), {
     name: "InputError",
-    message: `${text}: not a Zarr store, NetCDF, HDF5 or GeoTIFF file`,
+    message: `${text}: not a Zarr store, GeoTIFF, NetCDF-4/HDF5 or NetCDF-3 file`,
   });
   const empty = path.join(dir, "empty.zarr");
   mkdirSync(empty);
   await assert.rejects(
     open(empty),
-    new InputError(`${empty}: not a Zarr store, NetCDF, HDF5 or GeoTIFF file`),
+    new InputError(`${empty}: not a Zarr store, GeoTIFF, NetCDF-4/HDF5 or NetCDF-3 file`),
   );
   const tiny = path.join(dir, "tiny.nc");
   writeFileSync(tiny, "CD");
-  await assert.rejects(open(tiny), /not a Zarr store, NetCDF, HDF5 or GeoTIFF file/);
+  await assert.rejects(open(tiny), /not a Zarr store, GeoTIFF, NetCDF-4\/HDF5 or NetCDF-3 file/);
 });
 
 test("GeoTIFF and basin_mask open through the same entry point", async (t) => {
@@ -197,6 +197,6 @@ test("http(s) URLs open through HttpStore (Zarr) and HttpSource (NetCDF-3), with
   );
   await assert.rejects(
     open(`${server.url}/README.md`),
-    /README\.md: not a Zarr store, NetCDF, HDF5 or GeoTIFF file/,
+    /README\.md: not a Zarr store, GeoTIFF, NetCDF-4\/HDF5 or NetCDF-3 file/,
   );
 });

@@ -202,7 +202,11 @@ test("dae info/convert on malformed NetCDF-3: absurd counts and lengths, a cut f
     ],
     ["cut.nc", (b) => b.subarray(0, 2_000_000), "past the end"],
     ["cut-header.nc", (b) => b.subarray(0, 700), "truncated"],
-    ["empty.nc", () => Buffer.alloc(0), "not a Zarr store, NetCDF, HDF5 or GeoTIFF file"],
+    [
+      "empty.nc",
+      () => Buffer.alloc(0),
+      "not a Zarr store, GeoTIFF, NetCDF-4/HDF5 or NetCDF-3 file",
+    ],
   ];
   for (const [name, edit, why] of cases) {
     const file = variant(name, edit);
