@@ -2,6 +2,7 @@ import path from "node:path";
 import type { Attrs, AttrValue } from "../array/chunked-array.js";
 import { itemSize } from "../array/dtype.js";
 import { prepareZarrTarget } from "../dataset/zarr-target.js";
+import { inputLocations } from "../exec/sources.js";
 import { consolidateMetadata, createZarrGroup } from "../formats/zarr/index.js";
 import { InputError } from "../util/errors.js";
 import { toZarr, type RunReport, type ToZarrOptions } from "./compute.js";
@@ -158,7 +159,8 @@ export async function writePyramid(
     );
   if (!["mean", "mode", "nearest"].includes(method))
     throw new InputError(`pyramid: unknown method "${method}" (known: mean, mode, nearest)`);
-  const store = await prepareZarrTarget(target, options.overwrite ?? false);
+  const inputs = arrays.flatMap((a) => inputLocations(a.built.graph));
+  const store = await prepareZarrTarget(target, options.overwrite ?? false, inputs);
   // the root is a plain group until every level is written
   await createZarrGroup(store, "", {}, zarrFormat);
   const written: PyramidLevel[] = [];

@@ -32,6 +32,8 @@ export interface WritableVariable {
 export interface DatasetLike {
   variables: ReadonlyMap<string, WritableVariable>;
   attrs?: Attrs;
+  /** Where the variables are read from (a `Dataset`'s path or URL): the target may not be, contain or lie inside it. */
+  source?: string;
 }
 
 /** Progress after each written chunk. */
@@ -106,7 +108,8 @@ export async function writeDatasetZarr(
   useCodecPool(true);
   const zarrFormat = options.zarrFormat ?? 3;
   const planned = planVariables(dataset, options, zarrFormat);
-  const store = await prepareZarrTarget(target, options.overwrite ?? false);
+  const inputs = dataset.source === undefined ? [] : [dataset.source];
+  const store = await prepareZarrTarget(target, options.overwrite ?? false, inputs);
   const cache = new ChunkCache(options.cacheBytes ?? 64 << 20);
   const arrays: WritableChunkedArray[] = [];
   // groups, the root's last, are written once the data is: an unfinished store cannot look complete

@@ -5,16 +5,20 @@ import { consolidateMetadata, createZarrGroup, isZarr } from "../formats/zarr/in
 import { FsStore, ioError } from "../storage/fs-store.js";
 import type { Store } from "../storage/store.js";
 import { InputError } from "../util/errors.js";
+import { refuseOverlap } from "./output-overlap.js";
 
 /**
- * The store to write a dataset to. An existing target is refused unless `overwrite`; then
- * it is emptied, but only if it looks like a Zarr store (complete or partly written), so a
- * typo cannot wipe an unrelated directory.
+ * The store to write a dataset to. A target that is, contains or lies inside one of
+ * `inputs` (where the data written is read from) is refused (`refuseOverlap`). An existing
+ * target is refused unless `overwrite`; then it is emptied, but only if it looks like a Zarr
+ * store (complete or partly written), so a typo cannot wipe an unrelated directory.
  */
 export async function prepareZarrTarget(
   target: Store | string,
   overwrite: boolean,
+  inputs: readonly string[],
 ): Promise<Store> {
+  await refuseOverlap(typeof target === "string" ? target : target.url, inputs);
   if (typeof target !== "string") {
     const entries = await target.list("");
     if (entries.length === 0) return target;

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
+import { refuseOverlap } from "../dataset/output-overlap.js";
 import { prepareZarrTarget } from "../dataset/zarr-target.js";
 import { isZarr } from "../formats/zarr/index.js";
 import { totalTasks, type Plan } from "../plan/plan.js";
@@ -8,6 +9,7 @@ import { isS3Url } from "../storage/s3-store.js";
 import type { Store } from "../storage/store.js";
 import { InputError } from "../util/errors.js";
 import { describeHolder, OutputLock, readLock, staleReason } from "./lock.js";
+import { inputLocations } from "./sources.js";
 import { outputStore } from "./targets.js";
 
 /**
@@ -79,10 +81,16 @@ interface OutputState {
 }
 
 /**
- * Looks at `path` and refuses what no run may do there: write an output another live run
- * is writing, or replace an unfinished one without `resume` or `overwrite`.
+ * Looks at `path` and refuses what no run may do there: write over or into an input of
+ * `plan`, write an output another live run is writing, or replace an unfinished one without
+ * `resume` or `overwrite`.
  */
-async function inspectOutput(path: string, options: OutputRunOptions): Promise<OutputState> {
+async function inspectOutput(
+  path: string,
+  plan: Plan,
+  options: OutputRunOptions,
+): Promise<OutputState> {
+  await refuseOverlap(path, inputLocations(plan.graph));
   const store = outputStore(path);
   // the folder, not what it holds: a run killed while taking its lock leaves it with nothing whole inside
   const unfinished = (await store.list("")).includes(RUN_DIR);
@@ -107,9 +115,10 @@ async function inspectOutput(path: string, options: OutputRunOptions): Promise<O
  */
 export async function checkOutput(
   path: string,
+  plan: Plan,
   options: Pick<OutputRunOptions, "resume" | "overwrite" | "staleAfterMs">,
 ): Promise<void> {
-  const state = await inspectOutput(path, options);
+  const state = await inspectOutput(path, plan, options);
   if (state.unfinished || options.overwrite || (options.resume && state.complete)) return;
   if ((await state.store.list("")).length > 0)
     throw new InputError(`${path}: already exists (overwrite it with --overwrite)`);
@@ -127,7 +136,7 @@ export async function openOutputRun(
   options: OutputRunOptions = {},
 ): Promise<OutputRun> {
   const fingerprint = options.fingerprint ?? planFingerprint(plan);
-  const state = await inspectOutput(path, options);
+  const state = await inspectOutput(path, plan, options);
   let { store, record, done } = state;
   if (state.unfinished) {
     if (record && options.resume && record.fingerprint !== fingerprint)
@@ -144,7 +153,11 @@ export async function openOutputRun(
     return completeRun(store, plan);
   }
   if (!record)
-    store = await prepareZarrTarget(isS3Url(path) ? store : path, options.overwrite ?? false);
+    store = await prepareZarrTarget(
+      isS3Url(path) ? store : path,
+      options.overwrite ?? false,
+      inputLocations(plan.graph),
+    );
   const lost = new AbortController();
   const lock = await OutputLock.acquire(store, {
     staleAfterMs: options.staleAfterMs,
