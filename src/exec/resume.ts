@@ -16,12 +16,19 @@ import { outputStore } from "./targets.js";
  * A run's records live in `.dae/` inside its output: `plan.json` (the plan and its
  * fingerprint, written before any chunk), `done/<k>` (one empty marker per finished task,
  * written after the task's chunks) and `lock`. The folder is removed when the output is
- * complete, so a finished output is a plain Zarr store; a folder that is there means the
- * output is unfinished. Readers of Zarr skip it (its name starts with a dot).
+ * complete, so a finished output is a plain Zarr store (with `.dae-complete`, the fingerprint
+ * of what it holds); a folder that is there means the output is unfinished. Readers of Zarr
+ * skip both (their names start with a dot).
  */
 const RUN_DIR = ".dae";
 const PLAN_KEY = `${RUN_DIR}/plan.json`;
 const DONE_DIR = `${RUN_DIR}/done`;
+/**
+ * The fingerprint of what a complete output holds, written by a run's end before its records
+ * are removed: `--resume` of a complete output computed otherwise is refused, not reported
+ * done with the old values.
+ */
+const COMPLETE_KEY = ".dae-complete";
 
 /** What `.dae/plan.json` holds. */
 interface RunRecord {
@@ -149,6 +156,7 @@ export async function openOutputRun(
       record = undefined;
     }
   } else if (options.resume && state.complete) {
+    await refuseOtherComputation(path, store, fingerprint);
     options.onNote?.(`${path}: already complete; nothing to resume`);
     return completeRun(store, plan);
   }
@@ -196,6 +204,8 @@ export async function openOutputRun(
     skip: (k) => done.has(k),
     taskDone: (k) => store.set(`${DONE_DIR}/${k}`, new Uint8Array(0)),
     async finish() {
+      // what the complete output holds outlives the records: a later resume must match it
+      await store.set(COMPLETE_KEY, new TextEncoder().encode(fingerprint));
       // the plan goes last: records without it would read as "nothing to resume"
       await store.delete(DONE_DIR);
       await lock.release();
@@ -204,6 +214,23 @@ export async function openOutputRun(
     },
     release: () => lock.release(),
   };
+}
+
+/** Refuses to call a complete output the result of `fingerprint` unless its run recorded that. */
+async function refuseOtherComputation(
+  path: string,
+  store: Store,
+  fingerprint: string,
+): Promise<void> {
+  const bytes = await store.get(COMPLETE_KEY);
+  const recorded = bytes && new TextDecoder().decode(bytes);
+  if (recorded === fingerprint) return;
+  const why = recorded
+    ? "it holds the result of another computation (expression, inputs, chunks, dtype or compressor differ)"
+    : "nothing records what computed it";
+  throw new InputError(
+    `${path}: is complete but cannot be resumed: ${why}; start again with --overwrite, or write elsewhere`,
+  );
 }
 
 /** An output found complete when asked to resume it. */
