@@ -5,10 +5,10 @@ import { refuseOverlap } from "../dataset/output-overlap.js";
 import { prepareZarrTarget } from "../dataset/zarr-target.js";
 import { isZarr } from "../formats/zarr/index.js";
 import { totalTasks, type Plan } from "../plan/plan.js";
+import { OutputLock, refuseIfHeld, RUN_DIR, type LockOptions } from "../storage/output-lock.js";
 import { isS3Url } from "../storage/s3-store.js";
 import type { Store } from "../storage/store.js";
 import { InputError } from "../util/errors.js";
-import { describeHolder, OutputLock, readLock, staleReason } from "./lock.js";
 import { inputLocations } from "./sources.js";
 import { outputStore } from "./targets.js";
 
@@ -20,7 +20,6 @@ import { outputStore } from "./targets.js";
  * of what it holds); a folder that is there means the output is unfinished. Readers of Zarr
  * skip both (their names start with a dot).
  */
-const RUN_DIR = ".dae";
 const PLAN_KEY = `${RUN_DIR}/plan.json`;
 const DONE_DIR = `${RUN_DIR}/done`;
 /**
@@ -102,9 +101,7 @@ async function inspectOutput(
   // the folder, not what it holds: a run killed while taking its lock leaves it with nothing whole inside
   const unfinished = (await store.list("")).includes(RUN_DIR);
   if (!unfinished) return { store, unfinished, done: new Set(), complete: await isZarr(store) };
-  const holder = await readLock(store);
-  if (holder && !staleReason(holder, options.staleAfterMs))
-    throw new InputError(`${path}: ${describeHolder(holder)}; wait for it to finish or stop it`);
+  await refuseIfHeld(store, options.staleAfterMs);
   const record = await readRecord(store);
   const done = await readDone(store, record);
   if (!options.resume && !options.overwrite) {
@@ -150,28 +147,28 @@ export async function openOutputRun(
       throw new InputError(
         `${path}: cannot resume: it was started with another plan (expression, inputs or chunks differ); run the same command again with --resume, or start again with --overwrite`,
       );
-    if (!record || !options.resume) {
-      // nothing recorded to continue, or asked to start again: the unfinished output is ours to clear
-      await store.delete(RUN_DIR);
-      record = undefined;
-    }
+    // nothing recorded to continue, or asked to start again: the unfinished output is ours to clear
+    if (!options.resume) record = undefined;
   } else if (options.resume && state.complete) {
     await refuseOtherComputation(path, store, fingerprint);
     options.onNote?.(`${path}: already complete; nothing to resume`);
     return completeRun(store, plan);
   }
-  if (!record)
-    store = await prepareZarrTarget(
-      isS3Url(path) ? store : path,
-      options.overwrite ?? false,
-      inputLocations(plan.graph),
-    );
   const lost = new AbortController();
-  const lock = await OutputLock.acquire(store, {
+  const lockOptions: LockOptions = {
     staleAfterMs: options.staleAfterMs,
     onNote: options.onNote,
     onLost: (message) => lost.abort(new InputError(message)),
-  });
+  };
+  let lock: OutputLock;
+  if (record) lock = await OutputLock.acquire(store, lockOptions);
+  else
+    ({ store, lock } = await prepareZarrTarget(
+      isS3Url(path) ? store : path,
+      (options.overwrite ?? false) || state.unfinished,
+      inputLocations(plan.graph),
+      lockOptions,
+    ));
   try {
     if (record) {
       // reread under the lock: a run that held it before may have recorded more
