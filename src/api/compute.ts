@@ -325,7 +325,7 @@ async function writeOutputs(
   let p = plan(list, targets, options);
   const identity = { compressor: options.compressor ?? "zstd" };
   const fingerprint = intent ?? planFingerprint(p, identity);
-  if (options.intermediates !== false) await checkOutput(path, options); // refuse an existing output before any stage
+  if (options.intermediates !== false) await checkOutput(path, p, options); // refuse an existing output before any stage
   const shared =
     options.intermediates === false
       ? undefined

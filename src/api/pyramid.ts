@@ -1,7 +1,8 @@
 import path from "node:path";
 import type { Attrs, AttrValue } from "../array/chunked-array.js";
 import { itemSize } from "../array/dtype.js";
-import { prepareZarrTarget } from "../dataset/zarr-target.js";
+import { prepareZarrTarget, releaseTarget } from "../dataset/zarr-target.js";
+import { inputLocations } from "../exec/sources.js";
 import { consolidateMetadata, createZarrGroup } from "../formats/zarr/index.js";
 import { InputError } from "../util/errors.js";
 import { toZarr, type RunReport, type ToZarrOptions } from "./compute.js";
@@ -158,37 +159,47 @@ export async function writePyramid(
     );
   if (!["mean", "mode", "nearest"].includes(method))
     throw new InputError(`pyramid: unknown method "${method}" (known: mean, mode, nearest)`);
-  const store = await prepareZarrTarget(target, options.overwrite ?? false);
-  // the root is a plain group until every level is written
-  await createZarrGroup(store, "", {}, zarrFormat);
+  const inputs = arrays.flatMap((a) => inputLocations(a.built.graph));
+  const prepared = await prepareZarrTarget(target, options.overwrite ?? false, inputs, {
+    onNote: options.onNote,
+  });
+  const { store } = prepared;
   const written: PyramidLevel[] = [];
-  let current = arrays;
-  for (let k = 0; k < levels; k++) {
-    if (k > 0) {
-      const { vars } = await openDataset(path.join(target, String(k - 1)));
-      current = current.map((a) => downsample(vars[a.name], dims, method));
+  try {
+    // the root is a plain group until every level is written
+    await createZarrGroup(store, "", {}, zarrFormat);
+    let current = arrays;
+    for (let k = 0; k < levels; k++) {
+      if (k > 0) {
+        const { vars } = await openDataset(path.join(target, String(k - 1)));
+        current = current.map((a) => downsample(vars[a.name], dims, method));
+      }
+      const chunked = current.map((a) => a.rechunk(levelChunks(a, dims, tileSize)));
+      const run = await toZarr(chunked, path.join(target, String(k)), {
+        ...options,
+        zarrFormat,
+        overwrite: false,
+      });
+      const level: PyramidLevel = {
+        level: k,
+        path: String(k),
+        size: [chunked[0].sizeOf(dims[0]), chunked[0].sizeOf(dims[1])],
+        run,
+      };
+      written.push(level);
+      options.onLevel?.(level);
     }
-    const chunked = current.map((a) => a.rechunk(levelChunks(a, dims, tileSize)));
-    const run = await toZarr(chunked, path.join(target, String(k)), {
-      ...options,
+    await createZarrGroup(
+      store,
+      "",
+      { multiscales: arrays.map((a) => multiscalesEntry(a, dims, levels, method)) },
       zarrFormat,
-      overwrite: false,
-    });
-    const level: PyramidLevel = {
-      level: k,
-      path: String(k),
-      size: [chunked[0].sizeOf(dims[0]), chunked[0].sizeOf(dims[1])],
-      run,
-    };
-    written.push(level);
-    options.onLevel?.(level);
+    );
+    await consolidateMetadata(store, "", zarrFormat);
+  } catch (e) {
+    await prepared.lock.release();
+    throw e;
   }
-  await createZarrGroup(
-    store,
-    "",
-    { multiscales: arrays.map((a) => multiscalesEntry(a, dims, levels, method)) },
-    zarrFormat,
-  );
-  await consolidateMetadata(store, "", zarrFormat);
+  await releaseTarget(prepared);
   return written;
 }

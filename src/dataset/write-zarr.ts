@@ -13,7 +13,7 @@ import { InputError } from "../util/errors.js";
 import type { TimeAxis } from "./cf-decode.js";
 import { checkDimSizes, outputChunkShape } from "./output-chunks.js";
 import { encodeTimeValue, timeCoding, type TimeCoding } from "./time-units.js";
-import { finishZarrStore, prepareZarrTarget } from "./zarr-target.js";
+import { finishZarrStore, prepareZarrTarget, releaseTarget } from "./zarr-target.js";
 import { useCodecPool } from "../util/codec-threads.js";
 import { tuneMalloc } from "../util/malloc-tuning.js";
 
@@ -32,6 +32,8 @@ export interface WritableVariable {
 export interface DatasetLike {
   variables: ReadonlyMap<string, WritableVariable>;
   attrs?: Attrs;
+  /** Where the variables are read from (a `Dataset`'s path or URL): the target may not be, contain or lie inside it. */
+  source?: string;
 }
 
 /** Progress after each written chunk. */
@@ -60,6 +62,8 @@ export interface WriteZarrOptions {
   cacheBytes?: number;
   /** Output chunks read and written at once (default 4). */
   concurrency?: number;
+  /** Told about things worth knowing that are not errors (a stale lock taken over; default: stderr). */
+  onNote?: (message: string) => void;
 }
 
 /** What was written. */
@@ -106,26 +110,47 @@ export async function writeDatasetZarr(
   useCodecPool(true);
   const zarrFormat = options.zarrFormat ?? 3;
   const planned = planVariables(dataset, options, zarrFormat);
-  const store = await prepareZarrTarget(target, options.overwrite ?? false);
+  const inputs = dataset.source === undefined ? [] : [dataset.source];
+  const lost = new AbortController();
+  const prepared = await prepareZarrTarget(target, options.overwrite ?? false, inputs, {
+    onNote: options.onNote ?? ((m) => process.stderr.write(`dae: note: ${m}\n`)),
+    onLost: (message) => lost.abort(new InputError(message)),
+  });
+  const { store } = prepared;
   const cache = new ChunkCache(options.cacheBytes ?? 64 << 20);
   const arrays: WritableChunkedArray[] = [];
-  // groups, the root's last, are written once the data is: an unfinished store cannot look complete
-  for (const v of planned)
-    arrays.push(await createZarrArray(store, v.name, { ...v.options, parentGroups: false }));
-  const chunksTotal = arrays.reduce((n, a) => n + a.chunks.totalCount, 0);
+  let chunksTotal = 0;
   const progress = { chunksDone: 0, chunksTotal, bytesWritten: 0 };
-  for (let i = 0; i < planned.length; i++)
-    await copyVariable(planned[i], arrays[i], cache, options.concurrency ?? 4, (bytes) => {
-      progress.chunksDone++;
-      progress.bytesWritten += bytes;
-      options.onProgress?.({ variable: planned[i].name, ...progress });
-    });
-  await finishZarrStore(
-    store,
-    planned.map((v) => v.name),
-    dataset.attrs ?? {},
-    zarrFormat,
-  );
+  try {
+    // groups, the root's last, are written once the data is: an unfinished store cannot look complete
+    for (const v of planned)
+      arrays.push(await createZarrArray(store, v.name, { ...v.options, parentGroups: false }));
+    chunksTotal = progress.chunksTotal = arrays.reduce((n, a) => n + a.chunks.totalCount, 0);
+    for (let i = 0; i < planned.length; i++)
+      await copyVariable(
+        planned[i],
+        arrays[i],
+        cache,
+        options.concurrency ?? 4,
+        lost.signal,
+        (bytes) => {
+          progress.chunksDone++;
+          progress.bytesWritten += bytes;
+          options.onProgress?.({ variable: planned[i].name, ...progress });
+        },
+      );
+    lost.signal.throwIfAborted();
+    await finishZarrStore(
+      store,
+      planned.map((v) => v.name),
+      dataset.attrs ?? {},
+      zarrFormat,
+    );
+  } catch (e) {
+    await prepared.lock.release(); // the records folder stays: the store reads as unfinished
+    throw e;
+  }
+  await releaseTarget(prepared);
   return { variables: planned.length, chunks: chunksTotal, bytes: progress.bytesWritten };
 }
 
@@ -205,6 +230,8 @@ async function copyVariable(
   out: WritableChunkedArray,
   cache: ChunkCache,
   concurrency: number,
+  /** Aborted when another writer took the store's lock: stop writing. */
+  lost: AbortSignal,
   onChunk: (bytes: number) => void,
 ): Promise<void> {
   const counts = out.chunks.counts;
@@ -213,6 +240,7 @@ async function copyVariable(
   let failed = false;
   const worker = async () => {
     while (next < total && !failed) {
+      lost.throwIfAborted();
       const coords = unravel(next++, counts);
       const { start, stop } = out.chunks.chunkBox(coords);
       let data: TypedArray = await readBox(v.source, start, stop, { cache });

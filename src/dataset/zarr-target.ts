@@ -3,52 +3,90 @@ import path from "node:path";
 import type { Attrs } from "../array/chunked-array.js";
 import { consolidateMetadata, createZarrGroup, isZarr } from "../formats/zarr/index.js";
 import { FsStore, ioError } from "../storage/fs-store.js";
+import {
+  LOCK_KEY,
+  OutputLock,
+  refuseIfHeld,
+  RUN_DIR,
+  type LockOptions,
+} from "../storage/output-lock.js";
 import type { Store } from "../storage/store.js";
 import { InputError } from "../util/errors.js";
+import { refuseOverlap } from "./output-overlap.js";
+
+/** An output store opened for writing, and this writer's lock on it. */
+export interface PreparedTarget {
+  store: Store;
+  /** Release it (and remove `RUN_DIR`, see `releaseTarget`) once the store is complete. */
+  lock: OutputLock;
+}
 
 /**
- * The store to write a dataset to. An existing target is refused unless `overwrite`; then
- * it is emptied, but only if it looks like a Zarr store (complete or partly written), so a
- * typo cannot wipe an unrelated directory.
+ * The store to write a dataset to, locked for this writer. A target that is, contains or
+ * lies inside one of `inputs` (where the data written is read from) is refused
+ * (`refuseOverlap`). An existing target is refused unless `overwrite`; then it is emptied,
+ * but only if it looks like a Zarr store (complete or partly written), so a typo cannot wipe
+ * an unrelated directory. The lock is taken before anything is deleted: a store another live
+ * writer holds is refused, never emptied under it.
  */
 export async function prepareZarrTarget(
   target: Store | string,
   overwrite: boolean,
-): Promise<Store> {
-  if (typeof target !== "string") {
-    const entries = await target.list("");
-    if (entries.length === 0) return target;
-    if (!overwrite)
-      throw new InputError(`${target.url}: already exists (overwrite it with --overwrite)`);
-    if (!(await looksLikeZarr(target)))
-      throw new InputError(`${target.url}: exists and is not a Zarr store; refusing to replace it`);
-    for (const entry of entries) await target.delete(entry);
-    return target;
+  inputs: readonly string[],
+  lockOptions: LockOptions = {},
+): Promise<PreparedTarget> {
+  const url = typeof target === "string" ? target : target.url;
+  await refuseOverlap(url, inputs);
+  const existing = await targetEntries(target, overwrite);
+  if (existing.length > 0) {
+    const store = typeof target === "string" ? new FsStore(target) : target;
+    // being written: say so, whatever else would be refused
+    if (existing.includes(RUN_DIR)) await refuseIfHeld(store, lockOptions.staleAfterMs);
+    if (!overwrite) throw new InputError(`${url}: already exists (overwrite it with --overwrite)`);
+    if (!(await looksLikeZarr(store)))
+      throw new InputError(`${url}: exists and is not a Zarr store; refusing to replace it`);
   }
-  const exists = await fs.stat(target).then(
-    () => true,
-    () => false,
-  );
-  const empty =
-    exists &&
-    (await fs.readdir(target).then(
-      (names) => names.length === 0,
-      () => false,
-    ));
-  if (exists && !empty) {
-    if (!overwrite)
-      throw new InputError(`${target}: already exists (overwrite it with --overwrite)`);
-    const isDir = (await fs.stat(target)).isDirectory();
-    if (!isDir || !(await looksLikeZarr(new FsStore(target))))
-      throw new InputError(`${target}: exists and is not a Zarr store; refusing to replace it`);
-    await fs.rm(target, { recursive: true, force: true }).catch((e) => {
+  if (typeof target === "string")
+    await fs.mkdir(path.resolve(target), { recursive: true }).catch((e) => {
       throw ioError(e, target);
     });
+  const store = typeof target === "string" ? new FsStore(target, true) : target;
+  const lock = await OutputLock.acquire(store, lockOptions);
+  try {
+    for (const entry of existing) if (entry !== RUN_DIR) await store.delete(entry);
+    // an unfinished run's records go too, but not the lock just taken
+    for (const entry of await store.list(RUN_DIR))
+      if (`${RUN_DIR}/${entry}` !== LOCK_KEY) await store.delete(`${RUN_DIR}/${entry}`);
+  } catch (e) {
+    await lock.release();
+    throw e;
   }
-  await fs.mkdir(path.resolve(target), { recursive: true }).catch((e) => {
+  return { store, lock };
+}
+
+/** What a target holds now (nothing when it does not exist); a file is refused. */
+async function targetEntries(target: Store | string, overwrite: boolean): Promise<string[]> {
+  if (typeof target !== "string") return target.list("");
+  const stat = await fs.stat(target).catch((e) => {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw ioError(e, target);
   });
-  return new FsStore(target, true);
+  if (!stat) return [];
+  if (!stat.isDirectory())
+    throw new InputError(
+      overwrite
+        ? `${target}: exists and is not a Zarr store; refusing to replace it`
+        : `${target}: already exists (overwrite it with --overwrite)`,
+    );
+  return fs.readdir(target).catch((e) => {
+    throw ioError(e, target);
+  });
+}
+
+/** Ends a writer's hold on a complete store: its lock, then its records folder. */
+export async function releaseTarget({ store, lock }: PreparedTarget): Promise<void> {
+  await lock.release();
+  await store.delete(RUN_DIR);
 }
 
 /**
@@ -83,8 +121,10 @@ function parentGroups(names: string[]): string[] {
  */
 async function looksLikeZarr(store: Store): Promise<boolean> {
   if (await isZarr(store)) return true;
-  const entries = await store.list("");
-  if (entries.length === 0) return false;
+  const all = await store.list("");
+  if (all.length === 0) return false;
+  // a writer's records and lock (see RUN_DIR) mark an unfinished store (one stopped before its first array too)
+  const entries = all.filter((e) => e !== RUN_DIR);
   for (const entry of entries) if (!(await isZarrArray(store, entry))) return false;
   return true;
 }

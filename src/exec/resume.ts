@@ -1,25 +1,33 @@
 import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
+import { refuseOverlap } from "../dataset/output-overlap.js";
 import { prepareZarrTarget } from "../dataset/zarr-target.js";
 import { isZarr } from "../formats/zarr/index.js";
 import { totalTasks, type Plan } from "../plan/plan.js";
+import { OutputLock, refuseIfHeld, RUN_DIR, type LockOptions } from "../storage/output-lock.js";
 import { isS3Url } from "../storage/s3-store.js";
 import type { Store } from "../storage/store.js";
 import { InputError } from "../util/errors.js";
-import { describeHolder, OutputLock, readLock, staleReason } from "./lock.js";
+import { inputLocations } from "./sources.js";
 import { outputStore } from "./targets.js";
 
 /**
  * A run's records live in `.dae/` inside its output: `plan.json` (the plan and its
  * fingerprint, written before any chunk), `done/<k>` (one empty marker per finished task,
  * written after the task's chunks) and `lock`. The folder is removed when the output is
- * complete, so a finished output is a plain Zarr store; a folder that is there means the
- * output is unfinished. Readers of Zarr skip it (its name starts with a dot).
+ * complete, so a finished output is a plain Zarr store (with `.dae-complete`, the fingerprint
+ * of what it holds); a folder that is there means the output is unfinished. Readers of Zarr
+ * skip both (their names start with a dot).
  */
-const RUN_DIR = ".dae";
 const PLAN_KEY = `${RUN_DIR}/plan.json`;
 const DONE_DIR = `${RUN_DIR}/done`;
+/**
+ * The fingerprint of what a complete output holds, written by a run's end before its records
+ * are removed: `--resume` of a complete output computed otherwise is refused, not reported
+ * done with the old values.
+ */
+const COMPLETE_KEY = ".dae-complete";
 
 /** What `.dae/plan.json` holds. */
 interface RunRecord {
@@ -79,17 +87,21 @@ interface OutputState {
 }
 
 /**
- * Looks at `path` and refuses what no run may do there: write an output another live run
- * is writing, or replace an unfinished one without `resume` or `overwrite`.
+ * Looks at `path` and refuses what no run may do there: write over or into an input of
+ * `plan`, write an output another live run is writing, or replace an unfinished one without
+ * `resume` or `overwrite`.
  */
-async function inspectOutput(path: string, options: OutputRunOptions): Promise<OutputState> {
+async function inspectOutput(
+  path: string,
+  plan: Plan,
+  options: OutputRunOptions,
+): Promise<OutputState> {
+  await refuseOverlap(path, inputLocations(plan.graph));
   const store = outputStore(path);
   // the folder, not what it holds: a run killed while taking its lock leaves it with nothing whole inside
   const unfinished = (await store.list("")).includes(RUN_DIR);
   if (!unfinished) return { store, unfinished, done: new Set(), complete: await isZarr(store) };
-  const holder = await readLock(store);
-  if (holder && !staleReason(holder, options.staleAfterMs))
-    throw new InputError(`${path}: ${describeHolder(holder)}; wait for it to finish or stop it`);
+  await refuseIfHeld(store, options.staleAfterMs);
   const record = await readRecord(store);
   const done = await readDone(store, record);
   if (!options.resume && !options.overwrite) {
@@ -107,9 +119,10 @@ async function inspectOutput(path: string, options: OutputRunOptions): Promise<O
  */
 export async function checkOutput(
   path: string,
+  plan: Plan,
   options: Pick<OutputRunOptions, "resume" | "overwrite" | "staleAfterMs">,
 ): Promise<void> {
-  const state = await inspectOutput(path, options);
+  const state = await inspectOutput(path, plan, options);
   if (state.unfinished || options.overwrite || (options.resume && state.complete)) return;
   if ((await state.store.list("")).length > 0)
     throw new InputError(`${path}: already exists (overwrite it with --overwrite)`);
@@ -127,30 +140,35 @@ export async function openOutputRun(
   options: OutputRunOptions = {},
 ): Promise<OutputRun> {
   const fingerprint = options.fingerprint ?? planFingerprint(plan);
-  const state = await inspectOutput(path, options);
+  const state = await inspectOutput(path, plan, options);
   let { store, record, done } = state;
   if (state.unfinished) {
     if (record && options.resume && record.fingerprint !== fingerprint)
       throw new InputError(
         `${path}: cannot resume: it was started with another plan (expression, inputs or chunks differ); run the same command again with --resume, or start again with --overwrite`,
       );
-    if (!record || !options.resume) {
-      // nothing recorded to continue, or asked to start again: the unfinished output is ours to clear
-      await store.delete(RUN_DIR);
-      record = undefined;
-    }
+    // nothing recorded to continue, or asked to start again: the unfinished output is ours to clear
+    if (!options.resume) record = undefined;
   } else if (options.resume && state.complete) {
+    await refuseOtherComputation(path, store, fingerprint);
     options.onNote?.(`${path}: already complete; nothing to resume`);
     return completeRun(store, plan);
   }
-  if (!record)
-    store = await prepareZarrTarget(isS3Url(path) ? store : path, options.overwrite ?? false);
   const lost = new AbortController();
-  const lock = await OutputLock.acquire(store, {
+  const lockOptions: LockOptions = {
     staleAfterMs: options.staleAfterMs,
     onNote: options.onNote,
     onLost: (message) => lost.abort(new InputError(message)),
-  });
+  };
+  let lock: OutputLock;
+  if (record) lock = await OutputLock.acquire(store, lockOptions);
+  else
+    ({ store, lock } = await prepareZarrTarget(
+      isS3Url(path) ? store : path,
+      (options.overwrite ?? false) || state.unfinished,
+      inputLocations(plan.graph),
+      lockOptions,
+    ));
   try {
     if (record) {
       // reread under the lock: a run that held it before may have recorded more
@@ -183,6 +201,8 @@ export async function openOutputRun(
     skip: (k) => done.has(k),
     taskDone: (k) => store.set(`${DONE_DIR}/${k}`, new Uint8Array(0)),
     async finish() {
+      // what the complete output holds outlives the records: a later resume must match it
+      await store.set(COMPLETE_KEY, new TextEncoder().encode(fingerprint));
       // the plan goes last: records without it would read as "nothing to resume"
       await store.delete(DONE_DIR);
       await lock.release();
@@ -191,6 +211,23 @@ export async function openOutputRun(
     },
     release: () => lock.release(),
   };
+}
+
+/** Refuses to call a complete output the result of `fingerprint` unless its run recorded that. */
+async function refuseOtherComputation(
+  path: string,
+  store: Store,
+  fingerprint: string,
+): Promise<void> {
+  const bytes = await store.get(COMPLETE_KEY);
+  const recorded = bytes && new TextDecoder().decode(bytes);
+  if (recorded === fingerprint) return;
+  const why = recorded
+    ? "it holds the result of another computation (expression, inputs, chunks, dtype or compressor differ)"
+    : "nothing records what computed it";
+  throw new InputError(
+    `${path}: is complete but cannot be resumed: ${why}; start again with --overwrite, or write elsewhere`,
+  );
 }
 
 /** An output found complete when asked to resume it. */

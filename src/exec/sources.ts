@@ -2,7 +2,7 @@ import { ChunkGrid, DimChunks } from "../array/chunk-grid.js";
 import type { Attrs, ChunkedArray, FillValue } from "../array/chunked-array.js";
 import type { DType, TypedArray } from "../array/dtype.js";
 import { fromTypedArray } from "../array/memory-array.js";
-import type { SourceNode } from "../core/graph.js";
+import type { Graph, SourceNode } from "../core/graph.js";
 import type { Dataset } from "../dataset/dataset.js";
 import { getVariable } from "../dataset/dataset.js";
 import { open } from "../dataset/open.js";
@@ -128,4 +128,12 @@ export async function openSource(node: SourceNode): Promise<ChunkedArray> {
   }
   return getVariable(await openCachedDataset(ref.url, ref.decode, ref.directReads), ref.variable)
     .array;
+}
+
+/** Where the sources of `graph` are stored (paths and URLs; in-memory sources have no place). */
+export function inputLocations(graph: Graph): string[] {
+  const urls = new Set<string>();
+  for (const n of Object.values(graph))
+    if (n.op === "source" && n.ref.kind === "dataset") urls.add(n.ref.url);
+  return [...urls];
 }

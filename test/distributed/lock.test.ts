@@ -7,7 +7,7 @@ import path from "node:path";
 import { toZarr, type ToZarrOptions } from "../../src/api/compute.js";
 import type { LazyArray } from "../../src/api/lazy-array.js";
 import { openDataset } from "../../src/api/open-dataset.js";
-import { OutputLock } from "../../src/exec/lock.js";
+import { OutputLock } from "../../src/storage/output-lock.js";
 import { recordedProgress } from "../../src/exec/resume.js";
 import { FsStore } from "../../src/storage/fs-store.js";
 import { tempDir } from "../helpers.js";

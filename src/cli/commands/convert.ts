@@ -60,20 +60,24 @@ export const registerConvert: RegisterCommand = (program: Command) => {
         const reporter = progressReporter(mode, "chunks");
         let summary;
         try {
-          summary = await writeDatasetZarr({ variables: selected, attrs: ds.attrs }, dst, {
-            ...writeOptions,
-            onProgress: (p) =>
-              reporter.update(
-                {
-                  done: p.chunksDone,
-                  total: p.chunksTotal,
-                  bytesWritten: p.bytesWritten,
-                  elapsedSeconds: (Date.now() - started) / 1000,
-                  detail: p.variable,
-                },
-                p,
-              ),
-          });
+          summary = await writeDatasetZarr(
+            { variables: selected, attrs: ds.attrs, source: src },
+            dst,
+            {
+              ...writeOptions,
+              onProgress: (p) =>
+                reporter.update(
+                  {
+                    done: p.chunksDone,
+                    total: p.chunksTotal,
+                    bytesWritten: p.bytesWritten,
+                    elapsedSeconds: (Date.now() - started) / 1000,
+                    detail: p.variable,
+                  },
+                  p,
+                ),
+            },
+          );
         } catch (e) {
           reporter.stop();
           throw e;

@@ -7,6 +7,8 @@ import type { LazyArray } from "../../api/lazy-array.js";
 import { openDataset } from "../../api/open-dataset.js";
 import { resolveIndex, resolveLabel, slice, type Slice } from "../../api/selection.js";
 import { formatTime } from "../../dataset/calendar.js";
+import { refuseOverlap } from "../../dataset/output-overlap.js";
+import { inputLocations } from "../../exec/sources.js";
 import { prettyUnits, type Axis } from "../../render/axes.js";
 import { COLORMAP_NAMES, colormap } from "../../render/colormap.js";
 import { drawField, fieldLayout, type FieldStyle } from "../../render/field-chart.js";
@@ -288,6 +290,7 @@ export async function plotArray(
   output: string,
   style: PlotStyle = {},
 ): Promise<PlotSummary> {
+  await refuseOverlap(output, inputLocations(array.built.graph));
   const squeezed = array.squeeze();
   const dims = squeezed.dims;
   if (dims.length === 0 || dims.length > 2)

@@ -1,10 +1,17 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import type { Store } from "../storage/store.js";
+import type { Store } from "./store.js";
 import { InputError } from "../util/errors.js";
 
+/**
+ * The folder of a writer's records inside its output (its lock; a run's plan and finished
+ * tasks): there while the output is being written or was left unfinished. Zarr readers skip
+ * it (its name starts with a dot).
+ */
+export const RUN_DIR = ".dae";
+
 /** Where an output's lock lives, beside the run's other records. */
-export const LOCK_KEY = ".dae/lock";
+export const LOCK_KEY = `${RUN_DIR}/lock`;
 
 /** What a lock says about its holder. */
 export interface LockInfo {
@@ -74,10 +81,7 @@ export class OutputLock {
       const held = await readLock(store);
       if (held === undefined) continue; // released meanwhile: try again
       const stale = staleReason(held, staleAfter);
-      if (!stale)
-        throw new InputError(
-          `${store.url}: ${describeHolder(held)}; wait for it to finish or stop it`,
-        );
+      if (!stale) throw heldError(store, held);
       options.onNote?.(`${store.url}: taking over a stale lock (${stale})`);
       await store.delete(LOCK_KEY);
     }
@@ -142,6 +146,16 @@ export async function readLock(store: Store): Promise<LockInfo | undefined> {
     // fall through: a torn or foreign file
   }
   return { token: "", pid: 0, hostname: "", started: 0, heartbeat: 0 };
+}
+
+/** Refuses to write `store` while a live run holds its lock. */
+export async function refuseIfHeld(store: Store, staleAfterMs = DEFAULT_STALE_MS): Promise<void> {
+  const held = await readLock(store);
+  if (held && !staleReason(held, staleAfterMs)) throw heldError(store, held);
+}
+
+function heldError(store: Store, held: LockInfo): InputError {
+  return new InputError(`${store.url}: ${describeHolder(held)}; wait for it to finish or stop it`);
 }
 
 /** Why a lock is stale, or undefined when its holder looks alive. */
