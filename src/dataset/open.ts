@@ -1,10 +1,11 @@
-import { promises as fs } from "node:fs";
+import { promises as fs, type Stats } from "node:fs";
 import { openHdf5 } from "../formats/hdf5/index.js";
 import { openNetcdf3 } from "../formats/netcdf3/index.js";
 import type { RawDataset } from "../formats/raw-dataset.js";
 import { isZarr, openZarr } from "../formats/zarr/index.js";
 import { FileSource, FsStore, ioError } from "../storage/fs-store.js";
 import { HttpSource, HttpStore } from "../storage/http-store.js";
+import { notRegularFile } from "../storage/regular-file.js";
 import { isS3Url, S3Store } from "../storage/s3-store.js";
 import type { ByteSource } from "../storage/store.js";
 import { InputError } from "../util/errors.js";
@@ -48,14 +49,18 @@ export async function openRaw(
 ): Promise<RawDataset> {
   if (/^https?:\/\//i.test(pathOrUrl)) return openUrl(pathOrUrl);
   if (isS3Url(pathOrUrl)) return openS3(pathOrUrl);
-  let isDirectory: boolean;
+  let stat: Stats;
   try {
-    isDirectory = (await fs.stat(pathOrUrl)).isDirectory();
+    stat = await fs.stat(pathOrUrl);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT")
       throw new InputError(`no such file or directory: ${pathOrUrl}`);
     throw ioError(e, pathOrUrl);
   }
+  // a FIFO or a device would block the open or never end: refused by name first
+  const refused = notRegularFile(pathOrUrl, stat);
+  if (refused) throw refused;
+  const isDirectory = stat.isDirectory();
   if (isDirectory) {
     const store = new FsStore(pathOrUrl, false, options.directReads);
     if (await isZarr(store)) return openZarr(store);

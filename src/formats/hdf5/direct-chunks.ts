@@ -4,6 +4,8 @@ import { sizeOf } from "../../array/chunked-array.js";
 import type { ChunkGrid } from "../../array/chunk-grid.js";
 import { copyBox } from "../../array/copy-box.js";
 import { allocate, arrayClass, type DType, type TypedArray } from "../../array/dtype.js";
+import { openRegularFile } from "../../storage/regular-file.js";
+import { compressBound } from "../../util/bounded-decode.js";
 import { FormatError } from "../../util/errors.js";
 import { nativeLoops } from "../../util/native-loops.js";
 import { releaseScratch, takeScratch } from "../../util/scratch-buffers.js";
@@ -62,8 +64,13 @@ export function directChunkReader(dataset: DirectChunkDataset): {
   const read: DirectChunkRead = async (coords) => {
     const stored = index.chunks.get(coords);
     if (!stored || stored.filterMask !== 0) return undefined;
-    const fh = await (handle ??= fs.open(file, "r"));
     const where = `${source}: chunk [${coords}]`;
+    // the index's size is read from the file: bounded before it is allocated
+    if (stored.size > compressBound(storedBytes))
+      throw new FormatError(
+        `${where}: the chunk index says ${stored.size} stored bytes, more than a chunk of ${storedBytes} bytes can take (corrupt file); refused`,
+      );
+    const fh = await (handle ??= openRegularFile(file));
     // the stored, inflated and unshuffled bytes in scratch buffers (reused for the next chunk
     // once given back; zlib's own output where the C part is not built)
     let bytes: Uint8Array = takeScratch(stored.size);

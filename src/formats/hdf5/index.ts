@@ -6,6 +6,7 @@ import { ChunkGrid } from "../../array/chunk-grid.js";
 import { contiguousChunkShape } from "../../array/contiguous-chunks.js";
 import type { DType } from "../../array/dtype.js";
 import { ioError } from "../../storage/fs-store.js";
+import { notRegularFile } from "../../storage/regular-file.js";
 import { DaeError, InputError } from "../../util/errors.js";
 import { fillValueFromAttr } from "../../array/fill-value-attr.js";
 import type { RawDataset } from "../raw-dataset.js";
@@ -65,6 +66,8 @@ export async function openHdf5(
     throw ioError(e, filePath);
   });
   if (stat.isDirectory()) throw new InputError(`${filePath}: is a directory, not an HDF5 file`);
+  const refused = notRegularFile(filePath, stat);
+  if (refused) throw refused;
   const loading = loadH5wasm();
   await probeHdf5(filePath, options.metadataDeadlineMs);
   const h5 = await loading;

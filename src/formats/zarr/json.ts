@@ -4,11 +4,29 @@ import { FormatError } from "../../util/errors.js";
 /** A JSON object as read from metadata. */
 export type Json = Record<string, unknown>;
 
-/** Reads and parses the JSON object at `key`, or undefined when the key is absent. */
-export async function readJson(store: Store, key: string): Promise<Json | undefined> {
-  const bytes = await store.get(key);
+/** The largest metadata document read (`.zarray`, `.zattrs`, `zarr.json`...): 16 MB. */
+export const MAX_METADATA_BYTES = 16 << 20;
+/** The largest consolidated metadata (`.zmetadata`, every array's documents in one): 64 MB. */
+export const MAX_CONSOLIDATED_BYTES = 64 << 20;
+
+/**
+ * Reads and parses the JSON object at `key`, or undefined when the key is absent. A document
+ * above `maxBytes` is refused unparsed (no more than that is read): parsing hundreds of MB of
+ * JSON takes gigabytes and minutes, and no real metadata is that large.
+ */
+export async function readJson(
+  store: Store,
+  key: string,
+  maxBytes = MAX_METADATA_BYTES,
+): Promise<Json | undefined> {
+  const bytes = await store.getRange(key, 0, maxBytes + 1);
   if (!bytes) return undefined;
-  return parseJson(bytes, `${store.url}/${key}`);
+  const where = `${store.url}/${key}`;
+  if (bytes.length > maxBytes)
+    throw new FormatError(
+      `${where}: metadata larger than ${maxBytes >> 20} MB, more than any real array needs (corrupt or hostile); refused`,
+    );
+  return parseJson(bytes, where);
 }
 
 /** Parses a JSON object, naming `where` when the bytes are not one (NaN/Infinity allowed, as Python writes them). */

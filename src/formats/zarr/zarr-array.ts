@@ -162,7 +162,11 @@ export class ZarrArray implements WritableChunkedArray {
       throw new Error(
         `shard of ${bytes.length} bytes cannot hold its ${layout.indexBytes}-byte index`,
       );
-    const entry = await decodeShardIndex(layout, bytes.subarray(at, at + length));
+    const entry = await decodeShardIndex(
+      layout,
+      bytes.subarray(at, at + length),
+      codec.maxEncodedBytes,
+    );
     const inner = this.meta.sharding!.chunkShape;
     const out = this.filled(sizeOf(this.keyShape));
     for (let i = 0; i < layout.count; i++) {
@@ -257,7 +261,8 @@ export class InnerChunkReader extends ZarrArray {
       hit = this.decoding(`${key} (shard index)`, async () => {
         const [offset, length] = indexRange(layout);
         const bytes = await this.store.getRange(key, offset, length);
-        return bytes && decodeShardIndex(layout, bytes);
+        const codec = await this.chunkCodec();
+        return bytes && decodeShardIndex(layout, bytes, codec.maxEncodedBytes);
       });
       hit.catch(() => this.indexes.delete(key));
       if (this.indexes.size >= INDEX_CACHE_SIZE)
