@@ -31,6 +31,11 @@ export async function readJson(
 
 /** Parses a JSON object, naming `where` when the bytes are not one (NaN/Infinity allowed, as Python writes them). */
 export function parseJson(bytes: Uint8Array, where: string): Json {
+  const depth = nestingDepth(bytes);
+  if (depth > MAX_JSON_DEPTH)
+    throw new FormatError(
+      `${where}: JSON nested ${depth} levels deep, more than the ${MAX_JSON_DEPTH} any metadata needs (corrupt or hostile); refused`,
+    );
   const text = new TextDecoder().decode(bytes);
   let value: unknown;
   try {
@@ -56,6 +61,30 @@ export function parseJson(bytes: Uint8Array, where: string): Json {
   if (typeof value !== "object" || value === null || Array.isArray(value))
     throw new FormatError(`${where}: expected a JSON object`);
   return value as Json;
+}
+
+/**
+ * Deeper JSON is refused: JSON.parse takes it, but everything that walks the value afterwards
+ * (printing attributes, cloning them to worker threads) recurses and runs out of stack.
+ */
+const MAX_JSON_DEPTH = 128;
+
+/** The deepest nesting of arrays and objects in JSON text (brackets inside strings skipped). */
+function nestingDepth(bytes: Uint8Array): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i];
+    if (inString) {
+      if (c === 0x5c)
+        i++; // a backslash escapes the next byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
 }
 
 /**

@@ -73,22 +73,6 @@ export async function zstdCodec(config: Json): Promise<Codec> {
   };
 }
 
-/**
- * A bounded zstd decoder on the native binding, or undefined where it did not install.
- *
- * @example
- * ```ts
- * const decode = await nativeZstdDecoder();
- * const tile = await decode?.(stored, 256 * 256 * 4);
- * ```
- */
-export async function nativeZstdDecoder(): Promise<
-  ((b: Uint8Array, limit: number) => Uint8Array | Promise<Uint8Array>) | undefined
-> {
-  const z = await native;
-  return z && zstdDecoder(z);
-}
-
 function zstdDecoder(z: ZstdBinding) {
   const dctx = new z.DCtx();
   const stream = new z.DCtx();
