@@ -204,6 +204,23 @@ export function lyingShardIndex(shard: Uint8Array, inner: number, length: number
   return out;
 }
 
+/**
+ * A classic NetCDF-3 file, sparse, of `bytes` bytes, whose header holds one global double
+ * attribute of `values` values: every count fits the file, and the header is gigabytes.
+ */
+export function netcdf3AttributeBomb(file: string, values: number, bytes: number): string {
+  const header = Buffer.alloc(40);
+  header.write("CDF\x01", 0, "latin1");
+  // numrecs 0; no dimensions (ABSENT); global attributes: one, "x", NC_DOUBLE, `values` of them
+  [0, 0, 0, 0x0c, 1, 1].forEach((v, i) => header.writeUInt32BE(v, 4 + 4 * i));
+  header.write("x", 28, "latin1");
+  header.writeUInt32BE(6, 32);
+  header.writeUInt32BE(values, 36);
+  writeFileSync(file, header);
+  truncateSync(file, bytes);
+  return file;
+}
+
 /** A FIFO at `file` (nothing ever writes to it). */
 export function fifo(file: string): string {
   execFileSync("mkfifo", [file]);

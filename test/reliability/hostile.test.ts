@@ -13,6 +13,7 @@ import {
   LIE_BYTES,
   link,
   lyingShardIndex,
+  netcdf3AttributeBomb,
   lzwBomb,
   packbitsBomb,
   sparseFile,
@@ -317,6 +318,8 @@ async function metadataCases(dir: string): Promise<Case[]> {
     args: ["info", consolidated],
     names: [consolidated, ".zmetadata"],
   });
+  const nc = netcdf3AttributeBomb(path.join(meta, "attribute-bomb.nc"), 2e8, 2 ** 31);
+  cases.push({ name: "NetCDF-3 header of 1.6 GB (sparse file)", args: ["info", nc], names: [nc] });
   const deepAttrs = await store("deep-zattrs", 2);
   writeFileSync(path.join(deepAttrs, "a", ".zattrs"), `{"x": ${deepJson(1_000_000)}}`);
   cases.push({
