@@ -6,8 +6,12 @@
 export interface Store {
   /** The root, for messages (a path or URL). */
   readonly url: string;
-  /** The bytes of `key`, or `undefined` when it does not exist. */
-  get(key: string): Promise<Uint8Array | undefined>;
+  /**
+   * The bytes of `key`, or `undefined` when it does not exist. With `maxBytes`, a value known
+   * to be larger (a chunk file far larger than its chunk can be encoded to, a sparse one) may
+   * be refused before it is read; stores that cannot tell the size first read it whole.
+   */
+  get(key: string, maxBytes?: number): Promise<Uint8Array | undefined>;
   /** `length` bytes of `key` from `offset` (a suffix of `length` bytes when `offset` < 0). */
   getRange(key: string, offset: number, length: number): Promise<Uint8Array | undefined>;
   /** Size in bytes of `key`, or `undefined` when it does not exist. */

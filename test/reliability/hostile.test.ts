@@ -170,6 +170,12 @@ async function chunkCases(dir: string): Promise<Case[]> {
     out.writeUInt32LE(LIE_BYTES, 0);
     return out;
   });
+  const sparse = await zarrStore(path.join(dir, "sparse-chunk.zarr"), {
+    compressor: "zstd",
+    zarrFormat: 2,
+  });
+  sparseFile(firstChunk(sparse, 2), 3e9, "");
+  cases.push({ name: "sparse 3 GB chunk file", args: mean(sparse), names: [sparse, "0.0"] });
   // one shard of 2 x 2 inner chunks per key
   await withChunk("shard-index-lie", "zstd", 3, (s) => lyingShardIndex(s, 4, LIE_BYTES), [64, 64]);
   await withChunk(
