@@ -11,9 +11,9 @@ import {
 } from "node:fs";
 import { promisify } from "node:util";
 import path from "node:path";
-import type { ByteSource, Store } from "./store.js";
+import { valueTooLarge, type ByteSource, type Store } from "./store.js";
 import { safeKey } from "./keys.js";
-import { DaeError, FormatError, InputError } from "../util/errors.js";
+import { DaeError, InputError } from "../util/errors.js";
 import { readDirect, writeFileDirect } from "../util/direct-io.js";
 import { releaseScratch, takeScratch } from "../util/scratch-buffers.js";
 import { notRegularFile, openRegularFile, READ_NONBLOCK } from "./regular-file.js";
@@ -53,10 +53,7 @@ export class FsStore implements Store {
 
   async get(key: string, maxBytes = Infinity): Promise<Uint8Array | undefined> {
     return this.withFile(key, async (fd, file, size) => {
-      if (size > maxBytes)
-        throw new FormatError(
-          `${file}: ${size} bytes, more than the ${maxBytes} its content can take (corrupt or hostile); refused`,
-        );
+      if (size > maxBytes) throw valueTooLarge(file, size, maxBytes);
       try {
         // one read of the whole file (readFile reads 512 KB per thread-pool round trip)
         if (this.directReads) {

@@ -1,3 +1,5 @@
+import { FormatError } from "../util/errors.js";
+
 /**
  * A key-value store of bytes under one root: a directory, an HTTP prefix, an S3 prefix.
  * Keys are `/`-separated relative paths (`z/.zarray`, `z/c/0/1`). Stores never reach outside
@@ -37,4 +39,11 @@ export interface ByteSource {
   size(): Promise<number>;
   read(offset: number, length: number): Promise<Uint8Array>;
   close?(): Promise<void>;
+}
+
+/** The refusal of a value at `where` of `size` bytes, past the `maxBytes` asked of `Store.get`. */
+export function valueTooLarge(where: string, size: number, maxBytes: number): FormatError {
+  return new FormatError(
+    `${where}: ${size} bytes, more than the ${maxBytes} its content can take (corrupt or hostile); refused`,
+  );
 }
