@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { PYTHON, tempDir } from "../helpers.js";
 import {
@@ -35,6 +35,7 @@ import {
 /** CPU seconds (user + system): the machine is shared, so its wall clock says more about the others. */
 const LIMIT_SECONDS = 5;
 const LIMIT_RSS_KB = 200 * 1024;
+const GNU_TIME = "/usr/bin/time";
 /** A run still going after this is a hang: killed and reported. */
 const HANG_SECONDS = 30;
 
@@ -60,7 +61,7 @@ function runMeasured(args: string[], dir: string, id: number): Promise<Outcome> 
   const bin = path.resolve(process.cwd(), "bin", "dae.js");
   return new Promise((resolve) => {
     const child = spawn(
-      "/usr/bin/time",
+      GNU_TIME,
       ["-f", "%M %e %U %S", "-o", timing, process.execPath, bin, ...args],
       {
         detached: true,
@@ -369,6 +370,10 @@ async function metadataCases(dir: string): Promise<Case[]> {
 }
 
 test("hostile inputs: bombs, lying headers, special files, huge and deep metadata, absurd shapes — each refused in one line naming the file, under 5 s and 200 MB", async (t) => {
+  assert.ok(
+    existsSync(GNU_TIME),
+    `${GNU_TIME} (Debian package "time") measures each run's peak RSS; install it`,
+  );
   const dir = tempDir(t, "dae-hostile-");
   const started = Date.now();
   const cases = [
