@@ -1,4 +1,4 @@
-import { promises as fs } from "node:fs";
+import { promises as fs, type Stats } from "node:fs";
 import type { RawDataset } from "../formats/raw-dataset.js";
 import {
   describeFormats,
@@ -9,6 +9,7 @@ import {
 } from "../formats/registry.js";
 import { FileSource, FsStore, ioError } from "../storage/fs-store.js";
 import { HttpSource, HttpStore } from "../storage/http-store.js";
+import { notRegularFile } from "../storage/regular-file.js";
 import { isS3Url, S3Store } from "../storage/s3-store.js";
 import type { ByteSource, Store } from "../storage/store.js";
 import { InputError } from "../util/errors.js";
@@ -50,14 +51,18 @@ export async function openRaw(
     if (format) return format.open(store);
     throw new InputError(`${pathOrUrl}: not a Zarr store (only Zarr is read from S3)`);
   }
-  let isDirectory: boolean;
+  let stat: Stats;
   try {
-    isDirectory = (await fs.stat(pathOrUrl)).isDirectory();
+    stat = await fs.stat(pathOrUrl);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT")
       throw new InputError(`no such file or directory: ${pathOrUrl}`);
     throw ioError(e, pathOrUrl);
   }
+  // a FIFO or a device would block the open or never end: refused by name first
+  const refused = notRegularFile(pathOrUrl, stat);
+  if (refused) throw refused;
+  const isDirectory = stat.isDirectory();
   if (isDirectory) {
     const store = new FsStore(pathOrUrl, false, options.directReads);
     const format = await detectStoreFormat(formats, store);

@@ -10,7 +10,7 @@ import {
 import { isWhole, reducer } from "../core/kernels/reductions.js";
 import { windowChunk } from "../core/kernels/window-axis.js";
 import { canFoldTogether } from "../core/fold-together.js";
-import { MemoryBudgetError } from "../util/errors.js";
+import { InputError, MemoryBudgetError } from "../util/errors.js";
 import { blockBytes, peakBytes, writeBytes } from "./memory.js";
 import {
   totalDecodes,
@@ -188,6 +188,11 @@ function planFor(req: PlanRequest, workers: number): Plan {
     (g) => g.blockCounts.reduce((a, b) => a * b, 1) * (g.split?.parts ?? 1),
   );
   const decodes = countDecodes(graph, outputs, groups);
+  for (const d of decodes)
+    if (d.decodes > MAX_CHUNK_READS)
+      throw new InputError(
+        `${d.source}: the plan reads ${d.decodes} of its chunks, more than the 2^32 a run may (absurd chunking?); refused: select a part of it, or rechunk it first`,
+      );
   const total = (perTask + cutCache + scratchBytes) * workers + held;
   if (total > req.memory)
     throw new MemoryBudgetError(
@@ -706,6 +711,14 @@ const dimSumsCache = new WeakMap<
   Graph,
   Map<Measure, Map<string, { drives: boolean[][]; sums: number[] }>>
 >();
+
+/**
+ * A run reads each input chunk it needs at least once (finding it missing costs a file open),
+ * about 10^5 a second: past 2^32 reads a run would take weeks, and a header claiming 2^52
+ * one-element chunks would make a run that never ends. Describing such an array is fine
+ * (nothing is allocated per chunk); computing over all of it is refused.
+ */
+const MAX_CHUNK_READS = 2 ** 32;
 
 function countDecodes(
   graph: Graph,

@@ -1,4 +1,4 @@
-import type { ByteSource, Store } from "./store.js";
+import { valueTooLarge, type ByteSource, type Store } from "./store.js";
 import { safeKey } from "./keys.js";
 import { httpError, httpFetch, parseContentRange, type RetryOptions } from "./http-fetch.js";
 import { DaeError, InputError } from "../util/errors.js";
@@ -90,7 +90,7 @@ export class HttpStore implements Store {
     checkHttpUrl(url);
   }
 
-  async get(key: string): Promise<Uint8Array | undefined> {
+  async get(key: string, maxBytes = Infinity): Promise<Uint8Array | undefined> {
     const url = keyUrl(this.url, key);
     const response = await httpFetch(url, {}, this.retry);
     if (response.status === 404 || response.status === 410) {
@@ -98,6 +98,11 @@ export class HttpStore implements Store {
       return undefined;
     }
     if (!response.ok) throw await httpError(url, response);
+    const length = Number(response.headers.get("content-length"));
+    if (length > maxBytes) {
+      await response.body?.cancel();
+      throw valueTooLarge(url, length, maxBytes);
+    }
     return new Uint8Array(await response.arrayBuffer());
   }
 

@@ -1,7 +1,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { safeKey } from "./keys.js";
-import type { Store } from "./store.js";
-import { DaeError, InputError } from "../util/errors.js";
+import { valueTooLarge, type Store } from "./store.js";
+import { DaeError, FormatError, InputError } from "../util/errors.js";
 
 /** How to reach S3 or an S3-compatible server. */
 export interface S3StoreOptions {
@@ -107,8 +107,8 @@ export class S3Store implements Store {
     });
   }
 
-  async get(key: string): Promise<Uint8Array | undefined> {
-    return this.read(key);
+  async get(key: string, maxBytes = Infinity): Promise<Uint8Array | undefined> {
+    return this.read(key, undefined, maxBytes);
   }
 
   async getRange(key: string, offset: number, length: number): Promise<Uint8Array | undefined> {
@@ -122,14 +122,27 @@ export class S3Store implements Store {
     return this.read(key, `bytes=${offset}-${offset + length - 1}`);
   }
 
-  private async read(key: string, range?: string): Promise<Uint8Array | undefined> {
+  private async read(
+    key: string,
+    range?: string,
+    maxBytes = Infinity,
+  ): Promise<Uint8Array | undefined> {
     try {
       const { sdk, client } = await this.connect();
       const res = await client.send(
         new sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), Range: range }),
       );
+      if ((res.ContentLength ?? 0) > maxBytes) {
+        await res.Body!.transformToWebStream().cancel();
+        throw valueTooLarge(
+          `s3://${this.bucket}/${this.objectKey(key)}`,
+          res.ContentLength!,
+          maxBytes,
+        );
+      }
       return await res.Body!.transformToByteArray();
     } catch (e) {
+      if (e instanceof FormatError) throw e; // the size check above
       if (isNotFound(e)) return undefined;
       // a range that starts at or after the end: nothing there
       if (range && statusOf(e) === 416) return new Uint8Array(0);

@@ -1,3 +1,5 @@
+import { FormatError } from "../util/errors.js";
+
 /**
  * A key-value store of bytes under one root: a directory, an HTTP prefix, an S3 prefix.
  * Keys are `/`-separated relative paths (`z/.zarray`, `z/c/0/1`). Stores never reach outside
@@ -6,8 +8,12 @@
 export interface Store {
   /** The root, for messages (a path or URL). */
   readonly url: string;
-  /** The bytes of `key`, or `undefined` when it does not exist. */
-  get(key: string): Promise<Uint8Array | undefined>;
+  /**
+   * The bytes of `key`, or `undefined` when it does not exist. With `maxBytes`, a value known
+   * to be larger (a chunk file far larger than its chunk can be encoded to, a sparse one) may
+   * be refused before it is read; stores that cannot tell the size first read it whole.
+   */
+  get(key: string, maxBytes?: number): Promise<Uint8Array | undefined>;
   /** `length` bytes of `key` from `offset` (a suffix of `length` bytes when `offset` < 0). */
   getRange(key: string, offset: number, length: number): Promise<Uint8Array | undefined>;
   /** Size in bytes of `key`, or `undefined` when it does not exist. */
@@ -33,4 +39,11 @@ export interface ByteSource {
   size(): Promise<number>;
   read(offset: number, length: number): Promise<Uint8Array>;
   close?(): Promise<void>;
+}
+
+/** The refusal of a value at `where` of `size` bytes, past the `maxBytes` asked of `Store.get`. */
+export function valueTooLarge(where: string, size: number, maxBytes: number): FormatError {
+  return new FormatError(
+    `${where}: ${size} bytes, more than the ${maxBytes} its content can take (corrupt or hostile); refused`,
+  );
 }

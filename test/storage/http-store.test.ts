@@ -5,8 +5,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
 import { HttpSource, HttpStore } from "../../src/storage/http-store.js";
-import { FileSource } from "../../src/storage/fs-store.js";
-import { DaeError, InputError } from "../../src/util/errors.js";
+import { FileSource, FsStore } from "../../src/storage/fs-store.js";
+import { DaeError, FormatError, InputError } from "../../src/util/errors.js";
 import { serveFiles, type TestServerOptions } from "../http-server.js";
 import { tempDir } from "../helpers.js";
 import type { TestContext } from "node:test";
@@ -163,4 +163,19 @@ test("HttpSource errors: a read past the end, a missing file, a server that is g
     (e) =>
       e instanceof DaeError && e.message.includes(`${server.url}/data.bin failed: ECONNREFUSED`),
   );
+});
+
+test("Store.get with maxBytes: a value larger than its content can take is refused by its size, over HTTP and on disk", async (t) => {
+  const { dir, data, server } = await setup(t);
+  const http = new HttpStore(server.url + "/", noWait);
+  const fs = new FsStore(dir);
+  for (const store of [http, fs]) {
+    assert.deepEqual(await store.get("data.bin", data.length), data);
+    await assert.rejects(store.get("data.bin", data.length - 1), (e) => {
+      assert.ok(e instanceof FormatError);
+      assert.match(e.message, /data\.bin: 200000 bytes, more than the 199999 its content can take/);
+      return true;
+    });
+    assert.equal(await store.get("missing.bin", 10), undefined);
+  }
 });

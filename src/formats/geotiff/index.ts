@@ -6,6 +6,7 @@ import type { ByteSource } from "../../storage/store.js";
 import { DaeError, FormatError } from "../../util/errors.js";
 import type { RawDataset } from "../raw-dataset.js";
 import { bandData } from "./band-data.js";
+import "./bounded-decoders.js";
 import { bandMetadata, gdalMetadata, parseNodata } from "./gdal-metadata.js";
 import { georeference, pixelCentres } from "./georeference.js";
 import { scanTiff, type TiffLayout } from "./ifd-scan.js";
@@ -28,6 +29,12 @@ const PREDICTORS: Record<number, string> = { 1: "none", 2: "horizontal", 3: "flo
 
 /** A decoded tile or strip larger than this is refused: its header is lying or absurd. */
 const MAX_BLOCK_BYTES = 2 ** 30;
+
+/**
+ * More samples per pixel than this are refused: hyperspectral images have a few hundred
+ * bands; 65,535 (the field's largest value) is a lying header.
+ */
+const MAX_SAMPLES = 4096;
 
 /** Coordinate vectors above this length are refused, rather than allocated from a lying header. */
 const MAX_SIDE = 2 ** 28;
@@ -85,7 +92,10 @@ async function describe(
     width >= 1 && height >= 1 && width <= MAX_SIDE && height <= MAX_SIDE,
     `unsupported image size ${width} x ${height}`,
   );
-  check(bands >= 1, `invalid SamplesPerPixel ${bands}`);
+  check(
+    bands >= 1 && bands <= MAX_SAMPLES,
+    `SamplesPerPixel ${bands} is outside 1..${MAX_SAMPLES} (a corrupt or hostile header); refused`,
+  );
   const tileWidth = image.getTileWidth();
   const tileHeight = image.getTileHeight();
   check(

@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, readSync } from "node:fs";
+import { openRegularFileSync } from "../../storage/regular-file.js";
 
 /** Where one stored chunk lies in the file, and which of its filters were skipped. */
 export interface StoredChunk {
@@ -107,7 +108,7 @@ export function readChunkIndex(
 ): ChunkIndex | undefined {
   let fd: number;
   try {
-    fd = openSync(file, "r");
+    fd = openRegularFileSync(file);
   } catch {
     return undefined;
   }

@@ -4,10 +4,12 @@ import { sizeOf } from "../../array/chunked-array.js";
 import type { ChunkGrid } from "../../array/chunk-grid.js";
 import { copyBox } from "../../array/copy-box.js";
 import { allocate, arrayClass, type DType, type TypedArray } from "../../array/dtype.js";
+import { openRegularFile } from "../../storage/regular-file.js";
+import { compressBound, inflateBounded } from "../../util/bounded-decode.js";
 import { FormatError } from "../../util/errors.js";
 import { nativeLoops } from "../../util/native-loops.js";
 import { releaseScratch, takeScratch } from "../../util/scratch-buffers.js";
-import type { ChunkIndex } from "./chunk-index.js";
+import type { ChunkIndex, StoredChunk } from "./chunk-index.js";
 
 /** HDF5 filter ids this reader undoes itself. */
 const DEFLATE = 1;
@@ -62,16 +64,11 @@ export function directChunkReader(dataset: DirectChunkDataset): {
   const read: DirectChunkRead = async (coords) => {
     const stored = index.chunks.get(coords);
     if (!stored || stored.filterMask !== 0) return undefined;
-    const fh = await (handle ??= fs.open(file, "r"));
     const where = `${source}: chunk [${coords}]`;
+    const fh = await (handle ??= openRegularFile(file));
     // the stored, inflated and unshuffled bytes in scratch buffers (reused for the next chunk
     // once given back; zlib's own output where the C part is not built)
-    let bytes: Uint8Array = takeScratch(stored.size);
-    const { bytesRead } = await fh.read(bytes, 0, stored.size, stored.address);
-    if (bytesRead !== stored.size) {
-      releaseScratch(bytes);
-      throw new FormatError(`${where}: the file ends inside the chunk (truncated?)`);
-    }
+    let bytes = await readStored(fh, stored, storedBytes, where);
     const checked = (b: Uint8Array) => {
       if (b.length !== storedBytes)
         throw new FormatError(`${where}: holds ${b.length} bytes, expected ${storedBytes}`);
@@ -104,6 +101,69 @@ export function directChunkReader(dataset: DirectChunkDataset): {
   };
   return {
     read,
+    async close() {
+      if (handle) await (await handle).close();
+    },
+  };
+}
+
+/**
+ * A chunk's stored bytes, in a scratch buffer. The chunk index's size is read from the file:
+ * bounded by what a chunk of `storedBytes` can take before it is allocated.
+ */
+async function readStored(
+  fh: fs.FileHandle,
+  stored: StoredChunk,
+  storedBytes: number,
+  where: string,
+): Promise<Uint8Array> {
+  if (stored.size > compressBound(storedBytes))
+    throw new FormatError(
+      `${where}: the chunk index says ${stored.size} stored bytes, more than a chunk of ${storedBytes} bytes can take (corrupt file); refused`,
+    );
+  const bytes = takeScratch(stored.size);
+  const { bytesRead } = await fh.read(bytes, 0, stored.size, stored.address);
+  if (bytesRead !== stored.size) {
+    releaseScratch(bytes);
+    throw new FormatError(`${where}: the file ends inside the chunk (truncated?)`);
+  }
+  return bytes;
+}
+
+/** Fletcher-32 (HDF5 filter 3): a checksum appended after the filters before it. */
+const FLETCHER32 = 3;
+
+/**
+ * For chunks HDF5 decodes itself (other filters, big-endian or float16 data, a skipped
+ * filter): a check that the chunk's deflate stream inflates to no more than the chunk can
+ * hold, before HDF5 inflates it; HDF5's deflate filter grows its buffer for as long as the
+ * stream goes on, so a small bomb would take gigabytes of its (wasm) memory. Undefined where
+ * there is nothing to check: no deflate, or deflate followed by a filter that transforms its
+ * output.
+ */
+export function deflateGuard(
+  dataset: Pick<DirectChunkDataset, "file" | "source" | "filters" | "index">,
+): { check(coords: readonly number[]): Promise<void>; close(): Promise<void> } | undefined {
+  const { file, source, filters, index } = dataset;
+  const at = filters.indexOf(DEFLATE);
+  if (at < 0 || !filters.slice(at + 1).every((f) => f === FLETCHER32)) return undefined;
+  const storedBytes = sizeOf(index.chunkShape) * index.elementSize;
+  let handle: Promise<fs.FileHandle> | undefined;
+  return {
+    async check(coords) {
+      const stored = index.chunks.get(coords);
+      if (!stored || stored.filterMask & (1 << at)) return;
+      const where = `${source}: chunk [${coords}]`;
+      const fh = await (handle ??= openRegularFile(file));
+      const bytes = await readStored(fh, stored, storedBytes, where);
+      try {
+        inflateBounded(bytes, "zlib", compressBound(storedBytes));
+      } catch (e) {
+        throw new FormatError(`${where}: HDF5: ${(e as Error).message}`, { cause: e });
+      } finally {
+        releaseScratch(bytes);
+      }
+    },
     async close() {
       if (handle) await (await handle).close();
     },

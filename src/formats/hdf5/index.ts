@@ -6,6 +6,7 @@ import { ChunkGrid } from "../../array/chunk-grid.js";
 import { contiguousChunkShape } from "../../array/contiguous-chunks.js";
 import type { DType } from "../../array/dtype.js";
 import { ioError } from "../../storage/fs-store.js";
+import { notRegularFile } from "../../storage/regular-file.js";
 import { DaeError, InputError } from "../../util/errors.js";
 import { fillValueFromAttr } from "../../array/fill-value-attr.js";
 import type { RawDataset } from "../raw-dataset.js";
@@ -13,7 +14,12 @@ import { isDimensionScale, plainAttrs } from "./attributes.js";
 import { baseName, dimensionNames, type DatasetEntry } from "./dimensions.js";
 import { dtypeOf } from "./dtype.js";
 import { readChunkIndex } from "./chunk-index.js";
-import { canReadDirectly, directChunkReader, type DirectChunkRead } from "./direct-chunks.js";
+import {
+  canReadDirectly,
+  deflateGuard,
+  directChunkReader,
+  type DirectChunkRead,
+} from "./direct-chunks.js";
 import { hdf5Encoding } from "./encoding.js";
 import { hdf5Error, loadH5wasm, type H5 } from "./h5wasm-module.js";
 import { readHyperslab } from "./hyperslab.js";
@@ -65,6 +71,8 @@ export async function openHdf5(
     throw ioError(e, filePath);
   });
   if (stat.isDirectory()) throw new InputError(`${filePath}: is a directory, not an HDF5 file`);
+  const refused = notRegularFile(filePath, stat);
+  if (refused) throw refused;
   const loading = loadH5wasm();
   await probeHdf5(filePath, options.metadataDeadlineMs);
   const h5 = await loading;
@@ -167,6 +175,9 @@ interface ArrayFacts {
   onClose: (close: () => Promise<void>) => void;
 }
 
+/** HDF5's deflate filter id. */
+const DEFLATE_FILTER = 1;
+
 /** One dataset as a chunked array read by hyperslab. */
 function datasetArray(
   h5: H5,
@@ -198,27 +209,30 @@ function datasetArray(
   };
   const filters = dataset.filters;
   const filterIds = filters.map((f) => f.id);
-  // the direct reader, made on the first chunk read (in each thread that reads)
-  let direct: DirectChunkRead | undefined | null;
-  const directRead = (): DirectChunkRead | undefined => {
-    if (direct !== undefined) return direct ?? undefined;
-    direct = null;
-    if (!facts.file || !meta.chunks || !canReadDirectly(dtype, meta.littleEndian, filterIds))
-      return undefined;
+  // the direct reader and the deflate guard, made on the first chunk read (in each thread)
+  let access:
+    { read?: DirectChunkRead; guard?: (coords: readonly number[]) => Promise<void> } | undefined;
+  const chunkAccess = () => {
+    if (access) return access;
+    access = {};
+    const readable = canReadDirectly(dtype, meta.littleEndian, filterIds);
+    if (!facts.file || !meta.chunks || !(readable || filterIds.includes(DEFLATE_FILTER)))
+      return access;
     const index = readChunkIndex(facts.file, entry.path, shape);
     if (!index || index.elementSize !== meta.size || index.chunkShape.join() !== meta.chunks.join())
-      return undefined;
-    const reader = directChunkReader({
-      file: facts.file,
-      source,
-      dtype,
-      filters: filterIds,
-      grid: chunks,
-      index,
-    });
-    facts.onClose(reader.close);
-    direct = reader.read;
-    return direct;
+      return access;
+    const found = { file: facts.file, source, filters: filterIds, index };
+    if (readable) {
+      const reader = directChunkReader({ ...found, dtype, grid: chunks });
+      facts.onClose(reader.close);
+      access.read = reader.read;
+    }
+    const guard = deflateGuard(found);
+    if (guard) {
+      facts.onClose(guard.close);
+      access.guard = guard.check;
+    }
+    return access;
   };
   return {
     source,
@@ -232,12 +246,16 @@ function datasetArray(
     async readChunk(coords) {
       chunks.checkCoords(coords, source);
       if (facts.isClosed()) throw new DaeError(`${source}: the file is closed`);
-      const data = await directRead()?.(coords);
+      const { read: direct, guard } = chunkAccess();
+      const data = await direct?.(coords);
       if (data) return data;
+      await guard?.(coords);
       const { start, stop } = chunks.chunkBox(coords);
       return read(start, stop, `chunk [${coords}]`);
     },
     async readRegion(start, stop) {
+      const { guard } = chunkAccess();
+      if (guard) for (const coords of chunks.overlapping(start, stop)) await guard(coords);
       return read(start, stop, `box [${start}]..[${stop}]`);
     },
   };

@@ -41,6 +41,11 @@ const MAX_NAME = 256;
 /** NC_MAX_VAR_DIMS of the netCDF library. */
 const MAX_VAR_DIMS = 1024;
 const FIRST_READ = 64 << 10;
+/**
+ * A larger header is refused unread: its counts are checked against the file's size, but a
+ * sparse file of gigabytes would let an attribute claim hundreds of millions of values.
+ */
+const MAX_HEADER_BYTES = 64 << 20;
 
 /** Thrown by the parser when the header goes past the bytes read so far. */
 class NeedMoreBytes {
@@ -66,7 +71,11 @@ export async function readNetcdf3Header(source: ByteSource): Promise<Nc3Header> 
         throw new FormatError(
           `${source.url}: NetCDF-3 header is truncated (file ends at byte ${fileSize})`,
         );
-      length = Math.min(fileSize, Math.max(2 * length, 2 * e.upTo));
+      if (e.upTo > MAX_HEADER_BYTES)
+        throw new FormatError(
+          `${source.url}: NetCDF-3 header needs more than ${MAX_HEADER_BYTES >> 20} MB (byte ${e.upTo}), more than any real file's metadata (corrupt or hostile); refused`,
+        );
+      length = Math.min(fileSize, MAX_HEADER_BYTES, Math.max(2 * length, 2 * e.upTo));
     }
   }
 }

@@ -1,6 +1,7 @@
 import { stridesOf } from "../../array/copy-box.js";
 import { sizeOf } from "../../array/chunked-array.js";
 import { arrayClass, type DType, type TypedArray } from "../../array/dtype.js";
+import { compressBound } from "../../util/bounded-decode.js";
 import { FormatError } from "../../util/errors.js";
 import { storageDType } from "./dtypes.js";
 import { float32ToHalfBits, halfBitsToFloat32 } from "./float16.js";
@@ -20,6 +21,8 @@ export interface ChunkCodec {
   decode(bytes: Uint8Array): Promise<TypedArray>;
   /** Encoded size for a decoded size, when every bytes codec has a fixed one (a shard index). */
   readonly encodedSize?: (decoded: number) => number;
+  /** The most bytes one encoded chunk can take (compressors add a little on incompressible data). */
+  readonly maxEncodedBytes: number;
 }
 
 /**
@@ -63,6 +66,11 @@ export async function createChunkCodec(
   const storedBytes = sizeOf(shape) * arrayClass(ctx.dtype).BYTES_PER_ELEMENT;
   const cStrides = stridesOf(shape);
   const fixedSizes = bytes.map((c) => c.encodedSize);
+  // what each bytes codec may decode to: the chunk's bytes for the innermost, for each one
+  // outside it the most the inner one can encode them to
+  const limits = [storedBytes];
+  for (let i = 1; i <= bytes.length; i++)
+    limits.push((fixedSizes[i - 1] ?? compressBound)(limits[i - 1]));
 
   return {
     async encode(data) {
@@ -74,7 +82,7 @@ export async function createChunkCodec(
     },
     async decode(input) {
       let raw = input;
-      for (let i = bytes.length - 1; i >= 0; i--) raw = await bytes[i].decode(raw);
+      for (let i = bytes.length - 1; i >= 0; i--) raw = await bytes[i].decode(raw, limits[i]);
       if (raw.length !== storedBytes)
         throw new Error(
           `decodes to ${raw.length} bytes, expected ${storedBytes} for shape [${shape}]`,
@@ -86,6 +94,7 @@ export async function createChunkCodec(
     encodedSize: fixedSizes.every((f) => f)
       ? (n) => fixedSizes.reduce((size, f) => f!(size), n)
       : undefined,
+    maxEncodedBytes: limits[bytes.length],
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Store } from "../../storage/store.js";
 import { joinKey } from "../../storage/keys.js";
 import { FormatError } from "../../util/errors.js";
-import { readJson, type Json } from "./json.js";
+import { MAX_CONSOLIDATED_BYTES, readJson, type Json } from "./json.js";
 
 /** One node of a Zarr hierarchy with its metadata documents (`.zarray`, `.zattrs` / `zarr.json`). */
 export interface ZarrNode {
@@ -93,7 +93,7 @@ async function readConsolidated(
     });
   }
   const where = `${store.url}/${joinKey(path, ".zmetadata")}`;
-  const zmetadata = await readJson(store, joinKey(path, ".zmetadata"));
+  const zmetadata = await readJson(store, joinKey(path, ".zmetadata"), MAX_CONSOLIDATED_BYTES);
   if (!zmetadata?.metadata) return undefined;
   const docs = jsonObject(zmetadata.metadata, where);
   const out: ChildNode[] = [];

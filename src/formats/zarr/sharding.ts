@@ -52,16 +52,28 @@ export function indexRange(layout: ShardLayout, shardLength?: number): [number, 
   ];
 }
 
-/** Decodes a shard index: for inner chunk `i`, `[offset, length]` or undefined when not stored. */
+/**
+ * Decodes a shard index: for inner chunk `i`, `[offset, length]` or undefined when not stored.
+ * An entry longer than any inner chunk can be encoded to (`maxChunkBytes`) is refused here,
+ * before anything of that length is read or allocated.
+ */
 export async function decodeShardIndex(
   layout: ShardLayout,
   bytes: Uint8Array,
+  maxChunkBytes: number,
 ): Promise<(i: number) => [number, number] | undefined> {
   if (bytes.length !== layout.indexBytes)
     throw new Error(
       `shard index is ${bytes.length} bytes, expected ${layout.indexBytes} (truncated shard?)`,
     );
   const index = (await layout.indexCodec.decode(bytes)) as BigUint64Array;
+  for (let i = 0; i < layout.count; i++) {
+    const length = index[2 * i + 1];
+    if (length !== MISSING && length > BigInt(maxChunkBytes))
+      throw new Error(
+        `shard index says inner chunk ${i} takes ${length} bytes, more than the ${maxChunkBytes} an inner chunk can be encoded to (corrupt or hostile shard); refused`,
+      );
+  }
   return (i) => {
     const offset = index[2 * i];
     const length = index[2 * i + 1];

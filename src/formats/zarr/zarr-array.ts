@@ -80,6 +80,14 @@ export class ZarrArray implements WritableChunkedArray {
     return this.layout;
   }
 
+  /** The most bytes one key can hold: a chunk encoded, or a shard's inner chunks and index. */
+  private async maxKeyBytes(): Promise<number> {
+    const chunk = (await this.chunkCodec()).maxEncodedBytes;
+    if (!this.meta.sharding) return chunk;
+    const layout = await this.shardLayout();
+    return layout.count * chunk + layout.indexBytes;
+  }
+
   /** The store key of the unit at `coords` of the key grid. */
   protected key(coords: readonly number[]): string {
     return joinKey(this.path, this.meta.chunkKey(coords));
@@ -89,7 +97,7 @@ export class ZarrArray implements WritableChunkedArray {
     this.chunks.checkCoords(coords, this.source);
     await this.chunkCodec(); // an unknown codec fails every read, not only reads of stored chunks
     const key = this.key(coords);
-    const bytes = await this.store.get(key);
+    const bytes = await this.store.get(key, await this.maxKeyBytes());
     const extent = this.chunks.chunkExtent(coords);
     if (!bytes) return this.filled(sizeOf(extent));
     const full = await this.decoding(key, () =>
@@ -162,7 +170,11 @@ export class ZarrArray implements WritableChunkedArray {
       throw new Error(
         `shard of ${bytes.length} bytes cannot hold its ${layout.indexBytes}-byte index`,
       );
-    const entry = await decodeShardIndex(layout, bytes.subarray(at, at + length));
+    const entry = await decodeShardIndex(
+      layout,
+      bytes.subarray(at, at + length),
+      codec.maxEncodedBytes,
+    );
     const inner = this.meta.sharding!.chunkShape;
     const out = this.filled(sizeOf(this.keyShape));
     for (let i = 0; i < layout.count; i++) {
@@ -257,7 +269,8 @@ export class InnerChunkReader extends ZarrArray {
       hit = this.decoding(`${key} (shard index)`, async () => {
         const [offset, length] = indexRange(layout);
         const bytes = await this.store.getRange(key, offset, length);
-        return bytes && decodeShardIndex(layout, bytes);
+        const codec = await this.chunkCodec();
+        return bytes && decodeShardIndex(layout, bytes, codec.maxEncodedBytes);
       });
       hit.catch(() => this.indexes.delete(key));
       if (this.indexes.size >= INDEX_CACHE_SIZE)

@@ -1,5 +1,6 @@
 import type { BytesToBytesCodec } from "./codec.js";
 import type { Json } from "../json.js";
+import { tooLarge } from "../../../util/bounded-decode.js";
 
 const SHUFFLE: Record<string, number> = { noshuffle: 0, shuffle: 1, bitshuffle: 2 };
 
@@ -23,7 +24,7 @@ export async function bloscCodec(config: Json): Promise<BytesToBytesCodec> {
   return {
     kind: "bytes_to_bytes",
     encode: (bytes) => codec.encode(bytes),
-    decode(bytes) {
+    decode(bytes, limit) {
       if (bytes.length < 16)
         throw new Error(`${bytes.length} bytes is too short for a blosc frame`);
       const view = new DataView(bytes.buffer, bytes.byteOffset, 16);
@@ -33,7 +34,7 @@ export async function bloscCodec(config: Json): Promise<BytesToBytesCodec> {
         throw new Error(
           `blosc frame says ${compressed} bytes, got ${bytes.length} (truncated or corrupt)`,
         );
-      if (decoded > 2 ** 31) throw new Error(`blosc frame claims ${decoded} decoded bytes`);
+      if (decoded > limit) throw tooLarge("the blosc frame", limit, decoded);
       return codec.decode(bytes);
     },
   };

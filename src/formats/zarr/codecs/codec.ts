@@ -29,7 +29,11 @@ export interface ArrayToBytesCodec {
 export interface BytesToBytesCodec {
   kind: "bytes_to_bytes";
   encode(bytes: Uint8Array): MaybePromise<Uint8Array>;
-  decode(bytes: Uint8Array): MaybePromise<Uint8Array>;
+  /**
+   * Decodes into at most `limit` bytes (what the codec below it takes for one chunk): more is
+   * refused, with no more than that allocated (a compression bomb, a header that lies).
+   */
+  decode(bytes: Uint8Array, limit: number): MaybePromise<Uint8Array>;
   /** Encoded size for a given decoded size, when fixed (needed to find a shard index). */
   encodedSize?(decoded: number): number;
 }

@@ -1,6 +1,7 @@
 import { registry as zarritaCodecs } from "zarrita";
 import { arrayClass } from "../../../array/dtype.js";
 import type { Json } from "../json.js";
+import { tooLarge } from "../../../util/bounded-decode.js";
 import { bloscCodec } from "./blosc.js";
 import type { ArrayToBytesCodec, Codec, CodecContext } from "./codec.js";
 import { crc32cCodec } from "./crc32c.js";
@@ -45,20 +46,32 @@ const bytesCodec: Factory = async (config, ctx) => {
   };
 };
 
-/** A numcodecs compressor (wasm). */
+/**
+ * A numcodecs compressor (wasm). `declared` reads the decoded size a frame states, checked
+ * against the limit before the wasm codec allocates it.
+ */
 function numcodecs(
   load: () => Promise<{
     default: {
-      fromConfig(c: Json & { id: string }): { encode: Codec["encode"]; decode: Codec["decode"] };
+      fromConfig(c: Json & { id: string }): {
+        encode(b: Uint8Array): Uint8Array | Promise<Uint8Array>;
+        decode(b: Uint8Array): Uint8Array | Promise<Uint8Array>;
+      };
     };
   }>,
+  name: string,
+  declared: (b: Uint8Array) => number,
 ): Factory {
   return async (config) => {
     const codec = (await load()).default.fromConfig({ id: "", ...config });
     return {
       kind: "bytes_to_bytes",
-      encode: (b: Uint8Array) => codec.encode(b as never) as Uint8Array | Promise<Uint8Array>,
-      decode: (b: Uint8Array) => codec.decode(b as never) as Uint8Array | Promise<Uint8Array>,
+      encode: (b: Uint8Array) => codec.encode(b),
+      decode(b: Uint8Array, limit: number) {
+        const size = declared(b);
+        if (size > limit) throw tooLarge(`the ${name} frame`, limit, size);
+        return codec.decode(b);
+      },
     };
   };
 }
@@ -66,7 +79,12 @@ function numcodecs(
 const gzip = zlibCodec("gzip");
 const zlib = zlibCodec("zlib");
 const zstd = zstdCodec;
-const lz4 = numcodecs(() => import("numcodecs/lz4"));
+// numcodecs' LZ4 frame: the decoded size (4 bytes, little-endian), then one LZ4 block
+const lz4 = numcodecs(
+  () => import("numcodecs/lz4"),
+  "lz4",
+  (b) => (b.length < 4 ? 0 : new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true)),
+);
 
 const delta: Factory = (config, ctx) => {
   // zarrita's delta works in the array's own dtype; numcodecs' `astype` would change it
