@@ -22,27 +22,49 @@ function groupOf(path: string): string {
 /**
  * Dimension names for every dataset, by path, with netCDF-4 semantics: an axis with an
  * attached dimension scale takes the scale's name (its dataset name, as the netCDF library
- * does), a scale's own first axis is itself, and any other axis gets a `phony_dim_N` shared
+ * does; its path where groups define dimensions of the same name), a scale's own first axis
+ * is itself, and any other axis gets a `phony_dim_N` shared
  * by datasets of the same group whose axes have the same length (as netCDF-C and xarray do
  * for plain HDF5 files).
  */
 export function dimensionNames(entries: readonly DatasetEntry[]): Map<string, string[]> {
   const phonyByGroup = new Map<string, { name: string; length: number }[]>();
   let phonyCount = 0;
+  const scalePaths = entries.map((e) =>
+    e.shape.map((_, axis) =>
+      e.isScale && axis === 0 ? e.path : e.dataset.get_attached_scales(axis)[0],
+    ),
+  );
+  const scaleName = scaleNamer(scalePaths.flat().filter((p): p is string => p !== undefined));
   const out = new Map<string, string[]>();
-  for (const e of entries) {
+  entries.forEach((e, i) => {
     const phony = phonyByGroup.get(groupOf(e.path)) ?? [];
     phonyByGroup.set(groupOf(e.path), phony);
     const names: string[] = [];
     e.shape.forEach((length, axis) => {
-      if (e.isScale && axis === 0) return names.push(baseName(e.path));
-      const scales = e.dataset.get_attached_scales(axis);
-      if (scales.length > 0) return names.push(baseName(scales[0]));
+      const scale = scalePaths[i][axis];
+      if (scale !== undefined) return names.push(scaleName(scale));
       let dim = phony.find((p) => p.length === length && !names.includes(p.name));
       if (!dim) phony.push((dim = { name: `phony_dim_${phonyCount++}`, length }));
       return names.push(dim.name);
     });
     out.set(e.path, names);
-  }
+  });
   return out;
+}
+
+/**
+ * The dimension name of each dimension scale: its dataset name, or, when scales of that name
+ * live in several groups (netCDF-4 lets each group define its own `dim`), its path without
+ * the leading slash (`g2/dim`) for those outside the root group, so they stay apart.
+ */
+function scaleNamer(paths: readonly string[]): (path: string) => string {
+  const groupsByName = new Map<string, Set<string>>();
+  for (const p of paths) {
+    const groups = groupsByName.get(baseName(p)) ?? new Set<string>();
+    groups.add(groupOf(p));
+    groupsByName.set(baseName(p), groups);
+  }
+  return (p) =>
+    groupsByName.get(baseName(p))!.size > 1 && groupOf(p) !== "/" ? p.slice(1) : baseName(p);
 }
