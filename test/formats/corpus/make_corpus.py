@@ -203,6 +203,19 @@ data: time = 0, -2147483647, 2 ;
         case(rel, f"CF int32 time holding netCDF's default fill, no _FillValue ({kind})",
              {"time": variable(["time"], secs)}, decoded=True)
 
+    import netCDF4
+
+    rel = "netcdf/many_variables.nc"
+    with netCDF4.Dataset(path(rel), "w") as f:
+        f.createDimension("x", 2)
+        f.createVariable("x", "f8", ("x",))[:] = [0.5, 1.5]
+        for i in range(500):
+            v = f.createVariable(f"v{i}", "f4", ("x",))
+            v[:] = [i, -i]
+            v.units = "m"
+    case(rel, "NetCDF-4 with 500 variables sharing one dimension", netcdf_expected(path(rel)),
+         decoded=True)
+
     rel = "netcdf/empty_unlimited.nc3"
     dst = ncgen(rel, """netcdf e {
 dimensions: time = UNLIMITED ; x = 3 ;
