@@ -1,5 +1,6 @@
 import type { ChunkGrid } from "../array/chunk-grid.js";
 import type { DType } from "../array/dtype.js";
+import { exactReplacer } from "../util/exact-json.js";
 
 /**
  * The lazy computation graph as plain data. Every node is one generalized windowed operation
@@ -143,9 +144,12 @@ export function inputsOf(node: Node): string[] {
   }
 }
 
-/** A stable content id for a node spec (without its id). */
+/**
+ * A stable content id for a node spec (without its id). NaN, ±Infinity and -0 in parameters
+ * are spelled apart (`fillna(Infinity)` and `fillna(-Infinity)` are different nodes).
+ */
 export function nodeId(spec: Omit<Node, "id">): string {
-  return hash(JSON.stringify(spec));
+  return hash(JSON.stringify(spec, exactReplacer));
 }
 
 /** FNV-1a, 2×32 bits: collisions are not a security matter here, only identity of specs. */

@@ -40,7 +40,28 @@ export interface DecodeOptions {
    * for Zarr, where xarray does the same; NetCDF/HDF5 use the `_FillValue` attribute only.
    */
   fillValueIsMissing?: boolean;
+  /**
+   * The file is NetCDF: a time variable without `_FillValue` or `missing_value` treats
+   * netCDF's default fill of its type as missing (netCDF4-python masks it; without this an
+   * int32 time holding -2147483647 decodes to the year -5877530).
+   */
+  netcdfDefaultFill?: boolean;
 }
+
+/** netCDF's default fill values (netcdf.h NC_FILL_*), by stored dtype. */
+const NETCDF_DEFAULT_FILL: Partial<Record<DType, number>> = {
+  int8: -127,
+  uint8: 255,
+  int16: -32767,
+  uint16: 65535,
+  int32: -2147483647,
+  uint32: 4294967295,
+  // as doubles: -2^63 + 2 and 2^64 - 2 round to -2^63 and 2^64, as the values read do
+  int64: -(2 ** 63),
+  uint64: 2 ** 64,
+  float32: 9.969209968386869e36,
+  float64: 9.969209968386869e36,
+};
 
 /** Attributes that describe the storage, never shown as attributes (xarray hides them too). */
 const HIDDEN_ATTRS = ["_ARRAY_DIMENSIONS"];
@@ -96,6 +117,10 @@ export function decodeCF(raw: ChunkedArray, options: DecodeOptions = {}): Decode
     .flatMap((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]))
     .map(Number)
     .filter((v) => !Number.isNaN(v));
+  if (fillValues.length === 0 && options.netcdfDefaultFill && isTimeUnits(attrs.units)) {
+    const fill = NETCDF_DEFAULT_FILL[dtype];
+    if (fill !== undefined) fillValues.push(fill);
+  }
   let maskDtype: DType | undefined;
   if (fillValues.length > 0 && dtype !== "bool") {
     maskDtype = isFloat(dtype)

@@ -52,10 +52,11 @@ export function datasetFromRaw(raw: RawDataset, options: DatasetOptions = {}): D
   // xarray's zarr backend treats a v2 fill_value as _FillValue; v3 fill values only say what
   // a missing chunk holds (missing data is marked by a _FillValue attribute)
   const fillValueIsMissing = raw.format === "zarr-v2";
+  const netcdfDefaultFill = raw.format.startsWith("netcdf");
   const variables = new Map<string, Variable>();
   for (const [name, array] of raw.variables) {
     const decoded = decode
-      ? decodeCF(array, { fillValueIsMissing })
+      ? decodeCF(array, { fillValueIsMissing, netcdfDefaultFill })
       : { array, attrs: array.attrs, encoding: { ...(array.encoding ?? {}) } };
     variables.set(name, {
       name,

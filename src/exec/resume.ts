@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { refuseOverlap } from "../dataset/output-overlap.js";
 import { prepareZarrTarget } from "../dataset/zarr-target.js";
 import { isZarr } from "../formats/zarr/index.js";
+import { exactReplacer } from "../util/exact-json.js";
 import { totalTasks, type Plan } from "../plan/plan.js";
 import { OutputLock, refuseIfHeld, RUN_DIR, type LockOptions } from "../storage/output-lock.js";
 import { isS3Url } from "../storage/s3-store.js";
@@ -266,17 +267,21 @@ export function planFingerprint(plan: Plan, identity: unknown = null): string {
     .digest("hex");
 }
 
-/** JSON with object keys sorted, so equal values give equal text whatever built them. */
+/**
+ * JSON with object keys sorted, so equal values give equal text whatever built them, and
+ * NaN, ±Infinity and -0 spelled apart (`exactReplacer`).
+ */
 function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v) =>
-    v && typeof v === "object" && !Array.isArray(v)
+  return JSON.stringify(value, (key, value) => {
+    const v = exactReplacer(key, value) as Record<string, unknown>;
+    return v && typeof v === "object" && !Array.isArray(v)
       ? Object.fromEntries(
           Object.keys(v)
             .sort()
             .map((k) => [k, v[k]]),
         )
-      : v,
-  );
+      : v;
+  });
 }
 
 /** The recorded plan with its Zarr targets at `path` (where this run writes). */

@@ -31,6 +31,13 @@ def coord_json(c):
     return None
 
 
+def printed(v):
+    """A value as `dae run --print` spells it: NaN null, infinities as strings."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return None if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
+    return v
+
+
 def as_json(a):
     a = a.load()
     coords = {d: coord_json(a[d]) for d in a.dims if d in a.coords}
@@ -40,7 +47,7 @@ def as_json(a):
         "shape": list(a.shape),
         "dtype": str(a.dtype),
         "coords": {d: c for d, c in coords.items() if c is not None},
-        "data": [None if isinstance(v, float) and math.isnan(v) else v for v in values],
+        "data": [printed(v) for v in values],
     }
 
 

@@ -16,14 +16,26 @@ import type { RegisterCommand } from "./index.js";
 /** `--print` refuses results with more values than this: JSON of them would be unwieldy. */
 export const PRINT_LIMIT = 1_000_000;
 
-/** What `dae run --print` writes: data flat in C order, NaN as null, times as ISO strings. */
+/**
+ * What `dae run --print` writes: data flat in C order, times as ISO strings. JSON has no
+ * NaN or infinities: NaN is `null`, ±Infinity the strings "Infinity" and "-Infinity".
+ * The engine holds int64/uint64 as doubles, exact below ±2^53: a result of those dtypes with a
+ * value beyond is refused rather than printed rounded.
+ */
 export interface PrintedArray {
   name: string;
   dims: string[];
   shape: number[];
   dtype: string;
-  coords: Record<string, (number | string)[]>;
-  data: (number | boolean | null)[];
+  coords: Record<string, (number | string | null)[]>;
+  data: (number | string | boolean | null)[];
+}
+
+/** A number as `--print` spells it (see {@link PrintedArray}). */
+function printedNumber(v: number): number | string | null {
+  if (Number.isNaN(v)) return null;
+  if (!Number.isFinite(v)) return v > 0 ? "Infinity" : "-Infinity";
+  return v;
 }
 
 /** `dae run -i [NAME=]PATH … -e EXPR (-o OUT.zarr | --print)`: compute an expression over inputs. */
@@ -99,11 +111,16 @@ export function printable(a: LoadedArray): PrintedArray {
     const time = c.time;
     coords[d] = time
       ? Array.from(c.values, (v) => formatTime(v, time.calendar))
-      : Array.from(c.values);
+      : Array.from(c.values as ArrayLike<number>, printedNumber);
   }
   const bool = a.dtype === "bool";
-  const data = Array.from(a.data as ArrayLike<number>, (v) =>
-    bool ? v !== 0 : Number.isFinite(v) ? v : null,
-  );
+  if (a.dtype === "int64" || a.dtype === "uint64") {
+    const i = a.data.findIndex((v) => Math.abs(v) > Number.MAX_SAFE_INTEGER);
+    if (i >= 0)
+      throw new InputError(
+        `${a.name}: the ${a.dtype} value at flat index ${i} (about ${a.data[i]}) is beyond ±(2^53 - 1), where the engine's doubles are not exact; not printed`,
+      );
+  }
+  const data = Array.from(a.data, (v) => (bool ? v !== 0 : printedNumber(v)));
   return { name: a.name, dims: a.dims, shape: a.shape, dtype: a.dtype, coords, data };
 }

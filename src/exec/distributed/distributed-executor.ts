@@ -15,6 +15,7 @@ import {
   type TaskJob,
 } from "./protocol.js";
 import { connectRedis } from "./redis.js";
+import { exactReplacer } from "../../util/exact-json.js";
 
 /** Options of the distributed executor. */
 export interface DistributedOptions {
@@ -81,7 +82,8 @@ export class DistributedExecutor implements Executor {
   }
 
   async start(plan: Plan): Promise<void> {
-    this.planJson = JSON.stringify(portablePlan(plan));
+    // exactReplacer: a parameter of Infinity must not reach the workers as null
+    this.planJson = JSON.stringify(portablePlan(plan), exactReplacer);
     await this.connect();
     const redis = this.redis!;
     await this.storePlan();

@@ -21,6 +21,7 @@ import {
 import { connectRedis } from "./redis.js";
 import { validatePlan, type PlanPolicy } from "./validate-plan.js";
 import { BlockPool } from "../../array/block-pool.js";
+import { exactReviver } from "../../util/exact-json.js";
 
 /** Options of `startTaskWorker` (`dae worker`). */
 export interface TaskWorkerOptions {
@@ -172,7 +173,7 @@ async function loadRun(redis: Redis, runId: string, policy: PlanPolicy): Promise
     throw new InputError(`run ${runId} is gone (its coordinator stopped); task dropped`);
   let value: unknown;
   try {
-    value = JSON.parse(json);
+    value = JSON.parse(json, exactReviver);
   } catch {
     throw new InputError(`malformed plan of run ${runId}: not JSON`);
   }

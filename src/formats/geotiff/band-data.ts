@@ -1,7 +1,7 @@
 import type { GeoTIFFImage } from "geotiff";
 import { ChunkGrid, DimChunks } from "../../array/chunk-grid.js";
 import { type Attrs, type ChunkedArray, type FillValue } from "../../array/chunked-array.js";
-import { allocate, arrayClass, type DType, type TypedArray } from "../../array/dtype.js";
+import { allocate, arrayClass, isFloat, type DType, type TypedArray } from "../../array/dtype.js";
 import { DaeError, FormatError } from "../../util/errors.js";
 
 /** What `bandData` needs besides the image. */
@@ -58,7 +58,16 @@ export async function bandData(
   // on the decoded values (the same sums, as differences wrap around like the integer type)
   const ownPredictor =
     !image.littleEndian && (await fd.loadValue("Predictor")) === 2 && image.getBitsPerSample() > 8;
-  if (ownPredictor) fd.actualizedFields.set(TAG_PREDICTOR, 1);
+  if (ownPredictor) {
+    fd.actualizedFields.set(TAG_PREDICTOR, 1);
+    // float samples are differenced as integers, and the differences' bit patterns can be
+    // signalling NaNs, which a float read may quieten: read them as unsigned integers
+    if (isFloat(dtype))
+      fd.actualizedFields.set(
+        TAG_SAMPLE_FORMAT,
+        allSamples.map(() => 1),
+      );
+  }
 
   return {
     source,
@@ -95,8 +104,13 @@ export async function bandData(
       }
       const rowLength = stop[2] - start[2];
       const planeSize = (stop[1] - start[1]) * rowLength;
-      if (ownPredictor) for (const plane of planes) accumulateRows(plane as Int32Array, rowLength);
       const type = arrayClass(dtype);
+      if (ownPredictor)
+        planes = planes.map((plane) => {
+          accumulateRows(plane as TypedArray, rowLength);
+          const { buffer, byteOffset, length } = plane as TypedArray;
+          return isFloat(dtype) ? (new type(buffer, byteOffset, length) as Float32Array) : plane;
+        });
       if (planes.length === 1 && planes[0] instanceof type) return planes[0] as TypedArray;
       const out = allocate(dtype, planeSize * planes.length);
       planes.forEach((plane, b) => (out as Float64Array).set(plane, b * planeSize));
@@ -106,14 +120,28 @@ export async function bandData(
 }
 
 const TAG_PREDICTOR = 317;
+const TAG_SAMPLE_FORMAT = 339;
 
 /**
  * Undoes TIFF horizontal differencing (predictor 2) in decoded values: a running sum along
- * each row. A tile's rows start at its left edge, so a window clipped on the right is fine.
+ * each row, of the samples' bit patterns as integers of their size (GDAL differences float
+ * samples that way too). A tile's rows start at its left edge, so a window clipped on the
+ * right is fine.
  */
-function accumulateRows(plane: Int32Array, rowLength: number): void {
-  for (let row = 0; row < plane.length; row += rowLength)
-    for (let i = row + 1; i < row + rowLength; i++) plane[i] += plane[i - 1];
+function accumulateRows(plane: TypedArray, rowLength: number): void {
+  const { byteOffset, length } = plane;
+  const buffer = plane.buffer as ArrayBuffer;
+  if (plane.BYTES_PER_ELEMENT === 8) {
+    const ints = new BigInt64Array(buffer, byteOffset, length);
+    for (let row = 0; row < length; row += rowLength)
+      for (let i = row + 1; i < row + rowLength; i++)
+        ints[i] = BigInt.asIntN(64, ints[i] + ints[i - 1]);
+    return;
+  }
+  const IntArray = plane.BYTES_PER_ELEMENT === 4 ? Int32Array : Int16Array;
+  const ints = new IntArray(buffer, byteOffset, length);
+  for (let row = 0; row < length; row += rowLength)
+    for (let i = row + 1; i < row + rowLength; i++) ints[i] += ints[i - 1];
 }
 
 /** A TIFF array tag as a list (geotiff.js gives a lone value as a number). */

@@ -22,8 +22,19 @@ const COMPRESSORS: Record<number, string> = {
   32773: "packbits",
   34887: "lerc",
   50000: "zstd",
-  50001: "webp",
 };
+
+/** Compressions named in refusals (geotiff.js needs a browser's image decoder for WebP). */
+const UNSUPPORTED_COMPRESSORS: Record<number, string> = {
+  34925: "LZMA",
+  50001: "WebP",
+  34712: "JPEG 2000",
+  34933: "PNG",
+  6: "old-style JPEG",
+};
+
+/** PhotometricInterpretation YCbCr: GDAL's JPEG recipe for RGB (`PHOTOMETRIC=YCBCR`). */
+const PHOTOMETRIC_YCBCR = 6;
 
 const PREDICTORS: Record<number, string> = { 1: "none", 2: "horizontal", 3: "floating-point" };
 
@@ -109,7 +120,19 @@ async function describe(
     `a ${tileWidth} x ${tileHeight} block of ${bytesPerPixel}-byte pixels is too large to decode`,
   );
   const compression = Number(fd.getValue("Compression") ?? 1);
-  check(compression in COMPRESSORS, `unsupported TIFF compression ${compression}`);
+  check(
+    compression in COMPRESSORS,
+    `unsupported TIFF compression ${UNSUPPORTED_COMPRESSORS[compression] ?? ""} (${compression})`.replace(
+      "  ",
+      " ",
+    ),
+  );
+  // geotiff.js hands out the Y, Cb and Cr planes, and its colour conversion is not GDAL's
+  // (libjpeg's upsampling and rounding): refused rather than read as bands that look right
+  check(
+    Number(fd.getValue("PhotometricInterpretation")) !== PHOTOMETRIC_YCBCR,
+    `pixels stored as YCbCr (PhotometricInterpretation 6, ${COMPRESSORS[compression]}) are not supported; convert to RGB first (gdal_translate -co PHOTOMETRIC=RGB)`,
+  );
 
   const geo = georeference(image);
   const nodata = parseNodata(fd.getValue("GDAL_NODATA"));

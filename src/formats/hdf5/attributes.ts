@@ -24,9 +24,9 @@ const H5T = { INTEGER: 0, FLOAT: 1, STRING: 3, ENUM: 8 } as const;
  * HDF5/netCDF internals are dropped, and so are attributes of types with no plain value
  * (references, compounds, opaque).
  */
-export function plainAttrs(obj: HasAttrs, isScale: boolean): Attrs {
+export function plainAttrs(attrs: HasAttrs["attrs"], isScale: boolean): Attrs {
   const out: Attrs = {};
-  const attrs = obj.attrs; // lazy getters: internals are skipped before h5wasm reads them
+  // lazy getters: internals are skipped before h5wasm reads them
   for (const name of Object.keys(attrs)) {
     if (INTERNAL.has(name) || (isScale && SCALE_INTERNAL.has(name))) continue;
     const value = plainValue(attrs[name]);
@@ -36,8 +36,8 @@ export function plainAttrs(obj: HasAttrs, isScale: boolean): Attrs {
 }
 
 /** The `CLASS` attribute says "DIMENSION_SCALE". */
-export function isDimensionScale(obj: HasAttrs): boolean {
-  return "CLASS" in obj.attrs && plainValue(obj.attrs.CLASS) === "DIMENSION_SCALE";
+export function isDimensionScale(attrs: HasAttrs["attrs"]): boolean {
+  return "CLASS" in attrs && plainValue(attrs.CLASS) === "DIMENSION_SCALE";
 }
 
 function plainValue(attr: Attribute): AttrValue | undefined {

@@ -101,29 +101,32 @@ function describe(
     for (const name of group.keys()) {
       const child = group.get(name);
       if (child instanceof h5.lib.Group) walk(child);
-      else if (child instanceof h5.lib.Dataset && child.shape)
+      else if (child instanceof h5.lib.Dataset && child.shape) {
+        const attrs = child.attrs;
         entries.push({
           dataset: child,
           path: child.path,
           shape: child.shape,
-          isScale: isDimensionScale(child),
+          attrs,
+          isScale: isDimensionScale(attrs),
         });
+      }
     }
   };
   walk(f);
   const dimOnly = (e: DatasetEntry) =>
-    e.isScale && String(e.dataset.attrs.NAME?.value ?? "").startsWith(DIMENSION_ONLY);
-  const attrs = plainAttrs(f, false);
+    e.isScale && String(e.attrs.NAME?.value ?? "").startsWith(DIMENSION_ONLY);
+  const attrs = plainAttrs(f.attrs, false);
   const isNetcdf4 =
     "_NCProperties" in f.attrs ||
     entries.some(
-      (e) =>
-        dimOnly(e) ||
-        "_Netcdf4Dimid" in e.dataset.attrs ||
-        "_Netcdf4Coordinates" in e.dataset.attrs,
+      (e) => dimOnly(e) || "_Netcdf4Dimid" in e.attrs || "_Netcdf4Coordinates" in e.attrs,
     );
   const format = isNetcdf4 ? "netcdf4" : "hdf5";
-  const dims = dimensionNames(entries);
+  const dims = dimensionNames(entries, (ref) => {
+    const target = f.dereference(ref);
+    return target && "path" in target ? (target.path as string) : undefined;
+  });
 
   let closed = false;
   const closers: (() => Promise<void>)[] = [];
@@ -140,7 +143,7 @@ function describe(
         source: `${filePath}:${key}`,
         dtype,
         dims: dims.get(e.path)!,
-        attrs: plainAttrs(e.dataset, e.isScale),
+        attrs: plainAttrs(e.attrs, e.isScale),
         format,
         isClosed: () => closed,
         file: directChunks ? path.resolve(filePath) : undefined,

@@ -44,8 +44,17 @@ export class UnsupportedDTypeError extends FormatError {
   override name = "UnsupportedDTypeError";
 }
 
-/** Parses and validates v2 `.zarray` (+ `.zattrs`) metadata; `where` names the array for errors. */
-export function parseV2Array(zarray: Json, zattrs: Json, where: string): ArrayMeta {
+/**
+ * Parses and validates v2 `.zarray` (+ `.zattrs`) metadata; `where` names the array for errors.
+ * `separator` is the chunk key separator the store was found to use, for metadata that does
+ * not say (`dimension_separator` came with zarr-python 2.8; nested stores wrote none before).
+ */
+export function parseV2Array(
+  zarray: Json,
+  zattrs: Json,
+  where: string,
+  separator: "." | "/" = ".",
+): ArrayMeta {
   const dt = parseV2DType(zarray.dtype);
   if (dt === "unsupported")
     throw new UnsupportedDTypeError(
@@ -58,7 +67,7 @@ export function parseV2Array(zarray: Json, zattrs: Json, where: string): ArrayMe
   const order = zarray.order ?? "C";
   if (order !== "C" && order !== "F")
     throw new FormatError(`${where}: order must be "C" or "F", got ${JSON.stringify(order)}`);
-  const sep = zarray.dimension_separator ?? ".";
+  const sep = zarray.dimension_separator ?? separator;
   if (sep !== "." && sep !== "/")
     throw new FormatError(`${where}: bad dimension_separator ${JSON.stringify(sep)}`);
   const codecs: CodecSpec[] = [];

@@ -3,6 +3,7 @@ import type { Store } from "../../storage/store.js";
 import { joinKey } from "../../storage/keys.js";
 import { InputError } from "../../util/errors.js";
 import type { RawDataset } from "../raw-dataset.js";
+import type { Json } from "./json.js";
 import { listNodes, readNode, type ZarrNode } from "./hierarchy.js";
 import { parseV2Array, parseV3Array, UnsupportedDTypeError } from "./metadata.js";
 import { InnerChunkReader, ZarrArray } from "./zarr-array.js";
@@ -34,14 +35,17 @@ export async function openZarr(store: Store, path = ""): Promise<RawDataset> {
         .split("/")
         .pop()!
         .replace(/\.zarr$/, "");
-    variables.set(name, openArray(store, key, node, false)!);
+    variables.set(name, (await openArray(store, key, node, false))!);
     return { format, source: where, variables, attrs: {} };
   }
-  for (const child of await listNodes(store, key, node, true)) {
-    if (child.kind !== "array") continue;
-    const array = openArray(store, joinKey(key, child.path), child, true);
+  const children = (await listNodes(store, key, node, true)).filter((c) => c.kind === "array");
+  const arrays = await Promise.all(
+    children.map((child) => openArray(store, joinKey(key, child.path), child, true)),
+  );
+  children.forEach((child, i) => {
+    const array = arrays[i];
     if (array) variables.set(child.path, array);
-  }
+  });
   const attrs = (
     node.zarrFormat === 3 ? (node.docs["zarr.json"].attributes ?? {}) : node.docs[".zattrs"]
   ) as Attrs;
@@ -49,23 +53,50 @@ export async function openZarr(store: Store, path = ""): Promise<RawDataset> {
 }
 
 /** The array at `key`; undefined for a non-numeric array when `skipUnsupported`. */
-function openArray(
+async function openArray(
   store: Store,
   key: string,
   node: ZarrNode,
   skipUnsupported: boolean,
-): ChunkedArray | undefined {
+): Promise<ChunkedArray | undefined> {
   const where = `${store.url}:${key}`;
   try {
     const meta =
       node.zarrFormat === 3
         ? parseV3Array(node.docs["zarr.json"], where)
-        : parseV2Array(node.docs[".zarray"], node.docs[".zattrs"], where);
+        : parseV2Array(
+            node.docs[".zarray"],
+            node.docs[".zattrs"],
+            where,
+            await v2Separator(store, key, node.docs[".zarray"]),
+          );
     return meta.sharding ? new InnerChunkReader(store, key, meta) : new ZarrArray(store, key, meta);
   } catch (e) {
     if (skipUnsupported && e instanceof UnsupportedDTypeError) return undefined;
     throw e;
   }
+}
+
+/**
+ * The chunk key separator of a v2 array whose `.zarray` has no `dimension_separator`: "/" when
+ * its first chunk is stored under the nested key (`0/0`, zarr-python's NestedDirectoryStore
+ * before 2.8) and not the dotted one, or, that chunk missing, a folder named by a chunk index
+ * is listed; else "." (the default). Reading a nested store with
+ * dotted keys would find no chunk at all and give fill values everywhere.
+ */
+async function v2Separator(store: Store, key: string, zarray: Json): Promise<"." | "/"> {
+  const ndim = Array.isArray(zarray.shape) ? zarray.shape.length : 0;
+  if (zarray.dimension_separator !== undefined || ndim < 2) return ".";
+  const first = Array<string>(ndim).fill("0");
+  const [dotted, nested] = await Promise.all([
+    store.size(joinKey(key, first.join("."))),
+    store.size(joinKey(key, ...first)),
+  ]);
+  if (dotted !== undefined) return ".";
+  if (nested !== undefined) return "/";
+  // the first chunk is missing (fill): a folder named by a chunk index says nested
+  const names = await store.list(key).catch(() => [] as string[]);
+  return names.some((n) => /^\d+$/.test(n)) ? "/" : ".";
 }
 
 /** Whether `path` in `store` holds a Zarr group or array (v2 or v3). */
