@@ -13,6 +13,7 @@ import { canFoldTogether } from "../core/fold-together.js";
 import { MemoryBudgetError } from "../util/errors.js";
 import { blockBytes, peakBytes, writeBytes } from "./memory.js";
 import {
+  sourceName,
   totalDecodes,
   totalTasks,
   type DecodeCount,
@@ -722,10 +723,7 @@ function countDecodes(
     for (const d of counts) {
       if (seen.has(d.source.id)) continue;
       seen.add(d.source.id);
-      const name =
-        d.source.ref.kind === "dataset"
-          ? `${d.source.ref.url}:${d.source.ref.variable}`
-          : d.source.ref.key;
+      const name = sourceName(d.source);
       const chunks = d.source.shape.reduce((p, n, j) => p * overlap(d.source, j, 0, n), 1);
       const e = bySource.get(name) ?? { source: name, chunks, decodes: 0 };
       e.decodes += d.decodes;
