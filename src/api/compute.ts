@@ -1,32 +1,27 @@
 import { freemem } from "node:os";
-import { join } from "node:path";
-import { BlockPool } from "../array/block-pool.js";
 import type { Attrs } from "../array/chunked-array.js";
 import type { NumberArray } from "../array/dtype.js";
-import { opName, type Graph, type SourceNode } from "../core/graph.js";
+import type { Graph, SourceNode } from "../core/graph.js";
 import { encodeTimeValue, timeCoding } from "../dataset/time-units.js";
-import { finishZarrStore } from "../dataset/zarr-target.js";
-import { runPlan } from "../exec/coordinator.js";
 import type { DistributedOptions } from "../exec/distributed/distributed-executor.js";
 import type { Executor, Progress } from "../exec/executor.js";
 import { InlineExecutor } from "../exec/inline-executor.js";
-import { chunkReleaser } from "../exec/release-chunks.js";
-import { checkOutput, openOutputRun, planFingerprint } from "../exec/resume.js";
+import { planFingerprint } from "../exec/resume.js";
+import { runStages, type StageReport } from "../exec/run-stages.js";
 import type { TaskEnvironment } from "../exec/run-task.js";
 import { allShareable, openSource } from "../exec/sources.js";
-import { forgetTargets, openTarget } from "../exec/targets.js";
+import { openTarget } from "../exec/targets.js";
 import { defaultWorkers, ThreadExecutor, warmThreads } from "../exec/thread-executor.js";
+import { BlockPool } from "../array/block-pool.js";
 import { createZarrArray } from "../formats/zarr/index.js";
-import { totalDecodes, totalTasks, type OutputTarget, type Plan } from "../plan/plan.js";
+import type { OutputTarget, Plan } from "../plan/plan.js";
 import { makePlan } from "../plan/planner.js";
+import { planStages, type StagedPlan } from "../plan/stages.js";
 import type { Store } from "../storage/store.js";
-import { InputError, MemoryBudgetError } from "../util/errors.js";
+import { InputError } from "../util/errors.js";
 import { parseBytes, sizeProblem } from "../util/format.js";
 import type { Coord } from "./coords.js";
-import { LazyArray } from "./lazy-array.js";
-import { fromArray, openDataset } from "./open-dataset.js";
-import { intermediateChunks, removeWorkDir, workCompressor, workDir } from "./rechunk-stages.js";
-import { precomputeShared, recomputed } from "./shared-results.js";
+import type { LazyArray } from "./lazy-array.js";
 
 /** How to run: memory budget, workers, executor, progress. */
 export interface ComputeOptions {
@@ -78,10 +73,13 @@ export interface ToZarrOptions extends ComputeOptions {
 
 /** What a run did, for reports. */
 export interface RunReport {
+  /** The plan of the outputs' own stage (on resume, the recorded one). */
   plan: Plan;
   progress: Progress;
   /** Tasks found done by an earlier run (resume) and not run again. */
   tasksSkipped: number;
+  /** What every stage did, in order, the outputs' own last (see `stagedPlan`). */
+  stages: StageReport[];
 }
 
 const MAX_DEFAULT_MEMORY = 8 * 1024 ** 3;
@@ -121,24 +119,62 @@ function chunksOf(
   return a.dims.map((d, i) => Math.min(a.shape[i], a.chunkHint[d] ?? base[i]) || 1);
 }
 
-/** Plans computing `arrays` to `targets`, without running anything (`dae plan`). */
+/** The request to plan `arrays` for `targets` with `options`. */
+function request(
+  arrays: LazyArray[],
+  targets: OutputTarget[],
+  options: ComputeOptions,
+  chunks: (a: LazyArray) => number[] | undefined = () => undefined,
+) {
+  return {
+    graph: mergeGraphs(arrays),
+    outputs: arrays.map((a, i) => ({
+      id: a.built.node.id,
+      name: a.name,
+      target: targets[i],
+      chunks: chunksOf(a, chunks),
+    })),
+    memory: resolveMemory(options.memory),
+    workers: resolveWorkers(options),
+  };
+}
+
+/** Plans computing `arrays` to `targets` in one stage, without running anything (see `stagedPlan` for what a run does). */
 export function plan(
   arrays: LazyArray[],
   targets: OutputTarget[],
   options: ComputeOptions = {},
   chunks?: (a: LazyArray) => number[] | undefined,
 ): Plan {
-  const graph = mergeGraphs(arrays);
-  return makePlan({
-    graph,
-    outputs: arrays.map((a, i) => ({
-      id: a.built.node.id,
-      name: a.name,
-      target: targets[i],
-      chunks: chunksOf(a, chunks ?? (() => undefined)),
-    })),
-    memory: resolveMemory(options.memory),
-    workers: resolveWorkers(options),
+  return makePlan(request(arrays, targets, options, chunks));
+}
+
+/**
+ * Every stage a run of `arrays` goes through (`dae plan`): loaded (`path` undefined) as
+ * `compute` does, or written to the Zarr store at `path` as `toZarr` does. The run executes
+ * exactly these stages.
+ *
+ * @example
+ * ```ts
+ * const { stages } = stagedPlan([anomaly], "out.zarr", { memory: "1GB" });
+ * ```
+ */
+export function stagedPlan(
+  arrays: LazyArray[],
+  path: string | undefined,
+  options: ToZarrOptions = {},
+  chunks?: (a: LazyArray) => number[] | undefined,
+): StagedPlan {
+  const zarrFormat = options.zarrFormat ?? 3;
+  const targets: OutputTarget[] = arrays.map((a) =>
+    path === undefined ? { kind: "memory" } : { kind: "zarr", url: path, path: a.name, zarrFormat },
+  );
+  return planStages({
+    ...request(arrays, targets, options, chunks),
+    path,
+    intermediates: options.intermediates,
+    // distributed workers cannot read this process's memory: there, shared results are recomputed
+    holdShared: options.executor !== "distributed",
   });
 }
 
@@ -188,22 +224,12 @@ export async function compute(
   options: ComputeOptions = {},
 ): Promise<LoadedArray[]> {
   warmUp(arrays, options);
-  const targets: OutputTarget[] = arrays.map(() => ({ kind: "memory" }));
-  let p = plan(arrays, targets, options);
-  // distributed workers cannot read this process's memory: there, shared results are recomputed
-  const shared =
-    options.executor === "distributed"
-      ? undefined
-      : await precomputeShared(arrays, p, (n, k, count) =>
-          inMemory(n, inStage(options, sharedStage(k, count))),
-        );
-  if (shared) p = plan(shared, targets, options);
-  const results = await runPlan(
-    p,
-    await executorFor(p, options, environment),
-    environment,
-    options,
-  );
+  const { results } = await runStages(stagedPlan(arrays, undefined, options), {
+    env: environment,
+    executorFor: (p) => executorFor(p, options, environment),
+    onProgress: options.onProgress,
+    signal: options.signal,
+  });
   return arrays.map((a, i) => ({
     name: a.name,
     dims: [...a.dims],
@@ -215,67 +241,6 @@ export async function compute(
   }));
 }
 
-/**
- * What a run does before the plan `p` it was given, as notes: shared results computed once
- * first, and rechunks staged through an intermediate store (`toZarr` only) — the decisions
- * `compute` and `toZarr` take, so `dae plan` can say that the plan it shows is the last stage.
- */
-export function stageNotes(
-  list: LazyArray[],
-  p: Plan,
-  options: ComputeOptions,
-  toZarr: boolean,
-): string[] {
-  const notes: string[] = [];
-  const shared = toZarr || options.executor !== "distributed" ? recomputed(p) : [];
-  for (const n of shared)
-    notes.push(
-      `at run time, ${opName(n)} (${n.dims.join("×")} = ${n.shape.join("×")}) is computed once first${toZarr ? " into the work store" : ""}; the tasks shown then read it instead of recomputing it`,
-    );
-  if (toZarr)
-    stagedChunks(list, p, options).forEach((c, i) => {
-      if (c)
-        notes.push(
-          `at run time, ${p.outputs[i].name} is rechunked in two stages through an intermediate store with chunks ${c.join("×")} (the plan shown decodes each source chunk many times)`,
-        );
-    });
-  return notes;
-}
-
-/** Intermediate chunks of the outputs rechunked in two stages (see `intermediateChunks`), where both stages plan under the budget. */
-function stagedChunks(
-  list: LazyArray[],
-  p: Plan,
-  options: ComputeOptions,
-): (number[] | undefined)[] {
-  return intermediateChunks(
-    list,
-    p,
-    (i, chunks) => {
-      const a = list[i];
-      const target: OutputTarget[] = [{ kind: "zarr", url: "", path: a.name, zarrFormat: 3 }];
-      // the second stage reads the source as the first stage writes it: with the intermediate's chunks
-      const node = { ...a.built.node, chunkShape: chunks };
-      const intermediate = new LazyArray(
-        { node, graph: { [node.id]: node } },
-        a.coords,
-        a.attrs,
-        a.name,
-        a.chunkHint,
-      );
-      try {
-        plan([a.rechunk(hintOf(a, chunks))], target, options);
-        plan([intermediate], target, options);
-        return true;
-      } catch (e) {
-        if (e instanceof MemoryBudgetError) return false;
-        throw e;
-      }
-    },
-    resolveWorkers(options),
-  );
-}
-
 /** Computes one array into memory. */
 export async function load(array: LazyArray, options: ComputeOptions = {}): Promise<LoadedArray> {
   return (await compute([array], options))[0];
@@ -284,7 +249,9 @@ export async function load(array: LazyArray, options: ComputeOptions = {}): Prom
 /**
  * Computes arrays and writes them, with their coordinates and attributes, as one Zarr store
  * that xarray opens as it is. Output chunks are written whole, once, atomically; the store's
- * root metadata is written last, so an interrupted run never looks complete.
+ * root metadata is written last, so an interrupted run never looks complete. Shared results
+ * and costly rechunks go through stages of their own first (see `stagedPlan`), in a work
+ * directory beside the output that is removed after success.
  */
 export async function toZarr(
   arrays: LazyArray | LazyArray[],
@@ -293,217 +260,37 @@ export async function toZarr(
 ): Promise<RunReport> {
   const list = Array.isArray(arrays) ? arrays : [arrays];
   warmUp(list, options);
-  return writeOutputs(list, path, options);
-}
-
-/**
- * `toZarr`, with `intent`: the fingerprint of what the caller asked for, kept through the
- * rewrites below (shared results and rechunk stages depend on the memory budget, so a
- * resume with another budget must still recognise its output), and `usedUp`: ids of
- * sources (rechunk intermediates) whose chunks are deleted once no task needs them.
- */
-async function writeOutputs(
-  list: LazyArray[],
-  path: string,
-  options: ToZarrOptions,
-  intent?: string,
-  usedUp = new Set<string>(),
-): Promise<RunReport> {
-  const zarrFormat = options.zarrFormat ?? 3;
   const names = new Set<string>();
   for (const a of list) {
     if (names.has(a.name))
       throw new InputError(`two outputs are named "${a.name}": rename one (name option / --name)`);
     names.add(a.name);
   }
-  const targets: OutputTarget[] = list.map((a) => ({
-    kind: "zarr",
-    url: path,
-    path: a.name,
-    zarrFormat,
-  }));
-  let p = plan(list, targets, options);
-  const identity = { compressor: options.compressor ?? "zstd" };
-  const fingerprint = intent ?? planFingerprint(p, identity);
-  if (options.intermediates !== false) await checkOutput(path, p, options); // refuse an existing output before any stage
-  const shared =
-    options.intermediates === false
-      ? undefined
-      : await precomputeShared(list, p, (n, k, count) =>
-          inWorkDir(n, path, `shared-${n.built.node.id}`, inStage(options, sharedStage(k, count))),
-        );
-  if (shared) {
-    list = shared;
-    p = plan(list, targets, options);
-  }
-  const staged = options.intermediates === false ? [] : stagedChunks(list, p, options);
-  if (staged.some(Boolean)) {
-    const replaced = await Promise.all(
-      list.map((a, i) => (staged[i] ? viaIntermediate(a, staged[i]!, path, i, options) : a)),
-    );
-    const intermediates = new Set(replaced.filter((_, i) => staged[i]).map((a) => a.built.node.id));
-    const report = await writeOutputs(
-      replaced,
+  const zarrFormat = options.zarrFormat ?? 3;
+  const staged = stagedPlan(list, path, options);
+  const { stages } = await runStages(staged, {
+    env: environment,
+    executorFor: (p) => executorFor(p, options, environment),
+    onProgress: options.onProgress,
+    signal: options.signal,
+    output: {
       path,
-      { ...options, intermediates: false },
-      fingerprint,
-      intermediates,
-    );
-    await removeWorkDir(path);
-    return report;
-  }
-  const onNote = options.onNote ?? ((m: string) => process.stderr.write(`dae: note: ${m}\n`));
-  // the recorded plan of a resumed run has the same graph, so the same executor fits it
-  const executor = await executorFor(p, options, environment);
-  let out: Awaited<ReturnType<typeof openOutputRun>>;
-  try {
-    out = await openOutputRun(path, p, {
+      zarrFormat,
+      compressor: options.compressor,
       resume: options.resume,
       overwrite: options.overwrite,
-      fingerprint,
-      onNote,
-    });
-  } catch (e) {
-    await executor.close();
-    throw e;
-  }
-  // on resume, the recorded plan: the same tasks as the run that started the output
-  const run = out.plan;
-  let last: Progress | undefined;
-  let started = false;
-  try {
-    if (!out.alreadyComplete) {
-      // idempotent: a resumed run writes the same metadata again (a crash may have cut it short)
-      await writeCoords(out.store, list, zarrFormat, options);
-      for (let i = 0; i < list.length; i++) {
-        const a = list[i];
-        await createZarrArray(out.store, a.name, {
-          shape: [...a.shape],
-          dtype: a.dtype,
-          dims: [...a.dims],
-          chunks: run.outputs[i].chunkShape,
-          fillValue: a.dtype.startsWith("float") ? NaN : null,
-          attrs: a.attrs,
-          compressor: options.compressor,
-          zarrFormat,
-          parentGroups: false,
-        });
-      }
-      forgetTargets();
-      const usedUpChunks = chunkReleaser(run, usedUp, out.skip);
-      started = true; // runPlan closes the executor
-      try {
-        await runPlan(run, executor, environment, {
-          signal: options.signal ? AbortSignal.any([options.signal, out.signal]) : out.signal,
-          skip: out.skip,
-          onTaskDone: async (k) => {
-            await out.taskDone(k);
-            usedUpChunks.taskDone(k);
-          },
-          onProgress: (pr) => {
-            last = pr;
-            options.onProgress?.(pr);
-          },
-        });
-      } catch (e) {
-        await usedUpChunks.settled().catch(() => undefined); // the run's failure is the one to report
-        throw e;
-      }
-      await usedUpChunks.settled();
-      await finishZarrStore(out.store, [...names, ...coordNames(list)], {}, zarrFormat);
-      await out.finish();
-    }
-  } finally {
-    if (!started) await executor.close();
-    await out.release();
-  }
-  if (shared) await removeWorkDir(path);
-  const total = totalTasks(run);
-  const progress = last ?? {
-    tasksDone: total,
-    tasksTotal: total,
-    bytesRead: 0,
-    bytesWritten: 0,
-    decodes: 0,
-    decodesTotal: totalDecodes(run),
-    elapsedSeconds: 0,
-  };
-  return { plan: run, progress, tasksSkipped: out.doneBefore };
-}
-
-/** A shared result computed into memory (shared with worker threads, not copied) and read from there. */
-async function inMemory(a: LazyArray, options: ComputeOptions): Promise<LazyArray> {
-  const r = await load(a, options);
-  const data = new (r.data.constructor as new (b: SharedArrayBuffer) => NumberArray)(
-    new SharedArrayBuffer(r.data.byteLength),
-  );
-  data.set(r.data);
-  // int64 results are held as float64 in the engine; other dtypes (bool too) keep theirs
-  const dtype = a.dtype === "int64" || a.dtype === "uint64" ? "float64" : a.dtype;
-  return fromArray(data, {
-    shape: r.shape,
-    dims: r.dims,
-    chunks: r.shape.map((n, d) => (d === 0 ? 1 : n)),
-    name: a.name,
-    dtype,
+      // what the caller asked for: the stages depend on the memory budget, a resume must not
+      fingerprint: planFingerprint(staged.direct, { compressor: options.compressor ?? "zstd" }),
+      attrs: list.map((a) => a.attrs),
+      writeExtras: async (store) => {
+        await writeCoords(store, list, zarrFormat, options);
+        return coordNames(list);
+      },
+      onNote: options.onNote ?? ((m: string) => process.stderr.write(`dae: note: ${m}\n`)),
+    },
   });
-}
-
-/** A shared result written to `name` in the output's work directory and read from there. */
-async function inWorkDir(
-  a: LazyArray,
-  path: string,
-  name: string,
-  options: ToZarrOptions,
-): Promise<LazyArray> {
-  const work = join(workDir(path), `${name}.zarr`);
-  // resumed with the output (named by what it holds, a finished one is what this run would write)
-  await toZarr(a, work, workOptions(options, path));
-  const { vars } = await openDataset(work, { decode: false });
-  return vars[a.name];
-}
-
-/** `a` written to an intermediate store with `chunks`, and read back from there. */
-async function viaIntermediate(
-  a: LazyArray,
-  chunks: number[],
-  path: string,
-  i: number,
-  options: ToZarrOptions,
-): Promise<LazyArray> {
-  // named by what it holds, so a resumed run reuses a finished intermediate of the same expression only
-  const work = join(workDir(path), `${i}-${a.built.node.id}-${chunks.join("x")}.zarr`);
-  const stage = `rechunking ${a.name} to ${chunks.join("×")} first (an intermediate store)`;
-  await toZarr(a.rechunk(hintOf(a, chunks)), work, workOptions(inStage(options, stage), path));
-  // written past the page cache and read once: read past it too
-  const { vars } = await openDataset(work, { decode: false, directReads: true });
-  return new LazyArray(vars[a.name].built, a.coords, a.attrs, a.name, a.chunkHint);
-}
-
-/** How a part of the run before its outputs writes to the work directory of output `path`. */
-function workOptions(options: ToZarrOptions, path: string): ToZarrOptions {
-  return {
-    ...options,
-    zarrFormat: 3,
-    compressor: workCompressor(path),
-    overwrite: true,
-    intermediates: false,
-  };
-}
-
-function sharedStage(k: number, count: number): string {
-  return `computing shared result ${k + 1} of ${count} first (used by every block)`;
-}
-
-/** `options` for a part of the run before its outputs: its progress says what the part computes. */
-function inStage<O extends ComputeOptions>(options: O, stage: string): O {
-  const report = options.onProgress;
-  return report ? { ...options, onProgress: (p: Progress) => report({ ...p, stage }) } : options;
-}
-
-/** `chunks` as a rechunk hint of `a`, by dim. */
-function hintOf(a: LazyArray, chunks: number[]): Record<string, number> {
-  return Object.fromEntries(a.dims.map((d, k) => [d, chunks[k]]));
+  const last = stages[stages.length - 1];
+  return { plan: last.plan, progress: last.progress, tasksSkipped: last.tasksSkipped, stages };
 }
 
 function coordNames(list: LazyArray[]): string[] {

@@ -34,6 +34,19 @@ export interface RunOptions {
   onTaskDone?: (k: number) => Promise<void>;
 }
 
+/** The progress of a run of `plan` with `tasksDone` tasks done and nothing read, written or decoded. */
+export function noProgress(plan: Plan, tasksDone: number): Progress {
+  return {
+    tasksDone,
+    tasksTotal: totalTasks(plan),
+    bytesRead: 0,
+    bytesWritten: 0,
+    decodes: 0,
+    decodesTotal: totalDecodes(plan),
+    elapsedSeconds: 0,
+  };
+}
+
 /**
  * Runs every task of `plan` on `executor`, keeping `executor.concurrency` in flight, and
  * returns the in-memory outputs (undefined for outputs written to storage). Partial states
@@ -49,15 +62,7 @@ export async function runPlan(
   tuneMalloc();
   const started = performance.now();
   const total = totalTasks(plan);
-  const progress: Progress = {
-    tasksDone: 0,
-    tasksTotal: total,
-    bytesRead: 0,
-    bytesWritten: 0,
-    decodes: 0,
-    decodesTotal: totalDecodes(plan),
-    elapsedSeconds: 0,
-  };
+  const progress = noProgress(plan, 0);
   const results = plan.outputs.map((o) =>
     o.target.kind === "memory"
       ? engineAllocate(

@@ -29,11 +29,15 @@ const memory = new Map<string, MemoryEntry>();
 let counter = 0;
 
 /**
- * Registers an in-memory chunked array as a source and returns its key. With `data`, its
- * values can be shared with worker threads; without, only the inline executor can read it.
+ * Registers an in-memory chunked array as a source and returns its key (`key`, or a new
+ * one). With `data`, its values can be shared with worker threads; without, only the inline
+ * executor can read it.
  */
-export function registerMemorySource(array: ChunkedArray, data?: TypedArray): string {
-  const key = `memory:${++counter}:${array.source}`;
+export function registerMemorySource(
+  array: ChunkedArray,
+  data?: TypedArray,
+  key = `memory:${++counter}:${array.source}`,
+): string {
   const snapshot = data && {
     data,
     shape: [...array.shape],

@@ -1,5 +1,6 @@
 import { formatBytes } from "../util/format.js";
 import { totalTasks, type Plan } from "./plan.js";
+import type { StagedPlan } from "./stages.js";
 
 /** A plan as `dae plan --json` prints it: what runs, in what blocks, with what memory and reads. */
 export interface PlanExplanation {
@@ -114,4 +115,54 @@ export function formatPlan(plan: Plan): string {
   );
   if (e.notes.length) lines.push("notes:", ...e.notes.map((n) => `  ${n}`));
   return `${lines.join("\n")}\n`;
+}
+
+/** One stage of a staged plan, as `dae plan --json` prints it. */
+export interface StageExplanation extends PlanExplanation {
+  /** What the stage computes first (undefined for the outputs' own stage). */
+  label?: string;
+  /** The work store it writes, if any. */
+  store?: string;
+}
+
+/**
+ * A staged plan as `dae plan --json` prints it: the outputs' own stage at the top level (as
+ * for a plan of one stage), and every stage in order, the outputs' own last, under `stages`.
+ */
+export type StagedExplanation = PlanExplanation & { stages: StageExplanation[] };
+
+export function explainStages(staged: StagedPlan): StagedExplanation {
+  const stages = staged.stages.map((s) => ({
+    ...(s.label !== undefined ? { label: s.label } : {}),
+    ...(s.store !== undefined ? { store: s.store } : {}),
+    ...explainPlan(s.plan),
+  }));
+  const { label: _label, store: _store, ...last } = stages[stages.length - 1];
+  return { ...last, stages };
+}
+
+/**
+ * A staged plan as text, for `dae plan`: a plan of one stage as `formatPlan` prints it, or
+ * each stage in turn, headed by what it computes.
+ *
+ * @example
+ * ```text
+ * stage 1 of 2: rechunking t to 40×3×30 first (an intermediate store) → OUT.zarr.dae-work/0-….zarr
+ *   plan: 4 tasks on 1 worker
+ *   ...
+ * stage 2 of 2: the outputs
+ *   plan: 80 tasks on 1 worker
+ * ```
+ */
+export function formatStages(staged: StagedPlan): string {
+  const n = staged.stages.length;
+  if (n === 1) return formatPlan(staged.stages[0].plan);
+  return staged.stages
+    .map((s, k) => {
+      const what = s.label ?? "the outputs";
+      const where = s.store !== undefined ? ` → ${s.store}` : s.holds ? " → memory" : "";
+      const body = formatPlan(s.plan).replace(/^(?=.)/gm, "  ");
+      return `stage ${k + 1} of ${n}: ${what}${where}\n${body}`;
+    })
+    .join("");
 }

@@ -1,5 +1,5 @@
 import type { Box } from "../core/box.js";
-import type { Graph } from "../core/graph.js";
+import type { Graph, SourceNode } from "../core/graph.js";
 
 /** Where an output's chunks go. */
 export type OutputTarget =
@@ -47,6 +47,7 @@ export interface Task {
 
 /** Decodes one source's chunks take over the whole plan (a chunk read by two tasks counts twice). */
 export interface DecodeCount {
+  /** The source, as `sourceName` names it. */
   source: string;
   chunks: number;
   decodes: number;
@@ -81,6 +82,11 @@ export interface Plan {
   decodes: DecodeCount[];
   /** Human-readable notes: what was fused, why blocks are the size they are. */
   notes: string[];
+}
+
+/** How plans name a source in their decode counts: `url:variable`, or an in-memory array's key. */
+export function sourceName(node: SourceNode): string {
+  return node.ref.kind === "dataset" ? `${node.ref.url}:${node.ref.variable}` : node.ref.key;
 }
 
 export function totalTasks(plan: Plan): number {

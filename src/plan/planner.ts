@@ -13,6 +13,7 @@ import { canFoldTogether } from "../core/fold-together.js";
 import { InputError, MemoryBudgetError } from "../util/errors.js";
 import { blockBytes, peakBytes, writeBytes } from "./memory.js";
 import {
+  sourceName,
   totalDecodes,
   totalTasks,
   type DecodeCount,
@@ -68,19 +69,23 @@ const TARGET_CHUNK = 4 << 20;
 export function makePlan(req: PlanRequest): Plan {
   let best: Plan | undefined;
   let refusal: unknown;
-  for (let workers = req.workers; workers >= 1; workers = Math.floor(workers / 2)) {
-    // a share of the budget too small for whole source chunks decodes each chunk many times
-    // (or does not fit at all): fewer workers with larger shares can be much faster
-    if (best && worstRedecodes(best) <= REDECODE_LIMIT) break;
-    let p: Plan;
-    try {
-      p = planFor(req, workers);
-    } catch (e) {
-      if (!(e instanceof MemoryBudgetError)) throw e;
-      refusal ??= e;
-      continue;
+  // a small budget is tried lean (see `planFor`) on every number of workers before refusing
+  for (const lean of [false, true]) {
+    for (let workers = req.workers; workers >= 1; workers = Math.floor(workers / 2)) {
+      // a share of the budget too small for whole source chunks decodes each chunk many times
+      // (or does not fit at all): fewer workers with larger shares can be much faster
+      if (best && worstRedecodes(best) <= REDECODE_LIMIT) break;
+      let p: Plan;
+      try {
+        p = planFor(req, workers, lean);
+      } catch (e) {
+        if (!(e instanceof MemoryBudgetError)) throw e;
+        refusal ??= e;
+        continue;
+      }
+      if (!best || planCost(p) < planCost(best)) best = p;
     }
-    if (!best || planCost(p) < planCost(best)) best = p;
+    if (best) break;
   }
   if (!best) throw refusal;
   if (best.memory.workers < req.workers)
@@ -102,7 +107,12 @@ function planCost(plan: Plan): number {
   return totalDecodes(plan) / Math.min(plan.memory.workers, Math.max(1, totalTasks(plan)));
 }
 
-function planFor(req: PlanRequest, workers: number): Plan {
+/**
+ * The plan on `workers` workers. `lean`: for budgets too small otherwise, workers keep no
+ * free scratch buffers (they only save allocations) and a chunk cache of one source chunk
+ * (enough for a chunk that straddles consecutive slabs of a task), not an eighth of their share.
+ */
+function planFor(req: PlanRequest, workers: number, lean = false): Plan {
   const { graph } = req;
   const outputs: PlannedOutput[] = req.outputs.map((o) => ({
     id: o.id,
@@ -127,8 +137,12 @@ function planFor(req: PlanRequest, workers: number): Plan {
         `write to Zarr (-o / toZarr) instead, or raise --memory`,
     );
   const perWorker = Math.floor((req.memory - held) / workers);
-  const cacheBytes = Math.min(MAX_CACHE, Math.floor(perWorker / 8));
-  const scratchBytes = scratchShare(perWorker);
+  const cacheBytes = Math.min(
+    MAX_CACHE,
+    Math.floor(perWorker / 8),
+    lean ? largestSourceChunk(graph) : Infinity,
+  );
+  const scratchBytes = lean ? 0 : scratchShare(perWorker);
   const perTaskBudget = perWorker - cacheBytes - scratchBytes;
   const slabs: Record<string, Record<string, number>> = {};
   const notes: string[] = [];
@@ -200,6 +214,10 @@ function planFor(req: PlanRequest, workers: number): Plan {
         `need ${formatBytes(total)}, over the budget of ${formatBytes(req.memory)}: write to Zarr (-o) instead of loading, ` +
         `raise --memory, or use fewer --workers`,
     );
+  if (lean)
+    notes.push(
+      `a small budget: workers keep a chunk cache of ${formatBytes(cacheBytes)} and no free scratch buffers`,
+    );
   return {
     graph,
     outputs,
@@ -218,6 +236,21 @@ function planFor(req: PlanRequest, workers: number): Plan {
     decodes,
     notes,
   };
+}
+
+/** The decoded bytes of the largest chunk of any source of `graph`. */
+function largestSourceChunk(graph: Graph): number {
+  let largest = 0;
+  for (const n of Object.values(graph))
+    if (n.op === "source")
+      largest = Math.max(
+        largest,
+        blockBytes(
+          n,
+          n.chunkShape.reduce((a, b) => a * b, 1),
+        ),
+      );
+  return largest;
 }
 
 /**
@@ -735,10 +768,7 @@ function countDecodes(
     for (const d of counts) {
       if (seen.has(d.source.id)) continue;
       seen.add(d.source.id);
-      const name =
-        d.source.ref.kind === "dataset"
-          ? `${d.source.ref.url}:${d.source.ref.variable}`
-          : d.source.ref.key;
+      const name = sourceName(d.source);
       const chunks = d.source.shape.reduce((p, n, j) => p * overlap(d.source, j, 0, n), 1);
       const e = bySource.get(name) ?? { source: name, chunks, decodes: 0 };
       e.decodes += d.decodes;

@@ -5,8 +5,10 @@ import path from "node:path";
 import fc from "fast-check";
 import { fromArray, openDataset } from "../../src/api/open-dataset.js";
 import { poolZstd } from "../../src/util/codec-threads.js";
-import { plan, stageNotes, toZarr } from "../../src/api/compute.js";
-import { intermediateChunks, workDir } from "../../src/api/rechunk-stages.js";
+import { plan, stagedPlan, toZarr } from "../../src/api/compute.js";
+import { formatStages } from "../../src/plan/explain.js";
+import { intermediateChunks, workDir } from "../../src/plan/rechunk-stages.js";
+import type { StagedPlan } from "../../src/plan/stages.js";
 import { readBox } from "../../src/array/read-box.js";
 import { open } from "../../src/dataset/open.js";
 import { python, tempDir } from "../helpers.js";
@@ -29,18 +31,18 @@ for (const executor of ["inline", "threads"] as const)
     });
     const target = a.rechunk({ time: 40, lat: 3, lon: 3 });
     // the single-stage plan would decode each source chunk many times under this budget
-    const p = plan([target], [{ kind: "zarr", url: out, path: "t", zarrFormat: 2 }], {
-      memory: "96KB",
-      workers: 1,
-      executor: "inline",
-    });
-    const staged = intermediateChunks([target], p);
+    const options = { memory: "96KB", workers: 1, executor: "inline", zarrFormat: 2 } as const;
+    const p = plan([target], [{ kind: "zarr", url: out, path: "t", zarrFormat: 2 }], options);
+    const staged = intermediateChunks(p);
     assert.ok(staged[0], `expected an intermediate stage; decodes ${JSON.stringify(p.decodes)}`);
-    // dae plan says so, with the intermediate chunks the run uses
+    // the staged plan holds both stages, with the intermediate chunks the run uses, and dae plan prints them
+    const s = stagedPlan([target], out, options);
+    assert.equal(s.stages.length, 2);
+    assert.deepEqual(s.stages[0].plan.outputs[0].chunkShape, staged[0]);
     assert.match(
-      stageNotes([target], p, {}, true).join(),
+      formatStages(s),
       new RegExp(
-        `rechunked in two stages through an intermediate store with chunks ${staged[0]!.join("×")}`,
+        `^stage 1 of 2: rechunking t to ${staged[0]!.join("×")} first \\(an intermediate store\\) → .*\\n  plan: [^]*\\nstage 2 of 2: the outputs\\n  plan: `,
       ),
     );
     const stages: (string | undefined)[] = [];
@@ -83,11 +85,11 @@ test("a rechunk that reads each source chunk about once needs no intermediate", 
   const target = a.rechunk({ time: 20 });
   const options = { memory: "64MB", workers: 1, executor: "inline" } as const;
   const p = plan([target], [{ kind: "zarr", url: "x", path: "t", zarrFormat: 3 }], options);
-  assert.deepEqual(intermediateChunks([target], p), [undefined]);
-  assert.deepEqual(stageNotes([target], p, options, true), []);
+  assert.deepEqual(intermediateChunks(p), [undefined]);
+  assert.equal(stagedPlan([target], "x", options).stages.length, 1);
 });
 
-test("a group mean under an anomaly is noted as computed once first, as the run does", () => {
+test("a group mean under an anomaly is planned as a stage computed once first, as the run does", () => {
   // 12 groups spread along time (a label per step, repeating), chunks of 4 steps
   const labels = Float64Array.from({ length: 48 }, (_, i) => i % 12);
   const b = fromArray(
@@ -97,30 +99,30 @@ test("a group mean under an anomaly is noted as computed once first, as the run 
   const g = b.groupby("time");
   const anomaly = g.sub(g.mean());
   // small blocks (a tight budget): each needs the means of its groups, each from the whole axis
-  const p = plan(
-    [anomaly],
-    [{ kind: "zarr", url: "x", path: "b", zarrFormat: 3 }],
-    { memory: "4KB", workers: 1 },
-    () => [4, 6],
-  );
-  assert.match(
-    stageNotes([anomaly], p, {}, true).join(),
-    /at run time, mean \(time×x = 12×6\) is computed once first into the work store/,
-  );
-  // with no group dim to share, nothing is computed first
-  assert.deepEqual(
-    stageNotes(
-      [b.mul(2)],
-      plan([b.mul(2)], [{ kind: "zarr", url: "x", path: "b", zarrFormat: 3 }], {
-        memory: "64MB",
-        workers: 2,
-      }),
-      {},
-      true,
+  const s = stagedPlan([anomaly], "x", { memory: "4KB", workers: 1 }, () => [4, 6]);
+  assert.equal(s.stages.length, 2);
+  assert.equal(s.stages[0].label, "computing shared result 1 of 1 first (used by every block)");
+  const mean = s.stages[0].plan.graph[s.stages[0].plan.outputs[0].id];
+  assert.deepEqual([mean.op, mean.dims, mean.shape], ["reduce", ["time", "x"], [12, 6]]);
+  assert.match(s.stages[0].store!, /^x\.dae-work\/shared-.*\.zarr$/);
+  // the outputs' stage reads the mean from the work store instead of recomputing it
+  const reads = Object.values(s.stages[1].plan.graph).filter((n) => n.op === "source");
+  assert.ok(
+    reads.some(
+      (n) => n.op === "source" && n.ref.kind === "dataset" && n.ref.url === s.stages[0].store,
     ),
-    [],
   );
+  assert.ok(!Object.values(s.stages[1].plan.graph).some((n) => n.op === "reduce"));
+  // loaded, the mean is held in memory instead
+  const loaded = stagedPlan([anomaly], undefined, { memory: "4KB", workers: 1 }, () => [4, 6]);
+  assert.equal(loaded.stages.length, 2);
+  assert.equal(loaded.stages[0].holds?.ref.kind, "memory");
+  // with no group dim to share, nothing is computed first
+  assert.equal(stagedPlan([b.mul(2)], "x", { memory: "64MB", workers: 2 }).stages.length, 1);
 });
+
+/** Whether a staged plan goes through a rechunk's intermediate store. */
+const rechunked = (s: StagedPlan) => s.stages.some((x) => x.label?.startsWith("rechunking"));
 
 test("whenever a rechunk plans in one stage, it runs (in two stages where it helps) and keeps every value", async (t) => {
   const dir = tempDir(t);
@@ -145,14 +147,14 @@ test("whenever a rechunk plans in one stage, it runs (in two stages where it hel
         const target = a.rechunk({ t: wanted[0], y: wanted[1], x: wanted[2] });
         const options = { memory: `${kb}KB`, workers, executor: "inline" as const };
         const out = path.join(dir, `r${run++}.zarr`);
-        let p;
+        let s;
         try {
-          p = plan([target], [{ kind: "zarr", url: out, path: "v", zarrFormat: 3 }], options);
+          s = stagedPlan([target], out, options);
         } catch {
           refused++;
           return; // refused before anything runs: nothing to check here
         }
-        if (stageNotes([target], p, options, true).some((n) => n.includes("two stages"))) staged++;
+        if (rechunked(s)) staged++;
         await toZarr(target, out, options);
         const got = await readBox((await open(out)).variables.get("v")!.array, [0, 0, 0], shape);
         assert.deepEqual(Array.from(got as Float32Array), Array.from(values));
@@ -187,7 +189,7 @@ test("a rechunk that fits only on one of two workers runs in one stage where the
   const p = plan([a], [{ kind: "zarr", url: "", path: "v", zarrFormat: 3 }], options);
   assert.equal(p.memory.workers, 1, "fits on one worker only");
   assert.ok(p.groups[0].steps, "in steps");
-  const staged = stageNotes([a], p, options, true).some((n) => /two stages/.test(n));
+  const staged = rechunked(stagedPlan([a], "", options));
   assert.equal(
     staged,
     poolZstd() === undefined,

@@ -5,7 +5,7 @@ import path from "node:path";
 import fc from "fast-check";
 import { load, plan, toZarr } from "../../src/api/compute.js";
 import { fromArray, openDataset } from "../../src/api/open-dataset.js";
-import { intermediateChunks, workDir } from "../../src/api/rechunk-stages.js";
+import { intermediateChunks, workDir } from "../../src/plan/rechunk-stages.js";
 import type { SourceNode } from "../../src/core/graph.js";
 import { chunkReleaser } from "../../src/exec/release-chunks.js";
 import { forgetTargets } from "../../src/exec/targets.js";
@@ -142,7 +142,7 @@ test("a staged rechunk of chunks above 1 MB (written and read past the page cach
   const target = v.rechunk({ t: 256, y: 16, x: 16 });
   const options = { memory: "48MB", workers: 2 };
   const p = plan([target], [{ kind: "zarr", url: out, path: "v", zarrFormat: 2 }], options);
-  const staged = intermediateChunks([target], p)[0];
+  const staged = intermediateChunks(p)[0];
   assert.ok(staged, `staged: ${JSON.stringify(p.decodes)}`);
   assert.ok(
     staged.reduce((a, b) => a * b, 4) >= 1 << 20,

@@ -1,7 +1,6 @@
 import type { Command } from "commander";
-import { plan, stageNotes } from "../../api/compute.js";
-import type { OutputTarget } from "../../plan/plan.js";
-import { explainPlan, formatPlan } from "../../plan/explain.js";
+import { stagedPlan } from "../../api/compute.js";
+import { explainStages, formatStages } from "../../plan/explain.js";
 import {
   addComputationOptions,
   prepareComputation,
@@ -16,7 +15,7 @@ export const registerPlan: RegisterCommand = (program: Command) => {
     program
       .command("plan")
       .description(
-        "show how `dae run` with these arguments would run: tasks, blocks, memory per task and in total, chunk decodes, fusion",
+        "show how `dae run` with these arguments would run, stage by stage: tasks, blocks, memory per task and in total, chunk decodes, fusion",
       ),
   )
     .option("--json", "print the plan as JSON")
@@ -25,15 +24,16 @@ export const registerPlan: RegisterCommand = (program: Command) => {
       const computation = await prepareComputation(options, false);
       try {
         const { array, output } = computation;
-        const zarrFormat = computation.options.zarrFormat ?? 3;
         // without -o or --print, plan as for writing: the case that scales
-        const target: OutputTarget = options.print
-          ? { kind: "memory" }
-          : { kind: "zarr", url: output ?? "OUT.zarr", path: array.name, zarrFormat };
-        const p = plan([array], [target], computation.options);
-        p.notes.push(...stageNotes([array], p, computation.options, target.kind === "zarr"));
+        const staged = stagedPlan(
+          [array],
+          options.print ? undefined : (output ?? "OUT.zarr"),
+          computation.options,
+        );
         process.stdout.write(
-          options.json ? `${JSON.stringify(explainPlan(p), null, 2)}\n` : formatPlan(p),
+          options.json
+            ? `${JSON.stringify(explainStages(staged), null, 2)}\n`
+            : formatStages(staged),
         );
       } finally {
         await computation.close();

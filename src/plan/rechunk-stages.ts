@@ -1,8 +1,6 @@
-import { promises as fs } from "node:fs";
-import type { Plan } from "../plan/plan.js";
 import { isS3Url } from "../storage/s3-store.js";
 import { poolZstd } from "../util/codec-threads.js";
-import type { LazyArray } from "./lazy-array.js";
+import { sourceName, type Plan } from "./plan.js";
 
 /** Above this many decodes per source chunk, a rechunk goes through an intermediate store. */
 const AMPLIFICATION_LIMIT = 2;
@@ -13,37 +11,32 @@ const INTERMEDIATE_CHUNK_BYTES = 8 << 20;
  * A rechunk whose blocks would decode each source chunk many times (source chunks long in
  * one dim, target chunks long in another), or that fits the budget only on fewer workers than
  * asked where the idle cores cannot take its zstd work (`codecsInPool`), goes through an
- * intermediate Zarr store, as
- * rechunker does: the intermediate chunk is, per dim, the source chunk where the target
- * gathers and the target chunk where it splits, grown toward INTERMEDIATE_CHUNK_BYTES. The
- * first stage then writes whole intermediate chunks from few source chunks, the second reads
- * each intermediate chunk about once.
+ * intermediate Zarr store, as rechunker does: the intermediate chunk is, per dim, the source
+ * chunk where the target gathers and the target chunk where it splits, grown toward
+ * INTERMEDIATE_CHUNK_BYTES. The first stage then writes whole intermediate chunks from few
+ * source chunks, the second reads each intermediate chunk about once.
  *
  * `fits` says whether both stages plan under the budget with given intermediate chunks: the
  * second stage's tasks hold several intermediate chunks in flight, so under small budgets the
  * chunks are halved until they fit; where none fits, the rechunk runs in one stage.
  *
- * Returns, per output, the intermediate chunk shape, or undefined where none is needed.
+ * Returns, per output of `plan`, the intermediate chunk shape, or undefined where none is
+ * needed (outputs that are not a source read with other chunks).
  */
 export function intermediateChunks(
-  list: LazyArray[],
   plan: Plan,
   fits: (i: number, chunks: number[]) => boolean = () => true,
   /** The workers asked for: a plan that had to leave some idle to fit is staged too. */
   workers = plan.memory.workers,
 ): (number[] | undefined)[] {
-  return list.map((a, i) => {
-    const node = a.built.node;
+  return plan.outputs.map((o, i) => {
+    const node = plan.graph[o.id];
     if (node.op !== "source") return undefined;
-    const source =
-      node.ref.kind === "dataset" ? `${node.ref.url}:${node.ref.variable}` : node.ref.key;
-    const d = plan.decodes.find((x) => x.source === source);
-    // on fewer workers, one stage wins where the idle cores take its zstd work (W5 at M: one
-    // worker 4.5-5.4 s with it, 5.5-6.8 s without; two stages on two 7.8 s), not otherwise
-    // (11.0 s against 10.4-10.9 s staged, on another machine)
+    const d = plan.decodes.find((x) => x.source === sourceName(node));
+    // on fewer workers, one stage wins where the idle cores take its zstd work (bench/README.md)
     const oneStage = plan.memory.workers >= workers || poolZstd() !== undefined;
     if (!d || (d.decodes <= AMPLIFICATION_LIMIT * d.chunks && oneStage)) return undefined;
-    const target = plan.outputs[i].chunkShape;
+    const target = o.chunkShape;
     // a stage's task holds several intermediate chunks: keep one well inside a task's share
     const item = node.dtype.endsWith("64") ? 8 : 4;
     const ungrown = node.chunkShape.reduce((p, c, k) => p * Math.min(c, target[k]), item);
@@ -102,8 +95,4 @@ export function workCompressor(path: string): "none" | "zstd" {
 /** The work directory of an output: a sibling folder, removed after success. */
 export function workDir(path: string): string {
   return `${path.replace(/\/+$/, "")}.dae-work`;
-}
-
-export async function removeWorkDir(path: string): Promise<void> {
-  await fs.rm(workDir(path), { recursive: true, force: true });
 }
