@@ -3,6 +3,7 @@ import { ChunkGrid, DimChunks } from "../../array/chunk-grid.js";
 import { type Attrs, type ChunkedArray, type FillValue } from "../../array/chunked-array.js";
 import { allocate, arrayClass, type DType, type TypedArray } from "../../array/dtype.js";
 import { DaeError, FormatError } from "../../util/errors.js";
+import { jpegFrameSize } from "./jpeg-frame.js";
 
 /** What `bandData` needs besides the image. */
 export interface BandDataOptions {
@@ -59,6 +60,7 @@ export async function bandData(
   const ownPredictor =
     !image.littleEndian && (await fd.loadValue("Predictor")) === 2 && image.getBitsPerSample() > 8;
   if (ownPredictor) fd.actualizedFields.set(TAG_PREDICTOR, 1);
+  const jpeg = Number(await fd.loadValue("Compression")) === TIFF_JPEG;
 
   return {
     source,
@@ -80,6 +82,14 @@ export async function bandData(
         throw new FormatError(
           `${where} lies past the end of the file (${fileSize} bytes; truncated?)`,
         );
+      if (jpeg && byteCount > 0) {
+        const [block] = await image.source.fetch([{ offset, length: byteCount }]);
+        const frame = jpegFrameSize(new Uint8Array(block));
+        if (frame && (frame.width > tileWidth || frame.height > tileHeight))
+          throw new FormatError(
+            `${where}: its JPEG frame of ${frame.width} x ${frame.height} is larger than the ${tileWidth} x ${tileHeight} ${kind} (a lying header); refused`,
+          );
+      }
       const { start, stop } = chunks.chunkBox(coords);
       const samples = separate ? [band] : allSamples;
       let planes: ArrayLike<number>[];
@@ -106,6 +116,8 @@ export async function bandData(
 }
 
 const TAG_PREDICTOR = 317;
+/** Compression 7: each block one JPEG stream. */
+const TIFF_JPEG = 7;
 
 /**
  * Undoes TIFF horizontal differencing (predictor 2) in decoded values: a running sum along
