@@ -225,6 +225,20 @@ async function tiffCases(dir: string): Promise<Case[]> {
     tiff({ size: 16, compression: 50000, tile: zstdFrame(1 << 17, LIE_BYTES) }),
     bandMean,
   );
+  // SOI; a baseline frame of 65535 x 65535, one component; a scan header; EOI
+  const jpegLie = [
+    ...[0xff, 0xd8, 0xff, 0xc0, 0, 11, 8, 0xff, 0xff, 0xff, 0xff, 1, 1, 0x11, 0],
+    ...[0xff, 0xda, 0, 8, 1, 1, 0, 0, 63, 0, 0xff, 0xd9],
+  ];
+  add(
+    "tiff-jpeg-frame-lie",
+    tiff({
+      size: 16,
+      compression: 7,
+      tile: Uint8Array.from(jpegLie),
+    }),
+    bandMean,
+  );
   add(
     "tiff-65535-samples",
     tiff({ size: 16, compression: 1, tile: new Uint8Array(256), samples: 65535 }),

@@ -3,6 +3,7 @@ import { ChunkGrid, DimChunks } from "../../array/chunk-grid.js";
 import { type Attrs, type ChunkedArray, type FillValue } from "../../array/chunked-array.js";
 import { allocate, arrayClass, isFloat, type DType, type TypedArray } from "../../array/dtype.js";
 import { DaeError, FormatError } from "../../util/errors.js";
+import { jpegFrameSize } from "./jpeg-frame.js";
 
 /** What `bandData` needs besides the image. */
 export interface BandDataOptions {
@@ -68,6 +69,7 @@ export async function bandData(
         allSamples.map(() => 1),
       );
   }
+  const jpeg = Number(await fd.loadValue("Compression")) === TIFF_JPEG;
 
   return {
     source,
@@ -89,6 +91,14 @@ export async function bandData(
         throw new FormatError(
           `${where} lies past the end of the file (${fileSize} bytes; truncated?)`,
         );
+      if (jpeg && byteCount > 0) {
+        const [block] = await image.source.fetch([{ offset, length: byteCount }]);
+        const frame = jpegFrameSize(new Uint8Array(block));
+        if (frame && (frame.width > tileWidth || frame.height > tileHeight))
+          throw new FormatError(
+            `${where}: its JPEG frame of ${frame.width} x ${frame.height} is larger than the ${tileWidth} x ${tileHeight} ${kind} (a lying header); refused`,
+          );
+      }
       const { start, stop } = chunks.chunkBox(coords);
       const samples = separate ? [band] : allSamples;
       let planes: ArrayLike<number>[];
@@ -121,6 +131,8 @@ export async function bandData(
 
 const TAG_PREDICTOR = 317;
 const TAG_SAMPLE_FORMAT = 339;
+/** Compression 7: each block one JPEG stream. */
+const TIFF_JPEG = 7;
 
 /**
  * Undoes TIFF horizontal differencing (predictor 2) in decoded values: a running sum along
