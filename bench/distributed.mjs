@@ -80,7 +80,7 @@ async function startWorkers(n) {
   for (let i = 0; i < n; i++) {
     const w = spawn(
       process.execPath,
-      [path.join(root, "bin/dae.js"), "worker", "--redis", redisUrl, "--verbose"],
+      [path.join(root, "bin/dae.js"), "worker", "--redis", redisUrl, "--allow", dir, "--verbose"],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     children.push(w);

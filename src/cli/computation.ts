@@ -5,9 +5,14 @@ import { openDataset, type LazyDataset } from "../api/open-dataset.js";
 import type { ToZarrOptions } from "../api/compute.js";
 import { InputError } from "../util/errors.js";
 import { parseBytes } from "../util/format.js";
+import {
+  addRedisSecurityOptions,
+  redisSecurity,
+  type RedisSecurityOptions,
+} from "./redis-options.js";
 
 /** The options `dae run` and `dae plan` share, as commander gives them. */
-export interface ComputationOptions {
+export interface ComputationOptions extends RedisSecurityOptions {
   input?: string[];
   expr: string;
   output?: string;
@@ -22,6 +27,8 @@ export interface ComputationOptions {
   redis?: string;
   quiet?: boolean;
   progress?: string;
+  stallReport?: string;
+  stallLimit?: string;
 }
 
 /** A parsed command: the array to compute, where it goes, and how to run it. */
@@ -36,7 +43,7 @@ export interface Computation {
 
 /** Adds the options of a computation over inputs (`dae run`, `dae plan`) to `command`. */
 export function addComputationOptions(command: Command): Command {
-  return command
+  command
     .option(
       "-i, --input <[name=]path>",
       "input file or store; repeat for more. Without NAME its variables are in scope by name, with NAME as NAME.var",
@@ -70,10 +77,21 @@ export function addComputationOptions(command: Command): Command {
     )
     .option(
       "--redis <url>",
-      "Redis of the distributed executor: redis://[user:password@]host:port[/db] or rediss://",
+      "Redis of the distributed executor: redis://[user@]host:port[/db] or rediss:// (the password: DAE_REDIS_PASSWORD or --redis-password-file)",
     )
     .option("--quiet", "print nothing but the result")
-    .option("--progress <format>", "progress as JSON lines on stderr (format: json)");
+    .option("--progress <format>", "progress as JSON lines on stderr (format: json)")
+    .option(
+      "--stall-report <seconds>",
+      "distributed: say so (and why) when no task has moved for this long",
+      "60",
+    )
+    .option(
+      "--stall-limit <seconds>",
+      "distributed: fail the run (resumable) when no task has moved for this long",
+      "900",
+    );
+  return addRedisSecurityOptions(command);
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -122,6 +140,15 @@ function computeOptions(o: ComputationOptions): ToZarrOptions {
     overwrite: o.overwrite ?? false,
     resume: o.resume ?? false,
     redis: o.redis,
+    ...(executor === "distributed"
+      ? {
+          distributed: {
+            ...redisSecurity(o),
+            stallReportSeconds: seconds("--stall-report", o.stallReport ?? "60"),
+            stallLimitSeconds: seconds("--stall-limit", o.stallLimit ?? "900"),
+          },
+        }
+      : {}),
   };
   if (o.memory !== undefined) {
     const bytes = parseBytes(o.memory);
@@ -140,6 +167,14 @@ function computeOptions(o: ComputationOptions): ToZarrOptions {
     throw new InputError(`--zarr-format: must be 2 or 3, got "${o.zarrFormat}"`);
   options.zarrFormat = zarrFormat;
   return options;
+}
+
+/** A positive number of seconds from an option. */
+function seconds(option: string, value: string): number {
+  const n = Number(value);
+  if (!(value.trim() !== "" && Number.isFinite(n) && n > 0))
+    throw new InputError(`${option}: must be a number of seconds > 0, got "${value}"`);
+  return n;
 }
 
 interface Input {
