@@ -138,7 +138,11 @@ export async function startTaskWorker(options: TaskWorkerOptions): Promise<TaskW
       } finally {
         run.running--;
         void forgetIdleRuns();
-        collectGarbage();
+        // as worker threads do: dead blocks may fill what this process's share of the budget
+        // (one plan worker per task run at once) leaves unused, no more; collecting after
+        // every task cost tiny tasks most of their time (issue 23)
+        const { budget, workers, perTask } = run.plan.memory;
+        collectGarbage(concurrency * (budget / workers - perTask));
       }
       options.onTask?.({ runId: task.runId, k: task.k, ms: performance.now() - started });
       return result;

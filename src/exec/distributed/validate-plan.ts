@@ -118,6 +118,12 @@ export function validatePlan(value: unknown, policy: PlanPolicy): Plan {
     bad("memory", "cacheBytes must be an integer >= 0");
   if (!(Number.isSafeInteger(plan.memory.scratchBytes) && plan.memory.scratchBytes >= 0))
     bad("memory", "scratchBytes must be an integer >= 0");
+  const { budget, workers, perTask } = plan.memory;
+  if (
+    !(Number.isFinite(budget) && budget > 0 && Number.isSafeInteger(workers) && workers >= 1) ||
+    !(Number.isFinite(perTask) && perTask >= 0)
+  )
+    bad("memory", "budget > 0, workers >= 1 and perTask >= 0 must be numbers");
   if (totalTasks(plan) < 1) bad("taskCounts", "no task");
   return plan;
 }
