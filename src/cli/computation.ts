@@ -88,7 +88,7 @@ export function addComputationOptions(command: Command): Command {
     )
     .option(
       "--stall-limit <seconds>",
-      "distributed: fail the run (resumable) when no task has moved for this long",
+      "distributed: fail the run (resumable) when no task has moved for this long and no worker is connected or Redis does not answer",
       "900",
     );
   return addRedisSecurityOptions(command);

@@ -34,8 +34,9 @@ export interface DistributedOptions extends RedisSecurity {
    */
   stallReportSeconds?: number;
   /**
-   * Seconds without any task moving after which the run fails, its queued jobs removed, to be
-   * continued with `--resume` (default 900: longer than any task a plan makes should take).
+   * Seconds without any task moving, Redis not answering or no worker connected to the queue,
+   * after which the run fails, its queued jobs removed, to be continued with `--resume`
+   * (default 900). Connected workers on long tasks only get notes: their locks show them alive.
    */
   stallLimitSeconds?: number;
   /** Told about stalls (default: a `dae: note:` line on stderr). */
@@ -230,7 +231,7 @@ export class DistributedExecutor implements Executor {
   /**
    * While tasks are awaited and none has been taken, finished or failed for `stallReportSeconds`,
    * says so and why it may be (Redis away, no worker connected, workers busy on long tasks);
-   * after `stallLimitSeconds`, fails the run.
+   * after `stallLimitSeconds` of Redis away or no worker, fails the run.
    */
   private async checkStall(): Promise<void> {
     const now = performance.now();
@@ -238,10 +239,10 @@ export class DistributedExecutor implements Executor {
     const idle = now - this.lastMove;
     if (idle < this.stallReportMs || now - this.lastReport < this.stallReportMs) return;
     this.lastReport = now;
-    const why = await this.diagnose();
+    const { why, hopeless } = await this.diagnose();
     const seconds = Math.round(idle / 1000);
     if (this.pending.size === 0 || now - this.lastMove < idle) return; // it moved meanwhile
-    if (idle >= this.stallLimitMs) {
+    if (hopeless && idle >= this.stallLimitMs) {
       this.interrupt(
         new DaeError(
           `no task has moved for ${seconds} s (${why}): the run stopped (stallLimitSeconds ${this.stallLimitMs / 1000}); continue it with --resume`,
@@ -250,25 +251,33 @@ export class DistributedExecutor implements Executor {
       return;
     }
     const note = this.options.onNote ?? ((m: string) => process.stderr.write(`dae: note: ${m}\n`));
+    const fails = hopeless ? `; the run fails after ${this.stallLimitMs / 1000} s` : "";
     note(
-      `nothing has moved for ${seconds} s: ${why} (${this.pending.size} task(s) awaited; the run fails after ${this.stallLimitMs / 1000} s)`,
+      `nothing has moved for ${seconds} s: ${why} (${this.pending.size} task(s) awaited${fails})`,
     );
   }
 
-  /** Why no task may be moving, as far as Redis tells. */
-  private async diagnose(): Promise<string> {
+  /** Why no task may be moving, as far as Redis tells, and whether nothing can come of waiting. */
+  private async diagnose(): Promise<{ why: string; hopeless: boolean }> {
     const where = redactRedisUrl(this.options.redis);
-    if (this.redis?.status !== "ready") return `Redis at ${where} does not answer`;
+    if (this.redis?.status !== "ready")
+      return { why: `Redis at ${where} does not answer`, hopeless: true };
     const queueName = this.options.queue ?? DEFAULT_QUEUE;
     const asked = await withTimeout(
       Promise.all([this.queue!.getWorkersCount(), this.queue!.getActiveCount()]),
       DIAGNOSE_MS,
     ).catch(() => undefined);
-    if (!asked) return `Redis at ${where} does not answer in time`;
+    if (!asked) return { why: `Redis at ${where} does not answer in time`, hopeless: true };
     const [workers, active] = asked;
     if (workers === 0)
-      return `no dae worker is connected to queue ${queueName} at ${where} (start one: dae worker --redis URL --allow STORE)`;
-    return `${workers} dae worker(s) connected, ${active} task(s) running: long tasks, or workers stuck`;
+      return {
+        why: `no dae worker is connected to queue ${queueName} at ${where} (start one: dae worker --redis URL --allow STORE)`,
+        hopeless: true,
+      };
+    return {
+      why: `${workers} dae worker(s) connected, ${active} task(s) running: long tasks, or workers stuck`,
+      hopeless: false,
+    };
   }
 
   /** Fails every awaited task with `reason` (they stay listed, for `close` to remove their jobs). */
