@@ -4,10 +4,14 @@
 // tasks, per task, with one worker. Needs `npm run build` and redis-server.
 //
 //   node bench/distributed.mjs [--size 192] [--workers 1,2,4]
+//   node bench/distributed.mjs --tiny 10000 [--workers 1,2,4]
+//
+// --tiny N runs N one-chunk tasks (a * 2 + 1 over 8×8 float32 slices) instead: the per-task
+// cost of the queue itself, and Redis's memory after each run (flat in N if finished jobs go).
 //
 // Prints one JSON line per run and a summary table.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -22,6 +26,7 @@ const arg = (name, fallback) => {
   return i > 0 ? process.argv[i + 1] : fallback;
 };
 const size = Number(arg("size", "256"));
+const tiny = Number(arg("tiny", "0"));
 const workerCounts = arg("workers", "1,2,4").split(",").map(Number);
 
 async function freePort() {
@@ -41,16 +46,17 @@ process.on("exit", () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-// input: float32 t × y × x, chunks 8 × 64 × 64
-const shape = [size, size, size];
-const data = new Float32Array(size ** 3);
+// input: float32 t × y × x, chunks 8 × 64 × 64 (--tiny: N × 8 × 8, chunks 1 × 8 × 8)
+const shape = tiny ? [tiny, 8, 8] : [size, size, size];
+const chunks = tiny ? [1, 8, 8] : [8, 64, 64];
+const data = new Float32Array(shape[0] * shape[1] * shape[2]);
 for (let i = 0; i < data.length; i++) data[i] = Math.sin(i / 977) * 50 + (i % 31);
 const input = path.join(dir, "input.zarr");
 await toZarr(
-  fromArray(data, { shape, dims: ["t", "y", "x"], chunks: [8, 64, 64], name: "a" }).rechunk({
-    t: 8,
-    y: 64,
-    x: 64,
+  fromArray(data, { shape, dims: ["t", "y", "x"], chunks, name: "a" }).rechunk({
+    t: chunks[0],
+    y: chunks[1],
+    x: chunks[2],
   }),
   input,
   { executor: "inline", onNote: () => {} },
@@ -68,19 +74,22 @@ children.push(redis);
 await new Promise((r) => setTimeout(r, 300));
 
 // many small tasks (one output chunk each): what the per-task overhead is measured on
-const workloads = {
-  "rolling mean (t=7)": () => vars.a.rolling({ t: 7 }).mean().rechunk({ y: 32, x: 32 }),
-  "a * 2 + 1": () => vars.a.mul(2).add(1).rechunk({ t: 8, y: 32, x: 32 }),
-};
-// the same plan for every distributed run: budget and plan worker count fixed (many tasks)
-const planOptions = { memory: 256 << 20, workers: 32 };
+const workloads = tiny
+  ? { [`${tiny} x (a * 2 + 1)`]: () => vars.a.mul(2).add(1).rechunk({ t: 1, y: 8, x: 8 }) }
+  : {
+      "rolling mean (t=7)": () => vars.a.rolling({ t: 7 }).mean().rechunk({ y: 32, x: 32 }),
+      "a * 2 + 1": () => vars.a.mul(2).add(1).rechunk({ t: 8, y: 32, x: 32 }),
+    };
+// the same plan for every distributed run: budget and plan worker count fixed (many tasks;
+// --tiny: one task per chunk)
+const planOptions = { memory: tiny ? 64 << 20 : 256 << 20, workers: tiny || 32 };
 
 async function startWorkers(n) {
   const started = [];
   for (let i = 0; i < n; i++) {
     const w = spawn(
       process.execPath,
-      [path.join(root, "bin/dae.js"), "worker", "--redis", redisUrl, "--verbose"],
+      [path.join(root, "bin/dae.js"), "worker", "--redis", redisUrl, "--allow", dir, "--verbose"],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     children.push(w);
@@ -98,6 +107,21 @@ async function startWorkers(n) {
   }
   await Promise.all(started);
   return started.map((s) => s.worker);
+}
+
+/** CPU seconds (user + system) process `pid` has used so far (Linux). */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Redis's used_memory now, in MB (what the runs left behind). */
+async function redisMemoryMB() {
+  const { Redis } = await import("ioredis");
+  const r = new Redis(redisUrl);
+  const info = await r.info("memory");
+  r.disconnect();
+  return Number(/used_memory:(\d+)/.exec(info)[1]) / 2 ** 20;
 }
 
 async function timed(fn) {
@@ -129,13 +153,19 @@ for (const [name, expr] of Object.entries(workloads)) {
       }),
     );
     const inTask = workers.reduce((s, w) => s + w.inTaskMs, 0);
+    const cpu = workers.reduce((s, w) => s + cpuSeconds(w.pid), 0);
     rows.push({
       workload: name,
       executor: "distributed",
       workers: n,
       ...run,
       inTaskSeconds: inTask / 1000,
-      overheadMsPerTask: n === 1 ? (run.seconds * 1000 - inTask) / run.tasks : undefined,
+      tasksPerSecond: run.tasks / run.seconds,
+      // worker time (n workers × wall) not spent inside tasks, per task
+      overheadMsPerTask: (run.seconds * 1000 * n - inTask) / run.tasks,
+      // CPU the workers used, per task (less at the mercy of a busy machine than wall time)
+      workerCpuMsPerTask: (cpu * 1000) / run.tasks,
+      redisMemoryMB: await redisMemoryMB(),
     });
     console.log(JSON.stringify(rows.at(-1)));
     workers.forEach((w) => w.kill("SIGTERM"));
@@ -148,9 +178,11 @@ for (const [name, expr] of Object.entries(workloads)) {
 console.log(
   `\ninput ${shape.join("×")} float32 (${(data.byteLength / 2 ** 20) | 0} MB), ${os.availableParallelism?.() ?? os.cpus().length} cores`,
 );
-console.log("workload              executor      workers  tasks  wall s   ms/task overhead");
+console.log(
+  "workload              executor      workers  tasks  wall s   tasks/s  ms/task overhead  worker CPU ms/task  Redis MB",
+);
 for (const r of rows)
   console.log(
-    `${r.workload.padEnd(21)} ${r.executor.padEnd(12)} ${String(r.workers).padStart(7)} ${String(r.tasks).padStart(6)} ${r.seconds.toFixed(2).padStart(7)}   ${r.overheadMsPerTask === undefined ? "" : r.overheadMsPerTask.toFixed(1)}`,
+    `${r.workload.padEnd(21)} ${r.executor.padEnd(12)} ${String(r.workers).padStart(7)} ${String(r.tasks).padStart(6)} ${r.seconds.toFixed(2).padStart(7)} ${(r.tasks / r.seconds).toFixed(0).padStart(8)}  ${r.overheadMsPerTask === undefined ? "" : r.overheadMsPerTask.toFixed(1).padStart(16)}  ${r.workerCpuMsPerTask === undefined ? "" : r.workerCpuMsPerTask.toFixed(1).padStart(18)}  ${r.redisMemoryMB === undefined ? "" : r.redisMemoryMB.toFixed(1).padStart(8)}`,
   );
 process.exit(0);

@@ -188,7 +188,11 @@ async function executorFor(
       throw new InputError("the distributed executor needs a Redis URL (redis option / --redis)");
     // loaded only when used: bullmq and ioredis take a while to load
     const { DistributedExecutor } = await import("../exec/distributed/distributed-executor.js");
-    const executor = new DistributedExecutor({ ...options.distributed, redis: options.redis });
+    const executor = new DistributedExecutor({
+      onNote: (options as ToZarrOptions).onNote,
+      ...options.distributed,
+      redis: options.redis,
+    });
     await executor.connect(); // a wrong URL fails here, before anything is written
     return executor;
   }

@@ -6,9 +6,14 @@ import type { ToZarrOptions } from "../api/compute.js";
 import { InputError } from "../util/errors.js";
 import { parseBytes, sizeProblem } from "../util/format.js";
 import { checkZarrOutput } from "./output-format.js";
+import {
+  addRedisSecurityOptions,
+  redisSecurity,
+  type RedisSecurityOptions,
+} from "./redis-options.js";
 
 /** The options `dae run` and `dae plan` share, as commander gives them. */
-export interface ComputationOptions {
+export interface ComputationOptions extends RedisSecurityOptions {
   input?: string[];
   expr: string;
   output?: string;
@@ -23,6 +28,8 @@ export interface ComputationOptions {
   redis?: string;
   quiet?: boolean;
   progress?: string;
+  stallReport?: string;
+  stallLimit?: string;
 }
 
 /** A parsed command: the array to compute, where it goes, and how to run it. */
@@ -37,7 +44,7 @@ export interface Computation {
 
 /** Adds the options of a computation over inputs (`dae run`, `dae plan`) to `command`. */
 export function addComputationOptions(command: Command): Command {
-  return command
+  command
     .option(
       "-i, --input <[name=]path>",
       "input file or store; repeat for more. Without NAME its variables are in scope by name, with NAME as NAME.var",
@@ -71,10 +78,21 @@ export function addComputationOptions(command: Command): Command {
     )
     .option(
       "--redis <url>",
-      "Redis of the distributed executor: redis://[user:password@]host:port[/db] or rediss://",
+      "Redis of the distributed executor: redis://[user@]host:port[/db] or rediss:// (the password: DAE_REDIS_PASSWORD or --redis-password-file)",
     )
     .option("--quiet", "print nothing but the result")
-    .option("--progress <format>", "progress as JSON lines on stderr (format: json)");
+    .option("--progress <format>", "progress as JSON lines on stderr (format: json)")
+    .option(
+      "--stall-report <seconds>",
+      "distributed: say so (and why) when no task has moved for this long",
+      "60",
+    )
+    .option(
+      "--stall-limit <seconds>",
+      "distributed: fail the run (resumable) when no task has moved for this long and no worker is connected or Redis does not answer",
+      "900",
+    );
+  return addRedisSecurityOptions(command);
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -124,6 +142,15 @@ function computeOptions(o: ComputationOptions): ToZarrOptions {
     overwrite: o.overwrite ?? false,
     resume: o.resume ?? false,
     redis: o.redis,
+    ...(executor === "distributed"
+      ? {
+          distributed: {
+            ...redisSecurity(o),
+            stallReportSeconds: seconds("--stall-report", o.stallReport ?? "60"),
+            stallLimitSeconds: seconds("--stall-limit", o.stallLimit ?? "900"),
+          },
+        }
+      : {}),
   };
   if (o.memory !== undefined) {
     const bytes = parseBytes(o.memory);
@@ -142,6 +169,14 @@ function computeOptions(o: ComputationOptions): ToZarrOptions {
     throw new InputError(`--zarr-format: must be 2 or 3, got "${o.zarrFormat}"`);
   options.zarrFormat = zarrFormat;
   return options;
+}
+
+/** A positive number of seconds from an option. */
+function seconds(option: string, value: string): number {
+  const n = Number(value);
+  if (!(value.trim() !== "" && Number.isFinite(n) && n > 0))
+    throw new InputError(`${option}: must be a number of seconds > 0, got "${value}"`);
+  return n;
 }
 
 interface Input {

@@ -11,7 +11,15 @@ import { DEFAULT_QUEUE, KEY_PREFIX } from "../../src/exec/distributed/protocol.j
 import { tempDir } from "../helpers.js";
 import { assertSameStores, storeFiles, writeInput } from "./data.js";
 import { expression, type ChildRun, type Expr } from "./run-child.js";
-import { daeArgs, nodeArgs, spawnNode, startRedis, startWorkers, type Child } from "./servers.js";
+import {
+  daeArgs,
+  nodeArgs,
+  spawnNode,
+  startRedis,
+  startWorkers,
+  waitStarted,
+  type Child,
+} from "./servers.js";
 
 /** Small tasks, so runs have tens of them. */
 const plan = { memory: 4 << 20, workers: 4 };
@@ -24,7 +32,7 @@ async function setup(
   const dir = tempDir(t);
   const input = await writeInput(dir);
   const redis = await startRedis(t);
-  const children = startWorkers(t, workers, redis.url, workerArgs);
+  const children = startWorkers(t, workers, redis.url, ["--allow", dir, ...workerArgs]);
   await Promise.all(children.map((w) => waitStarted(w)));
   const { vars } = await openDataset(input);
   /** The thread executor's output of `expr`: the reference. */
@@ -34,14 +42,6 @@ async function setup(
     return storeFiles(out);
   };
   return { dir, input, redis, workers: children, vars, reference };
-}
-
-/** Resolves once a `dae worker` says it is taking tasks. */
-async function waitStarted(w: Child): Promise<void> {
-  for (let i = 0; i < 600 && !w.stderr.join("").includes("taking tasks"); i++) {
-    if (w.process.exitCode !== null) throw new Error(`dae worker exited: ${w.stderr.join("")}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Task numbers each worker reports done for run `runId` (or any run). */

@@ -1,5 +1,6 @@
 // A run in a process of its own, for tests that kill it: `run-child.ts JSON` where JSON is a
-// ChildRun. Prints `progress <tasksDone> <tasksTotal>` per finished task and `done <skipped>` at the end.
+// ChildRun. Prints `progress <tasksDone> <tasksTotal>` per finished task, `note <message>` per
+// note and `done <skipped> <total>` at the end.
 import { toZarr } from "../../src/api/compute.js";
 import { openDataset } from "../../src/api/open-dataset.js";
 import type { LazyArray } from "../../src/api/lazy-array.js";
@@ -16,6 +17,8 @@ export interface ChildRun {
   workers?: number;
   memory?: number;
   inFlight?: number;
+  stallReportSeconds?: number;
+  stallLimitSeconds?: number;
 }
 
 export type Expr = "mean" | "rechunk" | "rolling" | "anomaly";
@@ -44,8 +47,17 @@ async function main() {
     overwrite: run.overwrite,
     workers: run.workers,
     memory: run.memory,
-    distributed: run.inFlight ? { inFlight: run.inFlight } : undefined,
+    distributed: {
+      inFlight: run.inFlight,
+      stallReportSeconds: run.stallReportSeconds,
+      stallLimitSeconds: run.stallLimitSeconds,
+    },
     onProgress: (p) => process.stdout.write(`progress ${p.tasksDone} ${p.tasksTotal}\n`),
+    // notes as the CLI prints them, and on stdout too, where tests wait for lines
+    onNote: (m) => {
+      process.stderr.write(`dae: note: ${m}\n`);
+      process.stdout.write(`note ${m}\n`);
+    },
   });
   process.stdout.write(`done ${report.tasksSkipped} ${report.progress.tasksTotal}\n`);
 }

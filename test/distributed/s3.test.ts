@@ -64,7 +64,8 @@ test("distributed on S3: input and output in a bucket, equal to a local thread r
   // the same input, copied to S3 by the engine
   await toZarr(localVars.a.rechunk({ t: 4, y: 16, x: 16 }), input, { executor: "inline" });
   const redis = await startRedis(t);
-  const workers = startWorkers(t, 2, redis.url); // they inherit the S3 endpoint and credentials
+  // they inherit the S3 endpoint and credentials
+  const workers = startWorkers(t, 2, redis.url, ["--allow", `s3://${bucket}`]);
   const want = path.join(dir, "want.zarr");
   await toZarr(expression(localVars.a, "rolling"), want, { ...plan, executor: "threads" });
 

@@ -277,3 +277,11 @@ export function startWorkers(
     spawnNode(t, daeArgs(["worker", "--redis", redis, "--verbose", ...extra]), env),
   );
 }
+
+/** Resolves once a `dae worker` says it is taking tasks (throws if it exits first). */
+export async function waitStarted(w: Child): Promise<void> {
+  for (let i = 0; i < 600 && !w.stderr.join("").includes("taking tasks"); i++) {
+    if (w.process.exitCode !== null) throw new Error(`dae worker exited: ${w.stderr.join("")}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

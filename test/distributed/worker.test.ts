@@ -14,21 +14,15 @@ import {
   parseTaskJob,
   planKey,
 } from "../../src/exec/distributed/protocol.js";
+import { AllowList } from "../../src/exec/distributed/allow-list.js";
 import { validatePlan } from "../../src/exec/distributed/validate-plan.js";
 import type { Plan } from "../../src/plan/plan.js";
 import { tempDir } from "../helpers.js";
 import { assertSameStores, storeFiles, writeInput } from "./data.js";
 import { expression, type ChildRun } from "./run-child.js";
-import { nodeArgs, spawnNode, startRedis, startWorkers, type Child } from "./servers.js";
+import { nodeArgs, spawnNode, startRedis, startWorkers, waitStarted } from "./servers.js";
 
 const small = { memory: 4 << 20, workers: 4 };
-
-async function started(w: Child): Promise<void> {
-  for (let i = 0; i < 600 && !w.stderr.join("").includes("taking tasks"); i++) {
-    if (w.process.exitCode !== null) throw new Error(`dae worker exited: ${w.stderr.join("")}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function samplePlan(
   t: import("node:test").TestContext,
@@ -58,8 +52,8 @@ test("payloads are checked: malformed jobs, plans and results are refused with a
   );
   assert.throws(() => parseTaskJob("0123abcd"), /malformed job: not an object/);
 
-  const { plan: p } = await samplePlan(t);
-  const policy = { kernelModules: new Set<string>() };
+  const { plan: p, dir } = await samplePlan(t);
+  const policy = { kernelModules: new Set<string>(), allow: AllowList.of([dir]) };
   assert.equal(validatePlan(JSON.parse(JSON.stringify(p)), policy).outputs.length, 1);
   // forged plans are not Plans: any
   const forged = (edit: (q: any) => void) => {
@@ -120,8 +114,8 @@ test("payloads are checked: malformed jobs, plans and results are refused with a
     /dims and shape/,
   );
   assert.throws(
-    () => validatePlan(p, { kernelModules: new Set(), roots: ["/nowhere"] }),
-    /is outside the locations this worker may use \(--allow\)/,
+    () => validatePlan(p, { kernelModules: new Set(), allow: AllowList.of([]) }),
+    /is outside the stores this worker may use \(dae worker --allow\)/,
   );
 
   const states = [[Float64Array.from([1, 2, NaN])]];
@@ -147,8 +141,8 @@ test("forged jobs on the queue fail at once (no retries) and run nothing; the wo
     kernels,
     "export function double(inputs) { return inputs[0].data.map((v) => v * 2); }\n",
   );
-  const [worker] = startWorkers(t, 1, redis.url, ["--kernels", kernels]);
-  await started(worker);
+  const [worker] = startWorkers(t, 1, redis.url, ["--kernels", kernels, "--allow", dir]);
+  await waitStarted(worker);
   const r = new Redis(redis.url);
   t.after(() => r.disconnect());
   // closed in the test, not in an after hook: hooks run in order, and Redis's own stops first
@@ -197,8 +191,8 @@ test("Redis URLs with an ACL user and password, or requirepass, work; a wrong pa
   await toZarr(expression(vars.a, "mean"), want, { ...small, executor: "threads" });
   for (const auth of [{ user: "dae", password: "s3cret" }, { password: "pw-only" }]) {
     const redis = await startRedis(t, auth);
-    const [worker] = startWorkers(t, 1, redis.url);
-    await started(worker);
+    const [worker] = startWorkers(t, 1, redis.url, ["--allow", dir]);
+    await waitStarted(worker);
     const out = path.join(dir, `out-${auth.user ?? "default"}.zarr`);
     await toZarr(expression(vars.a, "mean"), out, {
       ...small,
@@ -232,8 +226,8 @@ test("SIGTERM: a worker finishes the task it is running and exits; another worke
   const want = path.join(dir, "want.zarr");
   await toZarr(expression(vars.a, "rolling"), want, { ...small, executor: "threads" });
   const redis = await startRedis(t);
-  const [first] = startWorkers(t, 1, redis.url);
-  await started(first);
+  const [first] = startWorkers(t, 1, redis.url, ["--allow", dir]);
+  await waitStarted(first);
   const out = path.join(dir, "out.zarr");
   const run = toZarr(expression(vars.a, "rolling"), out, {
     ...small,
@@ -247,7 +241,7 @@ test("SIGTERM: a worker finishes the task it is running and exits; another worke
     first.stderr.join(""),
     /SIGTERM: finishing running tasks, taking no more[\s\S]*stopped/,
   );
-  const [second] = startWorkers(t, 1, redis.url);
+  const [second] = startWorkers(t, 1, redis.url, ["--allow", dir]);
   await run;
   assertSameStores(storeFiles(out), storeFiles(want));
   assert.ok(
@@ -267,8 +261,8 @@ test("rediss:// (TLS) URLs work, for workers and coordinator", async (t) => {
   assert.match(redis.url, /^rediss:\/\//);
   // the test's self-signed certificate is trusted through Node's own setting, as a user's private CA would be
   const env = { NODE_EXTRA_CA_CERTS: redis.caFile };
-  const [worker] = startWorkers(t, 1, redis.url, [], env);
-  await started(worker);
+  const [worker] = startWorkers(t, 1, redis.url, ["--allow", dir], env);
+  await waitStarted(worker);
   const output = path.join(dir, "out.zarr");
   const run: ChildRun = {
     input,

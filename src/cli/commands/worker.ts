@@ -1,8 +1,13 @@
 import type { Command } from "commander";
 import { InputError } from "../../util/errors.js";
 import type { RegisterCommand } from "./index.js";
+import {
+  addRedisSecurityOptions,
+  redisSecurity,
+  type RedisSecurityOptions,
+} from "../redis-options.js";
 
-interface WorkerOptions {
+interface WorkerOptions extends RedisSecurityOptions {
   redis: string;
   queue?: string;
   concurrency: string;
@@ -18,12 +23,12 @@ interface WorkerOptions {
  * one abandons them (BullMQ gives them to another worker).
  */
 export const registerWorker: RegisterCommand = (program: Command) => {
-  program
+  const command = program
     .command("worker")
     .description("run tasks of distributed runs from a Redis queue (BullMQ) until stopped")
     .requiredOption(
       "--redis <url>",
-      "Redis URL: redis://[user:password@]host:port[/db], or rediss:// for TLS",
+      "Redis URL: redis://[user@]host:port[/db], or rediss:// for TLS (the password: DAE_REDIS_PASSWORD or --redis-password-file)",
     )
     .option("--concurrency <n>", "tasks run at once", "1")
     .option(
@@ -33,7 +38,7 @@ export const registerWorker: RegisterCommand = (program: Command) => {
     )
     .option(
       "--allow <path-or-url>",
-      "only read and write under this path or URL prefix; repeat for more (default: anywhere)",
+      "read and write only this store, or stores under this folder or URL prefix (links resolved); repeat for more (default: none, every job is refused)",
       collect,
     )
     .option("--queue <name>", "queue name, as the coordinator's (default dae-tasks)")
@@ -42,48 +47,53 @@ export const registerWorker: RegisterCommand = (program: Command) => {
       "a running task's lock, renewed while alive: a dead worker's tasks are retried after about this long",
       "30000",
     )
-    .option("--verbose", "print a line per task")
-    .action(async (o: WorkerOptions) => {
-      const concurrency = positive("--concurrency", o.concurrency);
-      const lockDurationMs = positive("--lock-duration", o.lockDuration ?? "30000");
-      // loaded here, not at start: bullmq and ioredis take a while to load and other commands do not need them
-      const { startTaskWorker } = await import("../../exec/distributed/task-worker.js");
-      const worker = await startTaskWorker({
-        redis: o.redis,
-        queue: o.queue,
-        concurrency,
-        kernels: o.kernels ?? [],
-        roots: o.allow,
-        lockDurationMs,
-        onTask: o.verbose
-          ? ({ runId, k, ms, error }) =>
-              process.stdout.write(
-                `task ${runId}.${k} ${error ? `failed: ${error}` : "done"} (${ms.toFixed(0)} ms)\n`,
-              )
-          : undefined,
-      });
-      process.stderr.write(
-        `dae worker: pid ${process.pid}, taking tasks (concurrency ${concurrency})\n`,
-      );
-      await new Promise<void>((resolve) => {
-        let stopping = false;
-        const stop = (signal: string) => {
-          if (stopping) {
-            process.stderr.write(
-              `dae worker: ${signal} again: abandoning running tasks (they will be retried)\n`,
-            );
-            void worker.close(true).then(resolve);
-            return;
-          }
-          stopping = true;
-          process.stderr.write(`dae worker: ${signal}: finishing running tasks, taking no more\n`);
-          void worker.close().then(resolve);
-        };
-        process.on("SIGTERM", () => stop("SIGTERM"));
-        process.on("SIGINT", () => stop("SIGINT"));
-      });
-      process.stderr.write("dae worker: stopped\n");
+    .option("--verbose", "print a line per task");
+  addRedisSecurityOptions(command).action(async (o: WorkerOptions) => {
+    const concurrency = positive("--concurrency", o.concurrency);
+    const lockDurationMs = positive("--lock-duration", o.lockDuration ?? "30000");
+    // loaded here, not at start: bullmq and ioredis take a while to load and other commands do not need them
+    const { startTaskWorker } = await import("../../exec/distributed/task-worker.js");
+    const worker = await startTaskWorker({
+      redis: o.redis,
+      ...redisSecurity(o),
+      queue: o.queue,
+      concurrency,
+      kernels: o.kernels ?? [],
+      allow: o.allow,
+      lockDurationMs,
+      onTask: o.verbose
+        ? ({ runId, k, ms, error }) =>
+            process.stdout.write(
+              `task ${runId}.${k} ${error ? `failed: ${error}` : "done"} (${ms.toFixed(0)} ms)\n`,
+            )
+        : undefined,
     });
+    if (!o.allow?.length)
+      process.stderr.write(
+        "dae worker: no --allow: every job is refused (name the stores jobs may use with --allow PATH-OR-URL)\n",
+      );
+    process.stderr.write(
+      `dae worker: pid ${process.pid}, taking tasks (concurrency ${concurrency})\n`,
+    );
+    await new Promise<void>((resolve) => {
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) {
+          process.stderr.write(
+            `dae worker: ${signal} again: abandoning running tasks (they will be retried)\n`,
+          );
+          void worker.close(true).then(resolve);
+          return;
+        }
+        stopping = true;
+        process.stderr.write(`dae worker: ${signal}: finishing running tasks, taking no more\n`);
+        void worker.close().then(resolve);
+      };
+      process.on("SIGTERM", () => stop("SIGTERM"));
+      process.on("SIGINT", () => stop("SIGINT"));
+    });
+    process.stderr.write("dae worker: stopped\n");
+  });
 };
 
 function positive(option: string, value: string): number {

@@ -37,6 +37,18 @@ export type KernelResult = ArrayLike<number>;
 export type UserKernelMode = "blocks" | "slices" | "windows";
 
 const modules = new Map<string, Promise<Record<string, unknown>>>();
+/** When set (`dae worker`), the only module files kernels come from: nothing else is imported. */
+let onlyModules: ReadonlySet<string> | undefined;
+
+/**
+ * Restricts user kernels to `loaded` (module files imported by the caller, by real path, with
+ * their exports) for the rest of the process: a plan naming any other file is refused, so a
+ * plan from elsewhere (a queue) can never make this process import code.
+ */
+export function restrictUserKernels(loaded: ReadonlyMap<string, Record<string, unknown>>): void {
+  for (const [file, exports] of loaded) modules.set(file, Promise.resolve(exports));
+  onlyModules = new Set(loaded.keys());
+}
 
 /**
  * The function `name` exported by the module file `file` (an absolute path). Kernels are
@@ -47,6 +59,8 @@ export async function loadUserKernel(
   file: string,
   name: string,
 ): Promise<(...args: unknown[]) => unknown> {
+  if (onlyModules && !onlyModules.has(file))
+    throw new InputError(`kernel module ${file} is not one this process loaded at start`);
   if (!path.isAbsolute(file) || !existsSync(file))
     throw new InputError(
       `kernel module ${file} does not exist (kernels are loaded from module files)`,

@@ -14,12 +14,13 @@ import {
   planKey,
   type TaskJob,
 } from "./protocol.js";
-import { connectRedis } from "./redis.js";
+import { connectRedis, redactRedisUrl } from "./redis.js";
 import { exactReplacer } from "../../util/exact-json.js";
+import type { RedisSecurity } from "./redis-security.js";
 
 /** Options of the distributed executor. */
-export interface DistributedOptions {
-  /** Redis URL: `redis://[user:password@]host:port[/db]` or `rediss://` (TLS). */
+export interface DistributedOptions extends RedisSecurity {
+  /** Redis URL: `redis://[user@]host:port[/db]` or `rediss://` (TLS); the password best apart (`password`). */
   redis: string;
   /** BullMQ queue name (default `dae-tasks`); workers must use the same. */
   queue?: string;
@@ -28,6 +29,19 @@ export interface DistributedOptions {
   /** Attempts per task before the run fails (default 3), with exponential backoff from `backoffMs` (default 1000). */
   attempts?: number;
   backoffMs?: number;
+  /**
+   * Seconds without any task taken, finished or failed (while tasks are awaited) before a note
+   * says so and why it may be (default 60; repeated as long as it lasts).
+   */
+  stallReportSeconds?: number;
+  /**
+   * Seconds without any task moving, Redis not answering or no worker connected to the queue,
+   * after which the run fails, its queued jobs removed, to be continued with `--resume`
+   * (default 900). Connected workers on long tasks only get notes: their locks show them alive.
+   */
+  stallLimitSeconds?: number;
+  /** Told about stalls (default: a `dae: note:` line on stderr). */
+  onNote?: (message: string) => void;
 }
 
 /** A task whose result we wait for. */
@@ -41,6 +55,10 @@ interface Pending {
 const PLAN_TTL_SECONDS = 30;
 /** How often queued jobs are checked against Redis (events lost to a Redis restart, jobs lost with its data). */
 const WATCH_MS = 2000;
+/** At most this long is spent removing a run's jobs at its end (Redis may be gone: then they expire). */
+const CLEANUP_MS = 5000;
+/** At most this long is spent asking Redis why nothing moves. */
+const DIAGNOSE_MS = 2000;
 
 /**
  * Runs tasks on `dae worker` processes through a BullMQ queue on Redis. The plan is stored
@@ -62,22 +80,35 @@ export class DistributedExecutor implements Executor {
   private pending = new Map<string, Pending>();
   private timers: NodeJS.Timeout[] = [];
   private interrupted?: DaeError;
+  /** When a task was last taken, finished or failed (or nothing was awaited). */
+  private lastMove = performance.now();
+  private lastReport = 0;
   private readonly onSigint = () =>
     this.interrupt(
       new DaeError("interrupted: the run's queued tasks were removed (continue it with --resume)"),
     );
+
+  private readonly stallReportMs: number;
+  private readonly stallLimitMs: number;
 
   constructor(private readonly options: DistributedOptions) {
     const inFlight = options.inFlight ?? 64;
     if (!(Number.isSafeInteger(inFlight) && inFlight >= 1))
       throw new InputError(`inFlight must be a positive integer, got ${inFlight}`);
     this.concurrency = inFlight;
+    const seconds = (name: string, v: number) => {
+      if (!(Number.isFinite(v) && v > 0))
+        throw new InputError(`${name} must be a number of seconds > 0, got ${v}`);
+      return v * 1000;
+    };
+    this.stallReportMs = seconds("stallReportSeconds", options.stallReportSeconds ?? 60);
+    this.stallLimitMs = seconds("stallLimitSeconds", options.stallLimitSeconds ?? 900);
   }
 
   /** Connects to Redis now (`start` would), so a wrong URL fails before anything is written. */
   async connect(): Promise<void> {
     if (this.redis) return;
-    this.redis = await connectRedis(this.options.redis);
+    this.redis = await connectRedis(this.options.redis, this.options);
     this.redis.on("error", () => undefined); // reconnects are ioredis's; tasks are re-checked by the watch
   }
 
@@ -99,13 +130,19 @@ export class DistributedExecutor implements Executor {
       this.settle(id, (p) => p.resolve(decodeResult(returnvalue, p.k))),
     );
     this.events.on("failed", ({ jobId: id, failedReason }) => void this.fail(id, failedReason));
+    this.events.on("active", () => this.moved());
     await Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
     const refresh = setInterval(
       () => void this.storePlan().catch(() => undefined),
       (PLAN_TTL_SECONDS * 1000) / 3,
     );
     const watch = setInterval(() => void this.watch().catch(() => undefined), WATCH_MS);
-    this.timers.push(refresh, watch);
+    const stall = setInterval(
+      () => void this.checkStall().catch(() => undefined),
+      Math.min(1000, this.stallReportMs / 2),
+    );
+    this.timers.push(refresh, watch, stall);
+    this.moved();
     process.on("SIGINT", this.onSigint);
   }
 
@@ -115,10 +152,12 @@ export class DistributedExecutor implements Executor {
     const done = new Promise<TaskResult>((resolve, reject) =>
       this.pending.set(id, { k, resolve, reject }),
     );
-    // it may be rejected (Ctrl-C) while the job is still being added: not an unhandled rejection
+    // it may be rejected (Ctrl-C, a stall) while the job is still being added: not an unhandled rejection
     done.catch(() => undefined);
+    if (this.pending.size === 1) this.moved(); // the stall clock runs while tasks are awaited
     try {
-      await this.enqueue(k);
+      // adding waits while Redis is away; a stall failure must not wait for it
+      await Promise.race([this.enqueue(k), done]);
     } catch (e) {
       this.pending.delete(id);
       throw e;
@@ -150,6 +189,7 @@ export class DistributedExecutor implements Executor {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
+    this.moved();
     try {
       how(p);
     } catch (e) {
@@ -185,6 +225,63 @@ export class DistributedExecutor implements Executor {
     }
   }
 
+  private moved(): void {
+    this.lastMove = performance.now();
+    this.lastReport = 0;
+  }
+
+  /**
+   * While tasks are awaited and none has been taken, finished or failed for `stallReportSeconds`,
+   * says so and why it may be (Redis away, no worker connected, workers busy on long tasks);
+   * after `stallLimitSeconds` of Redis away or no worker, fails the run.
+   */
+  private async checkStall(): Promise<void> {
+    const now = performance.now();
+    if (this.pending.size === 0 || this.interrupted) return this.moved();
+    const idle = now - this.lastMove;
+    if (idle < this.stallReportMs || now - this.lastReport < this.stallReportMs) return;
+    this.lastReport = now;
+    const { why, hopeless } = await this.diagnose();
+    const seconds = Math.round(idle / 1000);
+    if (this.pending.size === 0 || now - this.lastMove < idle) return; // it moved meanwhile
+    if (hopeless && idle >= this.stallLimitMs) {
+      this.interrupt(
+        new DaeError(
+          `no task has moved for ${seconds} s (${why}): the run stopped (stallLimitSeconds ${this.stallLimitMs / 1000}); continue it with --resume`,
+        ),
+      );
+      return;
+    }
+    const note = this.options.onNote ?? ((m: string) => process.stderr.write(`dae: note: ${m}\n`));
+    const fails = hopeless ? `; the run fails after ${this.stallLimitMs / 1000} s` : "";
+    note(
+      `nothing has moved for ${seconds} s: ${why} (${this.pending.size} task(s) awaited${fails})`,
+    );
+  }
+
+  /** Why no task may be moving, as far as Redis tells, and whether nothing can come of waiting. */
+  private async diagnose(): Promise<{ why: string; hopeless: boolean }> {
+    const where = redactRedisUrl(this.options.redis);
+    if (this.redis?.status !== "ready")
+      return { why: `Redis at ${where} does not answer`, hopeless: true };
+    const queueName = this.options.queue ?? DEFAULT_QUEUE;
+    const asked = await withTimeout(
+      Promise.all([this.queue!.getWorkersCount(), this.queue!.getActiveCount()]),
+      DIAGNOSE_MS,
+    ).catch(() => undefined);
+    if (!asked) return { why: `Redis at ${where} does not answer in time`, hopeless: true };
+    const [workers, active] = asked;
+    if (workers === 0)
+      return {
+        why: `no dae worker is connected to queue ${queueName} at ${where} (start one: dae worker --redis URL --allow STORE)`,
+        hopeless: true,
+      };
+    return {
+      why: `${workers} dae worker(s) connected, ${active} task(s) running: long tasks, or workers stuck`,
+      hopeless: false,
+    };
+  }
+
   /** Fails every awaited task with `reason` (they stay listed, for `close` to remove their jobs). */
   private interrupt(reason: DaeError): void {
     this.interrupted = reason;
@@ -199,14 +296,26 @@ export class DistributedExecutor implements Executor {
     this.interrupt(this.interrupted ?? new DaeError("the run was closed"));
     const left = [...this.pending.keys()];
     this.pending.clear();
+    const { queue, redis } = this;
     try {
-      // a job a worker is running cannot be removed; it finds the plan gone and ends
-      if (this.queue)
-        await Promise.all(left.map((id) => this.queue!.remove(id).catch(() => undefined)));
-      if (this.planJson && this.redis) await this.redis.del(planKey(this.runId));
+      // a job a worker is running cannot be removed; it finds the plan gone and ends. Redis
+      // may be away (a stall): then the plan expires, and workers drop the run's jobs
+      if (redis?.status === "ready")
+        await withTimeout(
+          (async () => {
+            if (queue) await Promise.all(left.map((id) => queue.remove(id).catch(() => undefined)));
+            if (this.planJson) await redis.del(planKey(this.runId));
+          })(),
+          CLEANUP_MS,
+        ).catch(() => undefined);
     } finally {
-      await this.events?.close();
-      await this.queue?.close();
+      if (redis?.status !== "ready") {
+        redis?.disconnect();
+        this.eventsRedis?.disconnect();
+      }
+      await withTimeout(Promise.all([this.events?.close(), this.queue?.close()]), CLEANUP_MS).catch(
+        () => undefined,
+      );
       this.redis?.disconnect();
       this.eventsRedis?.disconnect();
       this.redis = this.eventsRedis = undefined;
@@ -235,4 +344,15 @@ function portablePlan(plan: Plan): Plan {
     o.target.kind === "zarr" ? { ...o, target: { ...o.target, url: local(o.target.url) } } : o,
   );
   return { ...plan, graph, outputs };
+}
+
+/** `p`, or a rejection after `ms`. */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }

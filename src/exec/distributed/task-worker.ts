@@ -1,8 +1,9 @@
+import { realpathSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
-import { totalTasks, type Plan } from "../../plan/plan.js";
+import { totalTasks, type OutputTarget, type Plan } from "../../plan/plan.js";
 import { DaeError, InputError } from "../../util/errors.js";
 import { getVariable, type Dataset } from "../../dataset/dataset.js";
 import { open } from "../../dataset/open.js";
@@ -19,12 +20,17 @@ import {
   type WireResult,
 } from "./protocol.js";
 import { connectRedis } from "./redis.js";
+import type { RedisSecurity } from "./redis-security.js";
 import { validatePlan, type PlanPolicy } from "./validate-plan.js";
 import { BlockPool } from "../../array/block-pool.js";
 import { exactReviver } from "../../util/exact-json.js";
+import { restrictUserKernels } from "../../core/kernels/user-kernels.js";
+import type { SourceNode } from "../../core/graph.js";
+import { AllowList } from "./allow-list.js";
 
 /** Options of `startTaskWorker` (`dae worker`). */
-export interface TaskWorkerOptions {
+export interface TaskWorkerOptions extends RedisSecurity {
+  /** Redis URL: `redis://[user@]host:port[/db]` or `rediss://` (TLS); the password best apart (`password`). */
   redis: string;
   /** Queue name (default `dae-tasks`), as the coordinator's. */
   queue?: string;
@@ -32,8 +38,11 @@ export interface TaskWorkerOptions {
   concurrency?: number;
   /** Module files of user kernels, imported now; plans may use kernels from these only. */
   kernels?: string[];
-  /** When given, sources and outputs must lie under these paths or URL prefixes. */
-  roots?: string[];
+  /**
+   * The stores jobs may read and write: paths (compared by real path, links resolved) and URL
+   * prefixes. Nothing else is allowed: without any, every job that names a store is refused.
+   */
+  allow?: string[];
   /** How long a running job's lock lasts unless renewed (default 30 s): a dead worker's job is taken back after about this long. */
   lockDurationMs?: number;
   /** Told about each task run (for logs). */
@@ -69,7 +78,11 @@ const MAX_RUNS = 16;
  *
  * @example
  * ```ts
- * const worker = await startTaskWorker({ redis: "redis://127.0.0.1:6379", concurrency: 2 });
+ * const worker = await startTaskWorker({
+ *   redis: "redis://127.0.0.1:6379",
+ *   allow: ["/shared/era5", "/shared/runs"],
+ *   concurrency: 2,
+ * });
  * process.once("SIGTERM", () => worker.close());
  * ```
  */
@@ -79,9 +92,9 @@ export async function startTaskWorker(options: TaskWorkerOptions): Promise<TaskW
     throw new InputError(`concurrency must be a positive integer, got ${concurrency}`);
   const policy: PlanPolicy = {
     kernelModules: await loadKernels(options.kernels ?? []),
-    roots: options.roots,
+    allow: AllowList.of(options.allow ?? []),
   };
-  const redis = await connectRedis(options.redis);
+  const redis = await connectRedis(options.redis, options);
   redis.on("error", () => undefined); // ioredis reconnects; BullMQ resumes
   const runs = new Map<string, Promise<KnownRun>>();
 
@@ -126,7 +139,11 @@ export async function startTaskWorker(options: TaskWorkerOptions): Promise<TaskW
       } finally {
         run.running--;
         void forgetIdleRuns();
-        collectGarbage();
+        // as worker threads do: dead blocks may fill what this process's share of the budget
+        // (one plan worker per task run at once) leaves unused, no more; collecting after
+        // every task cost tiny tasks most of their time (issue 23)
+        const { budget, workers, perTask } = run.plan.memory;
+        collectGarbage(concurrency * (budget / workers - perTask));
       }
       options.onTask?.({ runId: task.runId, k: task.k, ms: performance.now() - started });
       return result;
@@ -178,16 +195,23 @@ async function loadRun(redis: Redis, runId: string, policy: PlanPolicy): Promise
     throw new InputError(`malformed plan of run ${runId}: not JSON`);
   }
   const plan = validatePlan(value, policy);
-  return { plan, env: runEnvironment(), running: 0 };
+  return { plan, env: runEnvironment(policy.allow), running: 0 };
 }
 
-function runEnvironment(): RunEnvironment {
+/**
+ * Where a run's tasks read and write: each store is checked against the allow list again
+ * when it is opened (a link may have changed since the plan was checked) and opened by the
+ * real path the check gave.
+ */
+function runEnvironment(allow: AllowList): RunEnvironment {
   const datasets = new Map<string, Promise<Dataset>>();
+  const opener = targetOpener();
   return {
-    async openSource(node) {
+    async openSource(node: SourceNode) {
       if (node.ref.kind !== "dataset")
         throw new InputError(`${node.ref.key}: in-memory arrays cannot reach a worker process`);
-      const { url, decode, variable } = node.ref;
+      const { decode, variable } = node.ref;
+      const url = allow.check(node.ref.url, "input");
       const key = `${decode}|${url}`;
       let ds = datasets.get(key);
       if (!ds) {
@@ -197,7 +221,10 @@ function runEnvironment(): RunEnvironment {
       }
       return getVariable(await ds, variable).array;
     },
-    openTarget: targetOpener(),
+    openTarget: (target: OutputTarget) =>
+      opener(
+        target.kind === "zarr" ? { ...target, url: allow.check(target.url, "output") } : target,
+      ),
     blocks: new BlockPool(),
     async close() {
       for (const ds of datasets.values()) await ds.then((d) => d.close()).catch(() => undefined);
@@ -206,17 +233,20 @@ function runEnvironment(): RunEnvironment {
   };
 }
 
-/** Imports the user kernel modules a worker may run, now, before any job; returns their absolute paths. */
+/**
+ * Imports the user kernel modules a worker may run, now, before any job, and makes them the
+ * only ones this process will ever use; returns their real paths.
+ */
 async function loadKernels(files: string[]): Promise<Set<string>> {
-  const loaded = new Set<string>();
+  const loaded = new Map<string, Record<string, unknown>>();
   for (const file of files) {
-    const abs = path.resolve(file);
     try {
-      await import(pathToFileURL(abs).href);
+      const real = realpathSync(path.resolve(file));
+      loaded.set(real, (await import(pathToFileURL(real).href)) as Record<string, unknown>);
     } catch (e) {
       throw new DaeError(`--kernels ${file}: cannot load: ${(e as Error).message}`, { cause: e });
     }
-    loaded.add(abs);
   }
-  return loaded;
+  restrictUserKernels(loaded);
+  return new Set(loaded.keys());
 }

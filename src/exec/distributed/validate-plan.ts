@@ -1,4 +1,4 @@
-import path from "node:path";
+import { realpathSync } from "node:fs";
 import { isDType } from "../../array/dtype.js";
 import { inputsOf, type Node } from "../../core/graph.js";
 import { elementwise } from "../../core/kernels/elementwise.js";
@@ -6,13 +6,14 @@ import { reducer } from "../../core/kernels/reductions.js";
 import { windowKernel } from "../../core/kernels/window-kernels.js";
 import { totalTasks, type Plan } from "../../plan/plan.js";
 import { DaeError, InputError } from "../../util/errors.js";
+import type { AllowList } from "./allow-list.js";
 
 /** What a worker accepts besides a well-formed plan. */
 export interface PlanPolicy {
-  /** Absolute paths of the kernel modules the worker was started with (`--kernels`). */
+  /** Real paths of the kernel modules the worker was started with (`--kernels`). */
   kernelModules: ReadonlySet<string>;
-  /** When set, every source and output must be under one of these paths or URL prefixes. */
-  roots?: readonly string[];
+  /** The stores the worker may read and write (`--allow`); every source and output must be one. */
+  allow: AllowList;
 }
 
 const OPS = new Set(["source", "map", "view", "reduce", "window"]);
@@ -21,8 +22,10 @@ const OPS = new Set(["source", "map", "view", "reduce", "window"]);
  * Checks a plan that came from Redis before a worker runs any of it: every field has the
  * type and range the engine relies on, node references exist and form no cycle, functions
  * and kernels are known by name, user kernels come only from modules the worker loaded at
- * start, sources are datasets (not this process's memory) and, with `roots`, every location
- * read or written is allowed. Throws an `InputError` naming the first fault.
+ * start, sources are datasets (not this process's memory) and every store read or written is
+ * on the allow list. Throws an `InputError` naming the first fault. Local locations in the
+ * returned plan are real paths (links resolved when checked), kernel modules the very files
+ * the worker loaded.
  */
 export function validatePlan(value: unknown, policy: PlanPolicy): Plan {
   const plan = value as Plan;
@@ -50,7 +53,7 @@ export function validatePlan(value: unknown, policy: PlanPolicy): Plan {
         (t.zarrFormat !== 2 && t.zarrFormat !== 3)
       )
         bad(where, "a Zarr target needs url, path and zarrFormat 2 or 3");
-      checkLocation(t.url, policy, where, bad);
+      t.url = checkLocation(t.url, policy, where, bad);
     } else if (t.kind !== "memory")
       bad(where, `unknown target kind ${String((t as { kind?: unknown }).kind)}`);
   });
@@ -115,6 +118,12 @@ export function validatePlan(value: unknown, policy: PlanPolicy): Plan {
     bad("memory", "cacheBytes must be an integer >= 0");
   if (!(Number.isSafeInteger(plan.memory.scratchBytes) && plan.memory.scratchBytes >= 0))
     bad("memory", "scratchBytes must be an integer >= 0");
+  const { budget, workers, perTask } = plan.memory;
+  if (
+    !(Number.isFinite(budget) && budget > 0 && Number.isSafeInteger(workers) && workers >= 1) ||
+    !(Number.isFinite(perTask) && perTask >= 0)
+  )
+    bad("memory", "budget > 0, workers >= 1 and perTask >= 0 must be numbers");
   if (totalTasks(plan) < 1) bad("taskCounts", "no task");
   return plan;
 }
@@ -148,7 +157,7 @@ function checkNode(id: string, n: Node, plan: Plan, policy: PlanPolicy, bad: Bad
           typeof ref.decode !== "boolean"
         )
           bad(where, "a dataset source needs url, variable and decode");
-        checkLocation(ref.url, policy, where, bad);
+        ref.url = checkLocation(ref.url, policy, where, bad);
       }
       if (!isIntList(n.chunkShape, 1)) bad(where, "chunkShape must be positive integers");
       break;
@@ -201,14 +210,8 @@ function checkNode(id: string, n: Node, plan: Plan, policy: PlanPolicy, bad: Bad
       for (const w of [n.windows, ...(n.others ?? []).map((o) => o.windows)])
         if (!isObject(w) || !Object.values(w).every(isWindowAxis))
           bad(where, "a window axis has a field of the wrong type");
-      if (n.kernel === "user") {
-        const module = n.params.module;
-        if (typeof module !== "string" || !policy.kernelModules.has(path.resolve(module)))
-          bad(
-            where,
-            `kernel module ${String(module)} is not one this worker loaded at start (dae worker --kernels FILE)`,
-          );
-      }
+      if (n.kernel === "user")
+        n.params.module = checkKernelModule(n.params.module, policy, where, bad);
       break;
     }
   }
@@ -259,16 +262,32 @@ function checkAcyclic(plan: Plan, bad: Bad): void {
   }
 }
 
-/** With `roots`, a location must be one of them or under one. */
-function checkLocation(url: string, policy: PlanPolicy, where: string, bad: Bad): void {
-  if (!policy.roots) return;
-  const remote = /^[a-z][a-z0-9+.-]*:\/\//i.test(url);
-  const location = remote ? url : path.resolve(url);
-  const allowed = policy.roots.some((root) => {
-    const r = /^[a-z][a-z0-9+.-]*:\/\//i.test(root) ? root.replace(/\/+$/, "") : path.resolve(root);
-    return location === r || location.startsWith(r + "/");
-  });
-  if (!allowed) bad(where, `${url} is outside the locations this worker may use (--allow)`);
+/** A location on the allow list, as the worker opens it (a real path, or the URL). */
+function checkLocation(url: string, policy: PlanPolicy, where: string, bad: Bad): string {
+  try {
+    return policy.allow.check(url, "store");
+  } catch (e) {
+    return bad(where, e instanceof DaeError ? e.message : String(e));
+  }
+}
+
+/**
+ * The real path of a user kernel module, which must be one the worker loaded at start: a
+ * name that now leads elsewhere (a link swapped in since) is refused, not imported.
+ */
+function checkKernelModule(module: unknown, policy: PlanPolicy, where: string, bad: Bad): string {
+  let real: string | undefined;
+  try {
+    real = typeof module === "string" ? realpathSync(module) : undefined;
+  } catch {
+    real = undefined;
+  }
+  if (real === undefined || !policy.kernelModules.has(real))
+    bad(
+      where,
+      `kernel module ${String(module)} is not one this worker loaded at start (dae worker --kernels FILE)`,
+    );
+  return real!;
 }
 
 function isObject(v: unknown): v is Record<string, any> {
