@@ -2,6 +2,7 @@ import type { Attrs } from "../array/chunked-array.js";
 import { isDType, type DType } from "../array/dtype.js";
 import type { ViewAxis } from "../core/graph.js";
 import { InputError } from "../util/errors.js";
+import { alignOperands, joinOf } from "./align.js";
 import { buildMap, buildReduce, buildView, type Built, type ReduceOptions } from "./build.js";
 import { sliceCoord, type Coord } from "./coords.js";
 import type { ComputeOptions } from "./compute.js";
@@ -88,7 +89,7 @@ export class LazyArray {
 
   /** Elementwise `fn` of this and `others`, broadcast by dim name (attrs dropped, as xarray). */
   #map(fn: string, others: ArrayLike[] = [], dtype?: DType): LazyArray {
-    const operands = [this, ...others];
+    const operands = others.length ? alignOperands(fn, [this, ...others], joinOf(fn)) : [this];
     const built = buildMap(
       fn,
       operands.map((o) => (typeof o === "number" ? o : o.built)),
@@ -207,6 +208,13 @@ export class LazyArray {
   }
   /** Keeps values where `cond` is true, `other` (default NaN) elsewhere, as xarray's `where`. */
   where(cond: ArrayLike, other: ArrayLike = NaN): LazyArray {
+    // xarray aligns where(cond) by an inner join, but refuses different labels with `other`
+    const join = typeof other === "number" && Number.isNaN(other) ? "inner" : "exact";
+    const [self, c, o] = alignOperands("where", [this, cond, other], join);
+    return (self as LazyArray).#where(c, o);
+  }
+
+  #where(cond: ArrayLike, other: ArrayLike): LazyArray {
     const built = buildMap(
       "where",
       [cond, this, other].map((o) => (typeof o === "number" ? o : o.built)),
@@ -219,6 +227,7 @@ export class LazyArray {
     };
     return this.#derive(built, coords, this.attrs);
   }
+
   /** Replaces NaN with `value`. */
   fillna(value: ArrayLike): LazyArray {
     return this.#map("fillna", [value]);
