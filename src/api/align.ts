@@ -1,8 +1,7 @@
 import { InputError } from "../util/errors.js";
-import type { Coord } from "./coords.js";
 import { joinLabels, JOINS, type Join, type JoinSide } from "./label-join.js";
 import { LazyArray, type ArrayLike } from "./lazy-array.js";
-import { reindexBuilt } from "./reindex.js";
+import { reindex } from "./reindex.js";
 
 /** Options of `align`. */
 export interface AlignOptions {
@@ -44,14 +43,10 @@ export function alignOperands(what: string, operands: ArrayLike[], join: Join): 
     holders.forEach(({ a, i }, k) => {
       const positions = joined.positions[k];
       if (!positions) return;
-      out[i] = withCoord(a, reindexBuilt(a.built, dim, positions), dim, joined.coord);
+      out[i] = reindex(a, dim, positions, joined.coord);
     });
   }
   return out;
-}
-
-function withCoord(a: LazyArray, built: LazyArray["built"], dim: string, coord: Coord): LazyArray {
-  return new LazyArray(built, { ...a.coords, [dim]: coord }, a.attrs, a.name, a.chunkHint);
 }
 
 /**

@@ -1,7 +1,23 @@
 import { isFloat } from "../array/dtype.js";
 import type { ViewAxis, WindowAxis } from "../core/graph.js";
 import { buildView, type Built } from "./build.js";
+import type { Coord } from "./coords.js";
+import { LazyArray } from "./lazy-array.js";
 import { buildWindow } from "./windows.js";
+
+/**
+ * `a` laid out anew along `dim` (see `reindexBuilt`), with `coord` as the coordinate of the
+ * result there (`undefined`: the coordinates stay as they are, as `roll` without its coords).
+ */
+export function reindex(
+  a: LazyArray,
+  dim: string,
+  positions: ArrayLike<number>,
+  coord: Coord | undefined,
+): LazyArray {
+  const coords = coord ? { ...a.coords, [dim]: coord } : { ...a.coords };
+  return new LazyArray(reindexBuilt(a.built, dim, positions), coords, a.attrs, a.name, a.chunkHint);
+}
 
 /**
  * `input` with dim `dim` laid out anew: element i of the result is element `positions[i]` of

@@ -4,7 +4,9 @@ import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { load } from "../../src/api/compute.js";
 import { evaluateExpression, type ExpressionScope } from "../../src/api/expression.js";
-import { openDataset } from "../../src/api/open-dataset.js";
+import type { LazyArray } from "../../src/api/lazy-array.js";
+import { openDataset, type LazyDataset } from "../../src/api/open-dataset.js";
+import { slice } from "../../src/api/selection.js";
 import { formatTime } from "../../src/dataset/calendar.js";
 import { DaeError } from "../../src/util/errors.js";
 import { assertClose, PYTHON, tempDir } from "../helpers.js";
@@ -17,9 +19,14 @@ import type { OracleArray } from "../oracles/xarray-eval.js";
  * returns an empty array where we name the dimension without common labels).
  */
 interface Case extends ExpressionCase {
+  /** Computed with the library instead of the expression `dae` (which then only names it). */
+  api?: (scope: Record<string, LazyDataset>) => LazyArray;
   refuse?: RegExp;
   xarrayEmpty?: boolean;
 }
+
+/** The grid's longitudes 0…350 moved to -180…170, in the file's order. */
+const shiftedLon = Array.from({ length: 36 }, (_, i) => ((i * 10 + 180) % 360) - 180);
 
 const cases: Case[] = [
   // the issue's case: a land mask whose latitude runs north to south, into a field south to north
@@ -77,6 +84,32 @@ const cases: Case[] = [
   {
     dae: 'align(b.bias, g.tas, {join: "outer"})[1].isel({lat: 3, lon: 4})',
     xarray: 'xr.align(b.bias, g.tas, join="outer")[1].isel(lat=3, lon=4)',
+  },
+  // roll, sortby, assignCoords
+  { dae: "g.tas.roll({lon: 5})", xarray: "g.tas.roll(lon=5)" },
+  {
+    dae: "g.tas.roll({lon: -7, time: 3, rollCoords: true})",
+    xarray: "g.tas.roll(lon=-7, time=3, roll_coords=True)",
+  },
+  { dae: 'g.tas.sortby("lat", false)', xarray: 'g.tas.sortby("lat", ascending=False)' },
+  { dae: 'q.perm.sortby(["lat", "lon"])', xarray: 'q.perm.sortby(["lat", "lon"])' },
+  { dae: 'm.land.sortby("lat") - g.tas', xarray: 'm.land.sortby("lat") - g.tas' },
+  // a region across 0° once longitudes run -180…180, with labels as a list and as a function
+  {
+    dae: `g.tas.assignCoords({lon: [${shiftedLon.join(", ")}]}).sortby("lon").sel({lon: slice(-20, 20)})`,
+    xarray:
+      'g.tas.assign_coords(lon=((g.tas.lon + 180) % 360) - 180).sortby("lon").sel(lon=slice(-20, 20))',
+  },
+  {
+    dae: "(the same through the library, labels by a function)",
+    api: (s) =>
+      s.g.vars.tas
+        .assignCoords({ lon: (lon) => lon.map((x) => ((x + 180) % 360) - 180) })
+        .sortby("lon")
+        .sel({ lon: slice(-20, 20) })
+        .mean(["time", "lat"]),
+    xarray:
+      'g.tas.assign_coords(lon=((g.tas.lon + 180) % 360) - 180).sortby("lon").sel(lon=slice(-20, 20)).mean(["time", "lat"])',
   },
   // refusals, each naming the dimension and both ranges
   {
@@ -147,7 +180,10 @@ test("arrays combine by coordinate labels as in xarray: reversed, offset, partia
       continue;
     }
     assert.ok(!("error" in w), `${c.xarray}: ${"error" in w ? w.error : ""}`);
-    const got = await load(evaluateExpression(c.dae, scope), { executor: "inline" });
+    const array = c.api
+      ? c.api(scope as Record<string, LazyDataset>)
+      : evaluateExpression(c.dae, scope);
+    const got = await load(array, { executor: "inline" });
     assert.deepEqual(got.dims, w.dims, c.dae);
     assert.deepEqual(got.shape, w.shape, c.dae);
     assert.equal(got.dtype, w.dtype, c.dae);

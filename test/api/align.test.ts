@@ -4,7 +4,8 @@ import fc from "fast-check";
 import { align } from "../../src/api/align.js";
 import { plan } from "../../src/api/compute.js";
 import { readBox } from "../../src/array/read-box.js";
-import type { LazyArray } from "../../src/api/lazy-array.js";
+import { LazyArray } from "../../src/api/lazy-array.js";
+import type { Calendar } from "../../src/dataset/calendar.js";
 import { fromArray } from "../../src/api/open-dataset.js";
 import type { Join } from "../../src/api/label-join.js";
 import type { Node } from "../../src/core/graph.js";
@@ -85,10 +86,43 @@ test("refusals name the dimension and both ranges, in one line", () => {
     /^add: cannot align dimension "y": d's labels repeat/,
   );
   refuses(() => align(a, a, { join: "sideways" as Join }), /unknown join "sideways"/);
+  const inCalendar = (calendar: Calendar) =>
+    new LazyArray(a.built, {
+      ...a.coords,
+      y: { ...a.coords.y, time: { calendar, units: "days since 2000-01-01" } },
+    });
+  refuses(
+    () => inCalendar("noleap").add(inCalendar("standard").sortby("y", false)),
+    /^add: cannot align dimension "y": data's labels are times in the noleap calendar but data's are times in the standard calendar$/,
+  );
+  // the two Gregorian calendars agree on the dates they share
+  inCalendar("proleptic_gregorian").add(inCalendar("standard").sortby("y", false));
   // the unlabelled side of a dim may stand beside labels when its length is the joined one
   const [p, q] = align(a, fromArray(new Float64Array(3), { shape: [3], dims: ["y"], name: "v" }));
   assert.equal(p.built, a.built);
   assert.equal(q.sizeOf("y"), 3);
+});
+
+test("roll is a gather, sortby a view or nothing, assignCoords moves no data", () => {
+  const a = grid("a", [30, 20, 10, 0], [1, 2, 3], [2, 2], 1);
+  assert.equal(a.sortby("y", false).built, a.built);
+  const sorted = a.sortby("y");
+  assert.deepEqual(ops(sorted).sort(), ["source", "view"]);
+  assert.deepEqual(Array.from(sorted.coords.y.values), [0, 10, 20, 30]);
+  const rolled = a.roll({ x: 1 });
+  assert.deepEqual(ops(rolled).sort(), ["source", "window"]);
+  assert.deepEqual(Array.from(rolled.coords.x.values), [1, 2, 3]);
+  assert.deepEqual(Array.from(a.roll({ x: -1, rollCoords: true }).coords.x.values), [2, 3, 1]);
+  assert.equal(a.roll({ x: 3 }).built, a.built);
+  const relabelled = a.assignCoords({ x: (x) => x.map((v) => v * 10), y: [4, 3, 2, 1] });
+  assert.equal(relabelled.built, a.built);
+  assert.deepEqual(Array.from(relabelled.coords.x.values), [10, 20, 30]);
+  assert.throws(
+    () => a.assignCoords({ x: [1, 2] }),
+    /assignCoords: 2 labels for dimension "x" of length 3/,
+  );
+  assert.throws(() => a.roll({ x: 1.5 }), /roll: shift 1.5 of "x" must be an integer/);
+  assert.throws(() => a.sortby("t"), /no dimension "t"/);
 });
 
 /** The in-memory reference: arrays aligned by a Map from label to index, then `fn`. */
