@@ -9,6 +9,7 @@ import type { Calendar } from "../../src/dataset/calendar.js";
 import { fromArray } from "../../src/api/open-dataset.js";
 import type { Join } from "../../src/api/label-join.js";
 import type { Node } from "../../src/core/graph.js";
+import { indexRuns } from "../../src/core/kernels/gather-windows.js";
 import { runPlan } from "../../src/exec/coordinator.js";
 import { InlineExecutor } from "../../src/exec/inline-executor.js";
 import { openSource } from "../../src/exec/sources.js";
@@ -123,6 +124,33 @@ test("roll is a gather, sortby a view or nothing, assignCoords moves no data", (
   );
   assert.throws(() => a.roll({ x: 1.5 }), /roll: shift 1.5 of "x" must be an integer/);
   assert.throws(() => a.sortby("t"), /no dimension "t"/);
+});
+
+test("a gather bridges gaps between its index runs only within what the plan promised it holds", () => {
+  assert.deepEqual(indexRuns([0, 2, 4, 6]), [[0, 7]]);
+  assert.deepEqual(indexRuns([0, 2, 4, 6], 4), [
+    [0, 1],
+    [2, 3],
+    [4, 5],
+    [6, 7],
+  ]);
+  assert.deepEqual(indexRuns([0, 2, 4, 6], 6), [
+    [0, 5],
+    [6, 7],
+  ]);
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(fc.nat(200), { minLength: 1, maxLength: 60 }),
+      fc.nat(100),
+      (indices, extra) => {
+        const sorted = [...indices].sort((x, y) => x - y);
+        const runs = indexRuns(sorted, sorted.length + extra);
+        const held = runs.reduce((n, [lo, hi]) => n + hi - lo, 0);
+        assert.ok(held <= sorted.length + extra, `${held} held, ${sorted.length + extra} promised`);
+        for (const x of sorted) assert.ok(runs.some(([lo, hi]) => lo <= x && x < hi));
+      },
+    ),
+  );
 });
 
 /** The in-memory reference: arrays aligned by a Map from label to index, then `fn`. */
