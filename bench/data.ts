@@ -12,6 +12,9 @@ const MARKER = "COMPLETE.json";
 /** Bumped when the generator changes, so stale caches are rewritten. */
 const DATA_VERSION = 1;
 
+/** What make_data.py writes (each only when missing). */
+const DATA_FILES = ["a.zarr", "b.zarr", "a.nc", "mask.zarr"];
+
 /**
  * The benchmark inputs for one size in `dir` (a.zarr, b.zarr, a.nc), written by
  * bench/py/make_data.py with xarray + dask + zarr 2 unless a complete copy with the same
@@ -25,10 +28,12 @@ export function ensureData(
 ): void {
   const marker = path.join(dir, MARKER);
   const want = JSON.stringify({ version: DATA_VERSION, params });
-  if (existsSync(marker) && readFileSync(marker, "utf8") === want) return;
+  const current = existsSync(marker) && readFileSync(marker, "utf8") === want;
+  // files added to the suite later (W9's mask.zarr) are written beside current data
+  if (current && DATA_FILES.every((f) => existsSync(path.join(dir, f)))) return;
   mkdirSync(dir, { recursive: true });
   // a marker for other parameters means every file here is stale
-  if (existsSync(marker))
+  if (existsSync(marker) && !current)
     for (const f of readdirSync(dir)) spawnSync("rm", ["-rf", path.join(dir, f)]);
   log(
     `writing the ${params.shape.join(" × ")} float32 cube to ${dir} with xarray + dask (once; reused later)`,

@@ -48,6 +48,11 @@ async function main(): Promise<void> {
       const [a, b] = [await open("a.zarr"), await open("b.zarr")];
       return write(a.add(b).rechunk(chunksOf(params.w4_chunks)));
     }
+    case "W9": {
+      // the mask's latitude runs north to south: it is read as a reversed view, by label
+      const mask = (await openDataset(path.join(data, "mask.zarr"))).vars.land;
+      return write((await open("a.zarr")).mul(mask));
+    }
     case "W5":
       return write((await open("a.zarr")).rechunk(chunksOf(params.rechunk)));
     case "W6":

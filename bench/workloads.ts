@@ -134,6 +134,12 @@ export const WORKLOADS: Workload[] = [
       },
     ],
   },
+  {
+    id: "W9",
+    title: "a × land mask, latitude reversed (aligned by label) → Zarr",
+    inputs: ["a.zarr", "mask.zarr"],
+    runners: [ours("W9", "zarr"), xarray("W9", "zarr")],
+  },
 ];
 
 /** Why a peer tool cannot run here, or undefined when it can. */

@@ -33,6 +33,10 @@ export {
   type RunReport,
 } from "./api/compute.js";
 export { slice, type Slice, type SelOptions } from "./api/selection.js";
+export { align, type AlignOptions } from "./api/align.js";
+export type { Join } from "./api/label-join.js";
+export type { RollShifts } from "./api/reorder.js";
+export type { CoordValues } from "./api/assign-coords.js";
 export type { ReduceOptions } from "./api/build.js";
 export { evaluateExpression, parseExpression, type ExpressionScope } from "./api/expression.js";
 export {

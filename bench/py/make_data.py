@@ -1,5 +1,7 @@
 """Writes the benchmark cube the way an xarray user would: a dask-backed Dataset -> to_zarr / to_netcdf.
 
+Also writes mask.zarr, W9's land mask on the cube's grid with latitude reversed.
+
 Usage: make_data.py DIR SPEC_JSON
 SPEC_JSON: {"shape": [T, Y, X], "chunks": [..], "b_chunks": [..], "netcdf": true}
 
@@ -63,6 +65,21 @@ def write_zarr(ds, path, chunks):
     os.rename(tmp, path)
 
 
+def write_mask(shape, path):
+    """W9's land mask (1 land, 0 sea) on the cube's grid, but latitude north to south, as many masks are."""
+    _, y_len, x_len = shape
+    lat = np.linspace(90 - 90 / y_len, -90 + 90 / y_len, y_len)
+    lon = np.linspace(180 / x_len, 360 - 180 / x_len, x_len)
+    # not symmetric about the equator: read by position instead of by label, it gives another answer
+    shape_y = np.cos(np.deg2rad(2 * lat)) + np.sin(np.deg2rad(lat))
+    land = (np.sin(np.deg2rad(3 * lon))[None, :] + shape_y[:, None] > 0.5).astype("float32")
+    ds = xr.DataArray(land, dims=("lat", "lon"), coords={"lat": lat, "lon": lon}, name="land").to_dataset()
+    tmp = path + ".partial"
+    shutil.rmtree(tmp, ignore_errors=True)
+    ds.to_zarr(tmp, encoding={"land": {"compressor": numcodecs.Zstd(level=1)}}, consolidated=True)
+    os.rename(tmp, path)
+
+
 def main():
     out, spec = sys.argv[1], json.loads(sys.argv[2])
     shape, chunks, b_chunks = spec["shape"], spec["chunks"], spec["b_chunks"]
@@ -74,6 +91,9 @@ def main():
     b = os.path.join(out, "b.zarr")
     if not os.path.exists(b):
         write_zarr(dataset(0x9E3779B9, shape, b_chunks), b, b_chunks)
+    mask = os.path.join(out, "mask.zarr")
+    if not os.path.exists(mask):
+        write_mask(shape, mask)
     nc = os.path.join(out, "a.nc")
     if spec.get("netcdf", True) and not os.path.exists(nc):
         # a copy of a.zarr, as a user converts it: same chunks, zlib level 1

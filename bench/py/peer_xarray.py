@@ -51,6 +51,9 @@ elif workload == "W3":
 elif workload == "W4":
     b = xr.open_zarr(os.path.join(data, "b.zarr")).tas
     to_zarr((open_a() + b).chunk(dict(zip(("time", "lat", "lon"), params["w4_chunks"]))))
+elif workload == "W9":
+    mask = xr.open_zarr(os.path.join(data, "mask.zarr")).land
+    to_zarr(open_a() * mask)
 elif workload == "W5":
     to_zarr(open_a().chunk(dict(zip(("time", "lat", "lon"), params["rechunk"]))))
 elif workload == "W6":

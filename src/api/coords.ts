@@ -19,3 +19,8 @@ export function sliceCoord(c: Coord, start: number, step: number, count: number)
   for (let i = 0; i < count; i++) values[i] = c.values[start + step * i];
   return { ...c, values };
 }
+
+/** The coordinate at `positions` (a reordering: roll, sortby). */
+export function takeCoord(c: Coord, positions: ArrayLike<number>): Coord {
+  return { ...c, values: Float64Array.from(positions, (p) => c.values[p]) };
+}

@@ -1,6 +1,7 @@
 import jsep from "jsep";
 import jsepObject from "@jsep-plugin/object";
 import { DaeError, InputError } from "../util/errors.js";
+import { align, alignOperands, joinOf, type AlignOptions } from "./align.js";
 import { buildMap } from "./build.js";
 import type { Coord } from "./coords.js";
 import { LazyArray } from "./lazy-array.js";
@@ -210,7 +211,7 @@ function editDistance(a: string, b: string): number {
 }
 
 /** Helper functions beyond the array methods. */
-const FUNCTIONS = ["slice", "where", ...Object.keys(SCALAR_BINARY)];
+const FUNCTIONS = ["slice", "where", "align", ...Object.keys(SCALAR_BINARY)];
 
 /**
  * Evaluates `expression`, a JavaScript expression over the LazyArray API, against `scope`,
@@ -218,7 +219,8 @@ const FUNCTIONS = ["slice", "where", ...Object.keys(SCALAR_BINARY)];
  * (`+` add, `**` pow, `//` floordiv, `<` lt, `&&`/`&` and, `!`/`~` not, unary `-` neg,
  * `c ? x : y` where); `x.f(...)` calls any public method of x (LazyArray, and what its methods
  * return: Rolling, GroupBy…) and `f(x, ...)` x's method `f`. Helpers: `slice(start, stop, step)`
- * (as Python's: one argument is the stop) and `where(cond, x, y)` (as xarray's). Errors are
+ * (as Python's: one argument is the stop), `where(cond, x, y)` and `align(a, b, {join})` (a
+ * list, as xarray's: `align(a, b, {join: "outer"})[0]`). Errors are
  * `ExpressionError`s naming the position.
  *
  * @example
@@ -441,6 +443,11 @@ class Interpreter {
         this.fail(`where takes 3 arguments (cond, x, y), got ${args.length}`, name);
       return this.where(args[0], args[1], args[2]);
     }
+    if (name === "align") {
+      if (!args.every((a) => a instanceof LazyArray || isRecord(a)))
+        this.fail('align takes arrays, then an options object: align(a, b, {join: "outer"})', name);
+      return align(...(args as (LazyArray | AlignOptions)[]));
+    }
     if (SCALAR_BINARY[name] && args.length === 2) return this.binary(name, args[0], args[1], name);
     if (findMethod(LazyArray.prototype, name)) {
       if (!(args[0] instanceof LazyArray))
@@ -520,7 +527,9 @@ class Interpreter {
    * An elementwise function whose first operand is not an array (`2 / z`, `where(c, 0, y)`):
    * no method has that form, so the node is built directly, with the arrays' coordinates.
    */
-  private elementwise(fn: string, operands: (LazyArray | number)[]): LazyArray {
+  private elementwise(fn: string, given: (LazyArray | number)[]): LazyArray {
+    // xr.where(cond, x, y) refuses different labels; other functions join as methods do
+    const operands = alignOperands(fn, given, fn === "where" ? "exact" : joinOf(fn));
     const arrays = operands.filter((o): o is LazyArray => o instanceof LazyArray);
     const built = buildMap(
       fn,

@@ -2,12 +2,15 @@ import type { Attrs } from "../array/chunked-array.js";
 import { isDType, type DType } from "../array/dtype.js";
 import type { ViewAxis } from "../core/graph.js";
 import { InputError } from "../util/errors.js";
+import { alignOperands, joinOf } from "./align.js";
+import { assignCoords, type CoordValues } from "./assign-coords.js";
 import { buildMap, buildReduce, buildView, type Built, type ReduceOptions } from "./build.js";
 import { sliceCoord, type Coord } from "./coords.js";
 import type { ComputeOptions } from "./compute.js";
 import { GroupBy, groupsByBins, groupsByKey, type BinOptions } from "./groupby.js";
 import { histogram, valueCounts, type HistogramOptions } from "./histogram.js";
 import { interp, type InterpOptions, type InterpTargets } from "./interp.js";
+import { roll, sortby, type RollShifts } from "./reorder.js";
 import { Resample } from "./resample.js";
 import {
   resolveIndex,
@@ -88,7 +91,7 @@ export class LazyArray {
 
   /** Elementwise `fn` of this and `others`, broadcast by dim name (attrs dropped, as xarray). */
   #map(fn: string, others: ArrayLike[] = [], dtype?: DType): LazyArray {
-    const operands = [this, ...others];
+    const operands = others.length ? alignOperands(fn, [this, ...others], joinOf(fn)) : [this];
     const built = buildMap(
       fn,
       operands.map((o) => (typeof o === "number" ? o : o.built)),
@@ -207,6 +210,13 @@ export class LazyArray {
   }
   /** Keeps values where `cond` is true, `other` (default NaN) elsewhere, as xarray's `where`. */
   where(cond: ArrayLike, other: ArrayLike = NaN): LazyArray {
+    // xarray aligns where(cond) by an inner join, but refuses different labels with `other`
+    const join = typeof other === "number" && Number.isNaN(other) ? "inner" : "exact";
+    const [self, c, o] = alignOperands("where", [this, cond, other], join);
+    return (self as LazyArray).#where(c, o);
+  }
+
+  #where(cond: ArrayLike, other: ArrayLike): LazyArray {
     const built = buildMap(
       "where",
       [cond, this, other].map((o) => (typeof o === "number" ? o : o.built)),
@@ -219,6 +229,7 @@ export class LazyArray {
     };
     return this.#derive(built, coords, this.attrs);
   }
+
   /** Replaces NaN with `value`. */
   fillna(value: ArrayLike): LazyArray {
     return this.#map("fillna", [value]);
@@ -386,6 +397,21 @@ export class LazyArray {
   /** The same array under another name. */
   rename(name: string): LazyArray {
     return new LazyArray(this.built, this.coords, this.attrs, name, this.chunkHint);
+  }
+
+  /** Rolled along dims, as xarray's `roll`: `t.roll({ lon: 180, rollCoords: true })` (see reorder.ts). */
+  roll(shifts: RollShifts): LazyArray {
+    return roll(this, shifts);
+  }
+
+  /** Sorted along the dims of coordinates by their labels, as xarray's `sortby` (see reorder.ts). */
+  sortby(keys: string | string[], ascending = true): LazyArray {
+    return sortby(this, keys, ascending);
+  }
+
+  /** New labels along dims, as xarray's `assign_coords` (see assign-coords.ts). */
+  assignCoords(coords: Record<string, CoordValues>): LazyArray {
+    return assignCoords(this, coords);
   }
 
   /** Moving windows along dims, as xarray's `rolling`: `a.rolling({ time: 7 }).mean()`. */

@@ -208,8 +208,9 @@ test("dae run refuses bad expressions, inputs and options in one line, exit 1, n
       /^dae: expression: z: no dimension "lat" \(dimensions: month, level, latitude, longitude\)$/,
     ],
     [
-      ["-e", "z + u.isel({latitude: slice(0, 3)})", "--print"],
-      /^dae: expression: add: dimension "latitude" has size 241 in z but 3 in u$/,
+      // aligned by label: latitudes in common, none here
+      ["-e", "z.isel({latitude: slice(0, 3)}) + u.isel({latitude: slice(3, 6)})", "--print"],
+      /^dae: expression: add: dimension "latitude" has no label in common between z \(latitude 90…88\.5, 3 labels\) and u \(latitude 87\.75…86\.25, 3 labels\)$/,
     ],
     [
       ["-e", 'z.mean("month"))', "--print"],

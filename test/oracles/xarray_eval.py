@@ -63,4 +63,5 @@ def main():
     print(json.dumps([as_json(eval(e, scope)) for e in spec["exprs"]]))
 
 
-main()
+if __name__ == "__main__":
+    main()

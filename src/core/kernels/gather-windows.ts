@@ -2,6 +2,7 @@ import { copyBox, stridesOf } from "../../array/copy-box.js";
 import type { NumberArray } from "../../array/dtype.js";
 import { boxShape, type Box } from "../box.js";
 import { engineAllocate } from "./numeric.js";
+import type { WindowAxis, WindowNode } from "../graph.js";
 import type { WindowKernelArgs } from "./window-kernels.js";
 import { forEachIndex, localAxes, type LocalAxis } from "./window-layout.js";
 
@@ -36,7 +37,10 @@ export async function gatherWindows({
     data = await read(input.id, inBox);
     axes = localAxes(node, block, box);
   } else {
-    const runs = indexRuns(neededIndices(localAxes(node, block, box, (_, index) => index)[a]));
+    const runs = indexRuns(
+      neededIndices(localAxes(node, block, box, (_, index) => index)[a]),
+      gatheredPositions(node, windows[input.dims[a]], box),
+    );
     const place = new Map<number, number>();
     let total = 0;
     for (const [lo, hi] of runs) for (let x = lo; x < hi; x++) place.set(x, total++);
@@ -123,13 +127,33 @@ function neededIndices(axis: LocalAxis): number[] {
   return [...new Set(Array.from(values).filter((x) => x >= 0))].sort((x, y) => x - y);
 }
 
-/** Sorted indices as runs [lo, hi), gaps shorter than RUN_GAP bridged. */
-export function indexRuns(sorted: readonly number[]): [number, number][] {
+/**
+ * Output positions (window × member) of `box` along a gathered axis: what the planner
+ * promises a gather holds of that axis (plan/memory's gatheredBox).
+ */
+function gatheredPositions(node: WindowNode, w: WindowAxis, box: Box): number {
+  const extent = (dim: string | undefined) => {
+    const k = dim ? node.dims.indexOf(dim) : -1;
+    return k < 0 ? 1 : box.stop[k] - box.start[k];
+  };
+  return extent(w.outDim) * extent(w.memberDim);
+}
+
+/**
+ * Sorted indices as runs [lo, hi), gaps shorter than RUN_GAP bridged while the runs hold at
+ * most `budget` indices (a permutation's block may read only its own indices: bridging its
+ * gaps would hold more than the plan promised).
+ */
+export function indexRuns(sorted: readonly number[], budget = Infinity): [number, number][] {
   const runs: [number, number][] = [];
+  let slack = budget - sorted.length;
   for (const x of sorted) {
     const last = runs[runs.length - 1];
-    if (last && x < last[1] + RUN_GAP) last[1] = x + 1;
-    else runs.push([x, x + 1]);
+    const gap = last ? x - last[1] : Infinity;
+    if (gap < RUN_GAP && gap <= slack) {
+      last[1] = x + 1;
+      slack -= gap;
+    } else runs.push([x, x + 1]);
   }
   return runs;
 }
