@@ -9,6 +9,7 @@ import { GroupBy, groupsByBins, groupsByKey, type BinOptions } from "./groupby.j
 import { histogram, valueCounts, type HistogramOptions } from "./histogram.js";
 import { interp, type InterpOptions, type InterpTargets } from "./interp.js";
 import { Resample } from "./resample.js";
+import { cumulative, type ScanOptions } from "./scan.js";
 import {
   resolveIndex,
   resolveLabel,
@@ -363,6 +364,15 @@ export class LazyArray {
   }
   all(dims?: string | string[]): LazyArray {
     return this.#reduce("all", dims);
+  }
+
+  /** Cumulative sum along `dim`, as xarray's `cumsum` (NaN counts as 0 on floats); see scan.ts. */
+  cumsum(dim: string, options?: ScanOptions): LazyArray {
+    return cumulative(this, "sum", dim, options);
+  }
+  /** Cumulative product along `dim`, as xarray's `cumprod` (NaN counts as 1 on floats). */
+  cumprod(dim: string, options?: ScanOptions): LazyArray {
+    return cumulative(this, "prod", dim, options);
   }
 
   /** The same values, to be written with these chunks (per dim; others keep theirs). */

@@ -6,6 +6,7 @@ import { directReduce } from "./direct-reduce.js";
 import { gatherWindows } from "./gather-windows.js";
 import { histogram } from "./histogram.js";
 import { interpolate } from "./interpolate.js";
+import { scan } from "./scan.js";
 import { sweep } from "./sweep.js";
 import { userKernel } from "./user-kernels.js";
 
@@ -45,6 +46,7 @@ const kernels: Record<string, WindowKernel> = {
   sweep: { run: sweep },
   gather: { streams: true, run: gatherWindows },
   interp: { run: interpolate },
+  scan: { run: scan },
   histogram: { streams: true, run: histogram },
   user: { run: userKernel },
 };
