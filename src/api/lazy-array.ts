@@ -10,6 +10,7 @@ import { histogram, valueCounts, type HistogramOptions } from "./histogram.js";
 import { interp, type InterpOptions, type InterpTargets } from "./interp.js";
 import { Resample } from "./resample.js";
 import { cumulative, type ScanOptions } from "./scan.js";
+import { diff, shift, type DiffOptions } from "./shift.js";
 import {
   resolveIndex,
   resolveLabel,
@@ -373,6 +374,15 @@ export class LazyArray {
   /** Cumulative product along `dim`, as xarray's `cumprod` (NaN counts as 1 on floats). */
   cumprod(dim: string, options?: ScanOptions): LazyArray {
     return cumulative(this, "prod", dim, options);
+  }
+
+  /** Moved by k positions along dims, NaN where nothing moves in, as xarray's `shift({ time: 1 })`. */
+  shift(shifts: Record<string, number>): LazyArray {
+    return shift(this, shifts);
+  }
+  /** The n-th difference along `dim`, as xarray's `diff` (upper labels by default). */
+  diff(dim: string, n?: number, options?: DiffOptions): LazyArray {
+    return diff(this, dim, n, options);
   }
 
   /** The same values, to be written with these chunks (per dim; others keep theirs). */
