@@ -11,6 +11,7 @@ import { interp, type InterpOptions, type InterpTargets } from "./interp.js";
 import { Resample } from "./resample.js";
 import { cumulative, type ScanOptions } from "./scan.js";
 import { diff, shift, type DiffOptions } from "./shift.js";
+import { Weighted } from "./weighted.js";
 import {
   resolveIndex,
   resolveLabel,
@@ -383,6 +384,13 @@ export class LazyArray {
   /** The n-th difference along `dim`, as xarray's `diff` (upper labels by default). */
   diff(dim: string, n?: number, options?: DiffOptions): LazyArray {
     return diff(this, dim, n, options);
+  }
+
+  /** Weighted reductions, as xarray's `weighted`: `a.weighted(w).mean(["lat", "lon"])` (see weighted.ts). */
+  weighted(weights: LazyArray): Weighted {
+    if (!(weights instanceof LazyArray))
+      throw new InputError(`weighted: the weights must be an array, got ${typeof weights}`);
+    return new Weighted(this, weights);
   }
 
   /** The same values, to be written with these chunks (per dim; others keep theirs). */
