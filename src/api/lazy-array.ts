@@ -10,6 +10,7 @@ import { histogram, valueCounts, type HistogramOptions } from "./histogram.js";
 import { interp, type InterpOptions, type InterpTargets } from "./interp.js";
 import { Resample } from "./resample.js";
 import { cumulative, type ScanOptions } from "./scan.js";
+import { covariance, type CovOptions } from "./correlation.js";
 import { diff, shift, type DiffOptions } from "./shift.js";
 import { Weighted } from "./weighted.js";
 import {
@@ -391,6 +392,15 @@ export class LazyArray {
     if (!(weights instanceof LazyArray))
       throw new InputError(`weighted: the weights must be an array, got ${typeof weights}`);
     return new Weighted(this, weights);
+  }
+
+  /** Covariance with `other` along dims (ddof 1), as `xr.cov(a, b, dim)`; `cov(a, b, dim)` in expressions. */
+  cov(other: LazyArray, dims?: string | string[], options?: CovOptions): LazyArray {
+    return covariance(this, other, dims, false, options);
+  }
+  /** Pearson's correlation with `other` along dims, as `xr.corr(a, b, dim)` (pairs valid in both). */
+  corr(other: LazyArray, dims?: string | string[]): LazyArray {
+    return covariance(this, other, dims, true);
   }
 
   /** The same values, to be written with these chunks (per dim; others keep theirs). */
