@@ -12,6 +12,7 @@ import { Resample } from "./resample.js";
 import { cumulative, type ScanOptions } from "./scan.js";
 import { covariance, type CovOptions } from "./correlation.js";
 import { diff, shift, type DiffOptions } from "./shift.js";
+import { idxExtreme } from "./idx-extreme.js";
 import { Weighted } from "./weighted.js";
 import {
   resolveIndex,
@@ -361,6 +362,14 @@ export class LazyArray {
   }
   argmax(dim: string, options?: ReduceOptions): LazyArray {
     return this.#reduce("argmax", dim, options);
+  }
+  /** The coordinate label of the minimum along `dim` (NaN skipped), as xarray's `idxmin`. */
+  idxmin(dim: string, options?: ReduceOptions): LazyArray {
+    return idxExtreme(this, "argmin", dim, options);
+  }
+  /** The coordinate label of the maximum along `dim` (NaN skipped), as xarray's `idxmax`. */
+  idxmax(dim: string, options?: ReduceOptions): LazyArray {
+    return idxExtreme(this, "argmax", dim, options);
   }
   any(dims?: string | string[]): LazyArray {
     return this.#reduce("any", dims);

@@ -6,6 +6,7 @@ import { directReduce } from "./direct-reduce.js";
 import { gatherWindows } from "./gather-windows.js";
 import { histogram } from "./histogram.js";
 import { interpolate } from "./interpolate.js";
+import { lookup } from "./lookup.js";
 import { scan } from "./scan.js";
 import { sweep } from "./sweep.js";
 import { userKernel } from "./user-kernels.js";
@@ -47,6 +48,7 @@ const kernels: Record<string, WindowKernel> = {
   gather: { streams: true, run: gatherWindows },
   interp: { run: interpolate },
   scan: { run: scan },
+  lookup: { run: lookup },
   histogram: { streams: true, run: histogram },
   user: { run: userKernel },
 };
