@@ -229,13 +229,24 @@ export class GroupBy extends WindowedReductions {
       { fn: `groupby ${groupDim}` },
     );
     let built = buildReduce(fn, layout, [memberDim], options);
-    const wanted = reducer(fn).dtype(a.dtype);
+    // quantiles are float64 whatever the input, as xarray's
+    const wanted = fn === "quantile" ? built.node.dtype : reducer(fn).dtype(a.dtype);
     if (wanted !== built.node.dtype) built = buildMap("identity", [built], [a.name], wanted);
     if (kept < groupCount) built = spread(built, groupDim, present, groupDim);
     const coords = { ...a.coords };
     delete coords[dim];
     coords[groupDim] = coord;
     return new LazyArray(built, coords, a.attrs, a.name);
+  }
+
+  /**
+   * The `q` quantile of each group (linear interpolation between the two nearest values, as
+   * numpy's default; NaN skipped), as xarray's `groupby(...).quantile(q)`.
+   */
+  quantile(q: number, options: ReduceOptions = {}): LazyArray {
+    if (typeof q !== "number" || !(q >= 0 && q <= 1))
+      throw new InputError(`groupby quantile: q must be one number in [0, 1], got ${String(q)}`);
+    return this.reduce("quantile", { ...options, q });
   }
 
   /**
