@@ -13,6 +13,7 @@ import { cumulative, type ScanOptions } from "./scan.js";
 import { covariance, type CovOptions } from "./correlation.js";
 import { diff, shift, type DiffOptions } from "./shift.js";
 import { idxExtreme } from "./idx-extreme.js";
+import { polyfit, polyval } from "./polyfit.js";
 import { Weighted } from "./weighted.js";
 import {
   resolveIndex,
@@ -410,6 +411,15 @@ export class LazyArray {
   /** Pearson's correlation with `other` along dims, as `xr.corr(a, b, dim)` (pairs valid in both). */
   corr(other: LazyArray, dims?: string | string[]): LazyArray {
     return covariance(this, other, dims, true);
+  }
+
+  /** Least-squares polynomial coefficients along `dim`, a `degree` dim first (highest first), as xarray's `polyfit`. */
+  polyfit(dim: string, deg: number): LazyArray {
+    return polyfit(this, dim, deg);
+  }
+  /** The polynomial `coeffs` (from `polyfit`) at this array's values, as `xr.polyval(this, coeffs)`. */
+  polyval(coeffs: LazyArray): LazyArray {
+    return polyval(this, coeffs);
   }
 
   /** The same values, to be written with these chunks (per dim; others keep theirs). */

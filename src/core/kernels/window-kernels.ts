@@ -7,6 +7,7 @@ import { gatherWindows } from "./gather-windows.js";
 import { histogram } from "./histogram.js";
 import { interpolate } from "./interpolate.js";
 import { lookup } from "./lookup.js";
+import { polyfit } from "./polyfit.js";
 import { scan } from "./scan.js";
 import { sweep } from "./sweep.js";
 import { userKernel } from "./user-kernels.js";
@@ -49,6 +50,7 @@ const kernels: Record<string, WindowKernel> = {
   interp: { run: interpolate },
   scan: { run: scan },
   lookup: { run: lookup },
+  polyfit: { streams: true, run: polyfit },
   histogram: { streams: true, run: histogram },
   user: { run: userKernel },
 };
