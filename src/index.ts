@@ -47,6 +47,7 @@ export { histogram, valueCounts, type HistogramOptions } from "./api/histogram.j
 export { interp, type InterpOptions } from "./api/interp.js";
 export { polyfit, polyval } from "./api/polyfit.js";
 export { Weighted } from "./api/weighted.js";
+export { ArrayGroupBy, groupLabels, type ArrayGroupOptions } from "./api/groupby-array.js";
 export type { ScanOptions } from "./api/scan.js";
 export type { DiffOptions } from "./api/shift.js";
 export type { CovOptions } from "./api/correlation.js";

@@ -6,6 +6,7 @@ import { buildMap, buildReduce, buildView, type Built, type ReduceOptions } from
 import { sliceCoord, type Coord } from "./coords.js";
 import type { ComputeOptions } from "./compute.js";
 import { GroupBy, groupsByBins, groupsByKey, type BinOptions } from "./groupby.js";
+import { ArrayGroupBy, type ArrayGroupOptions } from "./groupby-array.js";
 import { histogram, valueCounts, type HistogramOptions } from "./histogram.js";
 import { interp, type InterpOptions, type InterpTargets } from "./interp.js";
 import { Resample } from "./resample.js";
@@ -455,8 +456,15 @@ export class LazyArray {
     return new Coarsen(this, windows, options);
   }
 
-  /** Groups by `"time.month"` (season, dayofyear, year, hour, dayofweek…) or a 1-D coordinate's name, as xarray's `groupby`. */
-  groupby(key: string): GroupBy {
+  /**
+   * Groups by `"time.month"` (season, dayofyear, year, hour, dayofweek…) or a 1-D coordinate's
+   * name, as xarray's `groupby` — or by a label array over some of the dims (zonal
+   * statistics), with its labels: `t.groupby(basins, { labels })` (see groupby-array.ts).
+   */
+  groupby(key: string): GroupBy;
+  groupby(key: LazyArray, options: ArrayGroupOptions): ArrayGroupBy;
+  groupby(key: string | LazyArray, options?: ArrayGroupOptions): GroupBy | ArrayGroupBy {
+    if (key instanceof LazyArray) return new ArrayGroupBy(this, key, options!);
     return new GroupBy(this, groupsByKey(this, key));
   }
 

@@ -8,6 +8,7 @@ import { histogram } from "./histogram.js";
 import { interpolate } from "./interpolate.js";
 import { lookup } from "./lookup.js";
 import { polyfit } from "./polyfit.js";
+import { zonal, zonalBroadcast } from "./zonal.js";
 import { scan } from "./scan.js";
 import { sweep } from "./sweep.js";
 import { userKernel } from "./user-kernels.js";
@@ -51,6 +52,8 @@ const kernels: Record<string, WindowKernel> = {
   scan: { run: scan },
   lookup: { run: lookup },
   polyfit: { streams: true, run: polyfit },
+  zonal: { streams: true, run: zonal },
+  "zonal-broadcast": { run: zonalBroadcast },
   histogram: { streams: true, run: histogram },
   user: { run: userKernel },
 };
