@@ -49,6 +49,12 @@ export {
 } from "./api/user-kernels.js";
 export { histogram, valueCounts, type HistogramOptions } from "./api/histogram.js";
 export { interp, type InterpOptions } from "./api/interp.js";
+export { polyfit, polyval } from "./api/polyfit.js";
+export { Weighted } from "./api/weighted.js";
+export { ArrayGroupBy, groupLabels, type ArrayGroupOptions } from "./api/groupby-array.js";
+export type { ScanOptions } from "./api/scan.js";
+export type { DiffOptions } from "./api/shift.js";
+export type { CovOptions } from "./api/correlation.js";
 export { writePyramid, type PyramidOptions, type PyramidMethod } from "./api/pyramid.js";
 export type { Progress } from "./exec/executor.js";
 export type { Plan } from "./plan/plan.js";

@@ -172,6 +172,41 @@ export function memberLayout(
 }
 
 /**
+ * Groups whose per-group results broadcast back over the array for arithmetic: `add`, `sub`,
+ * `mul`, `div` with an array that has the group dim spread it back first (`g.sub(g.mean())`
+ * is the anomaly), in the array's dims; other arrays and numbers combine as they are.
+ */
+export abstract class GroupArithmetic extends WindowedReductions {
+  abstract readonly array: LazyArray;
+  abstract get groupDim(): string;
+  /** A per-group result spread back over the grouped array's positions. */
+  abstract broadcast(result: LazyArray): LazyArray;
+
+  #arithmetic(method: "add" | "sub" | "mul" | "div", other: ArrayLike): LazyArray {
+    const operand =
+      typeof other !== "number" && other.dims.includes(this.groupDim)
+        ? this.broadcast(other)
+        : other;
+    return this.array[method](operand).transpose(...this.array.dims);
+  }
+
+  /** The array plus a group result broadcast back along the grouped dim (or any array/number). */
+  add(other: ArrayLike): LazyArray {
+    return this.#arithmetic("add", other);
+  }
+  /** The array minus a group result: `g.sub(g.mean())` is the anomaly. */
+  sub(other: ArrayLike): LazyArray {
+    return this.#arithmetic("sub", other);
+  }
+  mul(other: ArrayLike): LazyArray {
+    return this.#arithmetic("mul", other);
+  }
+  div(other: ArrayLike): LazyArray {
+    return this.#arithmetic("div", other);
+  }
+}
+
+/**
  * An array split into groups along a dim (`t.groupby("time.month")`), as xarray's GroupBy:
  * reductions give one element per group along the group dim, in place of the grouped dim;
  * arithmetic with a group result (`add`/`sub`/`mul`/`div`) broadcasts it back along the
@@ -187,7 +222,7 @@ export function memberLayout(
  * const anomaly = g.sub(g.mean());
  * ```
  */
-export class GroupBy extends WindowedReductions {
+export class GroupBy extends GroupArithmetic {
   constructor(
     readonly array: LazyArray,
     readonly groups: Groups,
@@ -229,13 +264,24 @@ export class GroupBy extends WindowedReductions {
       { fn: `groupby ${groupDim}` },
     );
     let built = buildReduce(fn, layout, [memberDim], options);
-    const wanted = reducer(fn).dtype(a.dtype);
+    // quantiles are float64 whatever the input, as xarray's
+    const wanted = fn === "quantile" ? built.node.dtype : reducer(fn).dtype(a.dtype);
     if (wanted !== built.node.dtype) built = buildMap("identity", [built], [a.name], wanted);
     if (kept < groupCount) built = spread(built, groupDim, present, groupDim);
     const coords = { ...a.coords };
     delete coords[dim];
     coords[groupDim] = coord;
     return new LazyArray(built, coords, a.attrs, a.name);
+  }
+
+  /**
+   * The `q` quantile of each group (linear interpolation between the two nearest values, as
+   * numpy's default; NaN skipped), as xarray's `groupby(...).quantile(q)`.
+   */
+  quantile(q: number, options: ReduceOptions = {}): LazyArray {
+    if (typeof q !== "number" || !(q >= 0 && q <= 1))
+      throw new InputError(`groupby quantile: q must be one number in [0, 1], got ${String(q)}`);
+    return this.reduce("quantile", { ...options, q });
   }
 
   /**
@@ -258,29 +304,6 @@ export class GroupBy extends WindowedReductions {
     delete coords[groupDim];
     coords[dim] = this.array.coords[dim];
     return new LazyArray(built, coords, result.attrs, result.name);
-  }
-
-  #arithmetic(method: "add" | "sub" | "mul" | "div", other: ArrayLike): LazyArray {
-    const operand =
-      typeof other !== "number" && other.dims.includes(this.groupDim)
-        ? this.broadcast(other)
-        : other;
-    return this.array[method](operand);
-  }
-
-  /** The array plus a group result broadcast back along the grouped dim (or any array/number). */
-  add(other: ArrayLike): LazyArray {
-    return this.#arithmetic("add", other);
-  }
-  /** The array minus a group result: `g.sub(g.mean())` is the anomaly. */
-  sub(other: ArrayLike): LazyArray {
-    return this.#arithmetic("sub", other);
-  }
-  mul(other: ArrayLike): LazyArray {
-    return this.#arithmetic("mul", other);
-  }
-  div(other: ArrayLike): LazyArray {
-    return this.#arithmetic("div", other);
   }
 }
 

@@ -8,10 +8,17 @@ import { buildMap, buildReduce, buildView, type Built, type ReduceOptions } from
 import { sliceCoord, type Coord } from "./coords.js";
 import type { ComputeOptions } from "./compute.js";
 import { GroupBy, groupsByBins, groupsByKey, type BinOptions } from "./groupby.js";
+import { ArrayGroupBy, type ArrayGroupOptions } from "./groupby-array.js";
 import { histogram, valueCounts, type HistogramOptions } from "./histogram.js";
 import { interp, type InterpOptions, type InterpTargets } from "./interp.js";
 import { roll, sortby, type RollShifts } from "./reorder.js";
 import { Resample } from "./resample.js";
+import { cumulative, type ScanOptions } from "./scan.js";
+import { covariance, type CovOptions } from "./correlation.js";
+import { diff, shift, type DiffOptions } from "./shift.js";
+import { idxExtreme } from "./idx-extreme.js";
+import { polyfit, polyval } from "./polyfit.js";
+import { Weighted } from "./weighted.js";
 import {
   resolveIndex,
   resolveLabel,
@@ -369,11 +376,62 @@ export class LazyArray {
   argmax(dim: string, options?: ReduceOptions): LazyArray {
     return this.#reduce("argmax", dim, options);
   }
+  /** The coordinate label of the minimum along `dim` (NaN skipped), as xarray's `idxmin`. */
+  idxmin(dim: string, options?: ReduceOptions): LazyArray {
+    return idxExtreme(this, "argmin", dim, options);
+  }
+  /** The coordinate label of the maximum along `dim` (NaN skipped), as xarray's `idxmax`. */
+  idxmax(dim: string, options?: ReduceOptions): LazyArray {
+    return idxExtreme(this, "argmax", dim, options);
+  }
   any(dims?: string | string[]): LazyArray {
     return this.#reduce("any", dims);
   }
   all(dims?: string | string[]): LazyArray {
     return this.#reduce("all", dims);
+  }
+
+  /** Cumulative sum along `dim`, as xarray's `cumsum` (NaN counts as 0 on floats); see scan.ts. */
+  cumsum(dim: string, options?: ScanOptions): LazyArray {
+    return cumulative(this, "sum", dim, options);
+  }
+  /** Cumulative product along `dim`, as xarray's `cumprod` (NaN counts as 1 on floats). */
+  cumprod(dim: string, options?: ScanOptions): LazyArray {
+    return cumulative(this, "prod", dim, options);
+  }
+
+  /** Moved by k positions along dims, NaN where nothing moves in, as xarray's `shift({ time: 1 })`. */
+  shift(shifts: Record<string, number>): LazyArray {
+    return shift(this, shifts);
+  }
+  /** The n-th difference along `dim`, as xarray's `diff` (upper labels by default). */
+  diff(dim: string, n?: number, options?: DiffOptions): LazyArray {
+    return diff(this, dim, n, options);
+  }
+
+  /** Weighted reductions, as xarray's `weighted`: `a.weighted(w).mean(["lat", "lon"])` (see weighted.ts). */
+  weighted(weights: LazyArray): Weighted {
+    if (!(weights instanceof LazyArray))
+      throw new InputError(`weighted: the weights must be an array, got ${typeof weights}`);
+    return new Weighted(this, weights);
+  }
+
+  /** Covariance with `other` along dims (ddof 1), as `xr.cov(a, b, dim)`; `cov(a, b, dim)` in expressions. */
+  cov(other: LazyArray, dims?: string | string[], options?: CovOptions): LazyArray {
+    return covariance(this, other, dims, false, options);
+  }
+  /** Pearson's correlation with `other` along dims, as `xr.corr(a, b, dim)` (pairs valid in both). */
+  corr(other: LazyArray, dims?: string | string[]): LazyArray {
+    return covariance(this, other, dims, true);
+  }
+
+  /** Least-squares polynomial coefficients along `dim`, a `degree` dim first (highest first), as xarray's `polyfit`. */
+  polyfit(dim: string, deg: number): LazyArray {
+    return polyfit(this, dim, deg);
+  }
+  /** The polynomial `coeffs` (from `polyfit`) at this array's values, as `xr.polyval(this, coeffs)`. */
+  polyval(coeffs: LazyArray): LazyArray {
+    return polyval(this, coeffs);
   }
 
   /** The same values, to be written with these chunks (per dim; others keep theirs). */
@@ -424,8 +482,15 @@ export class LazyArray {
     return new Coarsen(this, windows, options);
   }
 
-  /** Groups by `"time.month"` (season, dayofyear, year, hour, dayofweek…) or a 1-D coordinate's name, as xarray's `groupby`. */
-  groupby(key: string): GroupBy {
+  /**
+   * Groups by `"time.month"` (season, dayofyear, year, hour, dayofweek…) or a 1-D coordinate's
+   * name, as xarray's `groupby` — or by a label array over some of the dims (zonal
+   * statistics), with its labels: `t.groupby(basins, { labels })` (see groupby-array.ts).
+   */
+  groupby(key: string): GroupBy;
+  groupby(key: LazyArray, options: ArrayGroupOptions): ArrayGroupBy;
+  groupby(key: string | LazyArray, options?: ArrayGroupOptions): GroupBy | ArrayGroupBy {
+    if (key instanceof LazyArray) return new ArrayGroupBy(this, key, options!);
     return new GroupBy(this, groupsByKey(this, key));
   }
 

@@ -86,12 +86,15 @@ export interface ReduceNode extends NodeBase {
  * output element (a whole-slice kernel). With `memberDim` the window is not reduced but laid
  * out along that output dim: member m of window j is position lo_j + m (a gather; groups are
  * laid out so that a streamed reduction over the members can fold them slab by slab).
+ * With `segment` S (regular windows along the same positions as the output), the window of j
+ * is clipped to j's segment [S⌊j/S⌋, S⌊j/S⌋ + S): scans restart there (see kernels/scan.ts).
  */
 export interface WindowAxis {
   outDim?: string;
   offset?: number;
   step?: number;
   size?: number;
+  segment?: number;
   starts?: number[];
   stops?: number[];
   index?: number[];

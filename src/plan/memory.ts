@@ -186,7 +186,7 @@ function windowPeak(
     const b = windowInputBox(node, input, box);
     const windows = windowsOf(node, id);
     const read =
-      node.kernel === "histogram"
+      node.kernel === "histogram" || node.kernel === "polyfit" || node.kernel === "zonal"
         ? histogramSlabBox(b, input.dims, windows)
         : node.kernel === "gather"
           ? gatheredBox(node, input.dims, windows, b, box)
@@ -196,6 +196,10 @@ function windowPeak(
     // sweeps over several dims carry float64 values and counts, twice; user slices get a float64 copy
     if (node.kernel === "sweep" && Object.keys(windows).length > 1) scratch += 4 * 8 * boxSize(b);
     if (node.kernel === "user") scratch += 8 * (boxSize(b) + 2 * boxSize(box));
+    // polyfit's normal-equation sums: 3·deg + 2 per series (the block may hold one degree)
+    // zonal's counts, values and squared deviations per output element
+    if (node.kernel === "zonal") scratch += 3 * 8 * boxSize(box);
+    if (node.kernel === "polyfit") scratch += 8 * (3 * Number(node.params.deg) + 2) * boxSize(box);
   }
   return Math.max(transient, held + scratch);
 }

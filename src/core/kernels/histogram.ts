@@ -81,18 +81,29 @@ export async function histogram({ node, out, inputs, read }: WindowKernelArgs): 
         idx[i] = 0;
       }
     }
-    // next slab along the reduced dims, in C order
-    let i = shape.length - 1;
-    for (; i >= 0; i--) {
-      if (!reduced[i]) continue;
-      slab.start[i] += extents[i];
-      if (slab.start[i] < inBox.stop[i]) {
-        slab.stop[i] = Math.min(inBox.stop[i], slab.start[i] + extents[i]);
-        break;
-      }
-      slab.start[i] = inBox.start[i];
-      slab.stop[i] = Math.min(inBox.stop[i], slab.start[i] + extents[i]);
-    }
-    if (i < 0) return;
+    if (!nextSlab(slab, inBox, extents, reduced)) return;
   }
+}
+
+/**
+ * Moves `slab` to the next slab of `inBox` along the reduced dims (`histogramSlab`'s
+ * extents), in C order; false after the last.
+ */
+export function nextSlab(
+  slab: Box,
+  inBox: Box,
+  extents: readonly number[],
+  reduced: readonly boolean[],
+): boolean {
+  for (let i = extents.length - 1; i >= 0; i--) {
+    if (!reduced[i]) continue;
+    slab.start[i] += extents[i];
+    if (slab.start[i] < inBox.stop[i]) {
+      slab.stop[i] = Math.min(inBox.stop[i], slab.start[i] + extents[i]);
+      return true;
+    }
+    slab.start[i] = inBox.start[i];
+    slab.stop[i] = Math.min(inBox.stop[i], slab.start[i] + extents[i]);
+  }
+  return false;
 }

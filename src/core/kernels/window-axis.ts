@@ -15,7 +15,9 @@ export function positionCount(w: WindowAxis, n: number): number {
 export function rawWindow(w: WindowAxis, j: number): [number, number] {
   if (w.starts && w.stops) return [w.starts[j], w.stops[j]];
   const lo = (w.offset ?? 0) + (w.step ?? 1) * j;
-  return [lo, lo + (w.size ?? 1)];
+  if (!w.segment) return [lo, lo + (w.size ?? 1)];
+  const s = w.segment * Math.floor(j / w.segment);
+  return [Math.max(lo, s), Math.min(lo + (w.size ?? 1), s + w.segment)];
 }
 
 /** The window [lo, hi) of output index `j`, clipped to the positions there are. */

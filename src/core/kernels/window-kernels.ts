@@ -6,6 +6,10 @@ import { directReduce } from "./direct-reduce.js";
 import { gatherWindows } from "./gather-windows.js";
 import { histogram } from "./histogram.js";
 import { interpolate } from "./interpolate.js";
+import { lookup } from "./lookup.js";
+import { polyfit } from "./polyfit.js";
+import { zonal, zonalBroadcast } from "./zonal.js";
+import { scan } from "./scan.js";
 import { sweep } from "./sweep.js";
 import { userKernel } from "./user-kernels.js";
 
@@ -45,6 +49,11 @@ const kernels: Record<string, WindowKernel> = {
   sweep: { run: sweep },
   gather: { streams: true, run: gatherWindows },
   interp: { run: interpolate },
+  scan: { run: scan },
+  lookup: { run: lookup },
+  polyfit: { streams: true, run: polyfit },
+  zonal: { streams: true, run: zonal },
+  "zonal-broadcast": { run: zonalBroadcast },
   histogram: { streams: true, run: histogram },
   user: { run: userKernel },
 };
