@@ -1,21 +1,15 @@
 import type { Attrs } from "../array/chunked-array.js";
 import { isDType, type DType } from "../array/dtype.js";
-import type { ViewAxis } from "../core/graph.js";
 import { InputError } from "../util/errors.js";
 import { buildMap, buildReduce, buildView, type Built, type ReduceOptions } from "./build.js";
-import { sliceCoord, type Coord } from "./coords.js";
+import type { Coord } from "./coords.js";
 import type { ComputeOptions } from "./compute.js";
 import { GroupBy, groupsByBins, groupsByKey, type BinOptions } from "./groupby.js";
 import { histogram, valueCounts, type HistogramOptions } from "./histogram.js";
 import { interp, type InterpOptions, type InterpTargets } from "./interp.js";
 import { Resample } from "./resample.js";
-import {
-  resolveIndex,
-  resolveLabel,
-  type Resolved,
-  type SelOptions,
-  type Slice,
-} from "./selection.js";
+import { isel, sel, type IselKey, type SelKey } from "./select.js";
+import type { SelectOptions, SelOptions } from "./selection.js";
 import { mapBlocks, mapSlices, type KernelOptions } from "./user-kernels.js";
 import { Coarsen, Rolling, type CoarsenOptions, type RollingOptions } from "./windows.js";
 
@@ -229,45 +223,24 @@ export class LazyArray {
     return this.#map("identity", [], dtype);
   }
 
-  /** Selects by position: an integer drops the dim, a slice keeps it (steps allowed). */
-  isel(selection: Record<string, number | Slice>): LazyArray {
-    const resolved: Record<string, Resolved> = {};
-    for (const [dim, key] of Object.entries(selection))
-      resolved[dim] = resolveIndex(dim, this.sizeOf(dim), key);
-    return this.#select(resolved);
+  /**
+   * Selects by position, as xarray's `isel`: an integer drops the dim; a slice (steps allowed),
+   * a list of indices (negative from the end, any order) or a 1-D boolean mask keeps it. A
+   * selection that leaves a dim empty is an error unless `allowEmpty`.
+   */
+  isel(selection: Record<string, IselKey>, options?: SelectOptions): LazyArray {
+    return isel(this, selection, options);
   }
 
   /**
-   * Selects by coordinate label: a label drops the dim, a slice of labels keeps it
-   * (inclusive at both ends, as pandas); times as `"2000-01-31"`.
+   * Selects by coordinate label, as xarray's `sel`: a label drops the dim; a slice of labels
+   * (inclusive at both ends), a list of labels or a boolean mask keeps it. Dates are strings
+   * naming their period: `"2003"` is the whole year, `slice("2002-03", "2002-05")` March to
+   * the end of May, in the coordinate's calendar. `method: "nearest"` (or `pad`, `backfill`)
+   * with `tolerance` picks close labels.
    */
-  sel(selection: Record<string, number | string | Slice>, options: SelOptions = {}): LazyArray {
-    const resolved: Record<string, Resolved> = {};
-    for (const [dim, key] of Object.entries(selection)) {
-      this.sizeOf(dim);
-      resolved[dim] = resolveLabel(this.coords[dim], dim, key, options);
-    }
-    return this.#select(resolved);
-  }
-
-  #select(resolved: Record<string, Resolved>): LazyArray {
-    const dims: string[] = [];
-    const shape: number[] = [];
-    const axes: ViewAxis[] = [];
-    const fixed: Record<string, number> = {};
-    const coords: Record<string, Coord> = {};
-    this.dims.forEach((d, i) => {
-      const r = resolved[d] ?? { kind: "range", start: 0, step: 1, count: this.shape[i] };
-      if (r.kind === "index") {
-        fixed[d] = r.index;
-        return;
-      }
-      dims.push(d);
-      shape.push(r.count);
-      axes.push({ inDim: d, start: r.start, step: r.step });
-      if (this.coords[d]) coords[d] = sliceCoord(this.coords[d], r.start, r.step, r.count);
-    });
-    return this.#derive(buildView(this.built, dims, shape, axes, fixed), coords, this.attrs);
+  sel(selection: Record<string, SelKey>, options?: SelOptions): LazyArray {
+    return sel(this, selection, options);
   }
 
   /** Reorders the dims (all of them, or `...` style: the given ones first). */
