@@ -1,5 +1,6 @@
 import type { ViewAxis } from "../core/graph.js";
 import { InputError } from "../util/errors.js";
+import { suggest } from "../util/suggest.js";
 import { buildView } from "./build.js";
 import { sliceCoord, type Coord } from "./coords.js";
 import { knownValues } from "./known-values.js";
@@ -39,12 +40,35 @@ function keyValues(op: string, dim: string, key: LazyArray): boolean[] | number[
   return key.dtype === "bool" ? Array.from(values, (v) => v !== 0) : Array.from(values);
 }
 
+/**
+ * Refuses an option we do not know: in an expression `sel(levle=500)` lands among the
+ * options, and ignoring it would return the whole array.
+ */
+function checkOptions(
+  op: string,
+  array: LazyArray,
+  selection: unknown,
+  options: object,
+  known: string[],
+) {
+  for (const key of Object.keys(options))
+    if (!known.includes(key))
+      throw new InputError(
+        `${op}: "${key}" is neither a dimension of ${array.name} (${array.dims.join(", ")}) nor an option (${known.join(", ")})${suggest(key, [...array.dims, ...known])}`,
+      );
+  if (typeof selection !== "object" || selection === null || Array.isArray(selection))
+    throw new InputError(
+      `${op}: give the selection by dimension, e.g. ${op}({ ${array.dims[0] ?? "x"}: 0 })`,
+    );
+}
+
 /** `isel` as in xarray: indices, slices, lists of indices (negative from the end), 1-D boolean masks. */
 export function isel(
   array: LazyArray,
   selection: Record<string, IselKey>,
   options: SelectOptions = {},
 ): LazyArray {
+  checkOptions("isel", array, selection, options, ["allowEmpty"]);
   const resolved: Record<string, Resolved> = {};
   for (const [dim, key] of Object.entries(selection)) {
     const length = array.sizeOf(dim);
@@ -64,6 +88,7 @@ export function sel(
   selection: Record<string, SelKey>,
   options: SelOptions = {},
 ): LazyArray {
+  checkOptions("sel", array, selection, options, ["method", "tolerance", "allowEmpty"]);
   const resolved: Record<string, Resolved> = {};
   for (const [dim, key] of Object.entries(selection)) {
     const length = array.sizeOf(dim);
