@@ -7,6 +7,7 @@ import { bindKeywords, camelCase } from "./keyword-arguments.js";
 import type { Coord } from "./coords.js";
 import { LazyArray } from "./lazy-array.js";
 import { isSlice, slice } from "./selection.js";
+import { callKernel } from "./user-kernels.js";
 
 jsep.plugins.register(jsepObject);
 // numpy's floor division, at the precedence of * and /
@@ -194,7 +195,16 @@ function isHandle(v: unknown): v is object {
 }
 
 /** Helper functions beyond the array methods. */
-const FUNCTIONS = ["slice", "where", ...Object.keys(SCALAR_BINARY)];
+const FUNCTIONS = ["slice", "where", "kernel", ...Object.keys(SCALAR_BINARY)];
+
+/** Options of `evaluateExpression`. */
+export interface ExpressionOptions {
+  /**
+   * User kernels `kernel("name", x, {...})` may call: the module file exporting each, by
+   * kernel name (what `dae run --kernels FILE` loads).
+   */
+  kernels?: Record<string, string>;
+}
 
 /**
  * Evaluates `expression`, a JavaScript expression over the LazyArray API, against `scope`,
@@ -212,8 +222,14 @@ const FUNCTIONS = ["slice", "where", ...Object.keys(SCALAR_BINARY)];
  * const speed = evaluateExpression("(a.u ** 2 + a.v ** 2) ** 0.5", { a: ds });
  * ```
  */
-export function evaluateExpression(expression: string, scope: ExpressionScope): LazyArray {
-  const result = new Interpreter(expression, scope).evaluate(parseExpression(expression));
+export function evaluateExpression(
+  expression: string,
+  scope: ExpressionScope,
+  options: ExpressionOptions = {},
+): LazyArray {
+  const result = new Interpreter(expression, scope, options.kernels ?? {}).evaluate(
+    parseExpression(expression),
+  );
   if (!(result instanceof LazyArray))
     throw new ExpressionError(`the result is ${describe(result)}, not an array`, expression);
   return result;
@@ -247,6 +263,7 @@ class Interpreter {
   constructor(
     private readonly source: string,
     private readonly scope: ExpressionScope,
+    private readonly kernels: Record<string, string>,
   ) {}
 
   private fail(description: string, at?: string): never {
@@ -454,6 +471,7 @@ class Interpreter {
     if (callee.type !== "Identifier")
       return this.fail("only functions and array methods can be called");
     const name = (callee as jsep.Identifier).name;
+    if (name === "kernel") return this.kernel(args, keywords);
     if (keywords.length && (name === "slice" || name === "where" || SCALAR_BINARY[name]))
       this.fail(`${name} takes no keyword arguments`, name);
     if (name === "slice") {
@@ -488,6 +506,53 @@ class Interpreter {
       `unknown function "${name}"${suggest(name, [...FUNCTIONS, ...methodNames(Object.create(LazyArray.prototype) as object)]) || ` (functions: ${FUNCTIONS.join(", ")}, or any array method as f(array, ...))`}`,
       name,
     );
+  }
+
+  /**
+   * `kernel("name", x, {dims, outDims, outSizes, dtype})`: a user kernel from a module loaded
+   * with `--kernels` (options as keywords too, `dims=["time"]`); `x` may be a list of arrays.
+   */
+  private kernel(args: Value[], keywords: [string, Value][]): Value {
+    const [name, arrays, options = {}] = args;
+    if (typeof name !== "string")
+      this.fail(
+        'kernel takes the kernel\'s name first: kernel("name", x, {dims: ["time"]})',
+        "kernel",
+      );
+    const file = this.kernels[name];
+    if (!file) {
+      const known = Object.keys(this.kernels);
+      this.fail(
+        known.length
+          ? `no kernel "${name}" in the --kernels modules (kernels: ${known.join(", ")})${suggest(name, known)}`
+          : `kernel("${name}", …) needs the module that exports it: --kernels FILE`,
+        "kernel",
+      );
+    }
+    const list = Array.isArray(arrays) ? arrays : [arrays];
+    if (list.length === 0 || !list.every((a) => a instanceof LazyArray))
+      this.fail(
+        `kernel "${name}": the second argument must be an array or a list of arrays`,
+        "kernel",
+      );
+    if (!isRecord(options))
+      this.fail(
+        `kernel "${name}": the third argument must be options, e.g. {dims: ["time"]}`,
+        "kernel",
+      );
+    const all = { ...options, ...Object.fromEntries(keywords.map(([k, v]) => [camelCase(k), v])) };
+    try {
+      return callKernel(
+        file,
+        name,
+        Array.isArray(arrays) ? (list as LazyArray[]) : (arrays as LazyArray),
+        all,
+      );
+    } catch (e) {
+      if (e instanceof DaeError)
+        throw new InputError(`expression: ${oneLine(e.message)}`, { cause: e });
+      throw e;
+    }
   }
 
   /**
