@@ -19,3 +19,15 @@ export function sliceCoord(c: Coord, start: number, step: number, count: number)
   for (let i = 0; i < count; i++) values[i] = c.values[start + step * i];
   return { ...c, values };
 }
+
+/**
+ * The labels a labelled coordinate stands for (a season coordinate holds indices into
+ * `attrs.labels`, "DJF", "JJA"…), or undefined for a coordinate of plain numbers.
+ */
+export function coordLabels(c: Coord): string[] | undefined {
+  const labels = c.attrs.labels;
+  if (c.time || !Array.isArray(labels) || !labels.every((l) => typeof l === "string"))
+    return undefined;
+  if (!c.values.every((v) => Number.isInteger(v) && v >= 0 && v < labels.length)) return undefined;
+  return Array.from(c.values, (v) => labels[v] as string);
+}

@@ -406,8 +406,16 @@ class Interpreter {
         );
       if (findMethod(Object.getPrototypeOf(object), key))
         this.fail(`${key} is a method: call it, ${key}(...)`, key);
+      // an array's coordinates are members, as in xarray: t.time, t.lat
+      if (object instanceof LazyArray && !(key in object) && object.coords[key])
+        return object.coord(key);
       const value = key.startsWith("_") ? undefined : (object as Record<string, unknown>)[key];
-      if (!isPlainData(value)) this.fail(`${describe(object)} has no property "${key}"`, key);
+      // plain facts (shape, dims) and API objects (t.time.dt) are members; internals are not
+      if (!isPlainData(value) && !(isHandle(value) && !isRecord(value)))
+        this.fail(
+          `${describe(object)} has no property "${key}"${object instanceof LazyArray ? ` (coordinates: ${Object.keys(object.coords).join(", ") || "none"})` : ""}`,
+          key,
+        );
       return value as Value;
     }
     if (Array.isArray(object) && typeof key === "number") {
@@ -616,15 +624,25 @@ class Interpreter {
     const operand = (v: Value) => {
       if (typeof v === "boolean") return Number(v);
       if (typeof v === "number" || v instanceof LazyArray) return v;
+      // a label, compared with a labelled array: t.time.dt.season == "JJA"
+      if (typeof v === "string" && (method === "eq" || method === "ne")) return v;
       return this.fail(`"${shown}" needs arrays or numbers, got ${describe(v)}`, shown);
     };
     const x = operand(a);
     const y = operand(b);
+    if (
+      !(x instanceof LazyArray || y instanceof LazyArray) &&
+      (typeof x === "string" || typeof y === "string")
+    )
+      this.fail(
+        `"${shown}" compares a label with a labelled array, not with ${describe(typeof x === "string" ? y : x)}`,
+        shown,
+      );
     if (typeof x === "number" && typeof y === "number") return SCALAR_BINARY[method](x, y);
     if (x instanceof LazyArray) return this.method(x, method, [y]);
     const swapped = SWAPPED[method];
     if (swapped) return this.method(y as LazyArray, swapped, [x]);
-    return this.elementwise(method, [x, y]);
+    return this.elementwise(method, [x as number, y as LazyArray]);
   }
 
   /** xarray's `where(cond, x, y)`: x where cond holds, else y. */

@@ -1,4 +1,5 @@
 import type { Node } from "../core/graph.js";
+import { broadcastTo } from "../core/gather.js";
 import { elementwise } from "../core/kernels/elementwise.js";
 import { toEngineArray } from "../core/kernels/numeric.js";
 import { memorySnapshots } from "../exec/sources.js";
@@ -6,8 +7,8 @@ import type { Built } from "./build.js";
 
 /**
  * The values of an array that can be known without running a plan: an in-memory array
- * (`fromArray`, a coordinate, `t.time.dt.month`) and elementwise functions and views of such
- * arrays, all of one shape (`t.time.dt.season == "JJA"`). What selections by mask need at
+ * (`fromArray`, a coordinate, `t.time.dt.month`) and elementwise functions of such arrays,
+ * broadcast (`t.time.dt.season == "JJA"`, `(t.lat > 0) & (t.lon < 180)`), and 1-D views of them. What selections by mask need at
  * once, as xarray has its coordinates in memory. `undefined` when the array reads storage.
  */
 export function knownValues(built: Built): Float64Array | undefined {
@@ -25,9 +26,8 @@ export function knownValues(built: Built): Float64Array | undefined {
       const args = node.inputs.map((o) => {
         if ("scalar" in o) return o.scalar;
         const input = built.graph[o.node];
-        const sameShape =
-          input.dims.join() === node.dims.join() && input.shape.join() === node.shape.join();
-        return sameShape ? value(input) : undefined;
+        const data = value(input);
+        return data && broadcastTo(data, input.dims, input.shape, node.dims, node.shape);
       });
       if (args.every((a) => a !== undefined)) {
         out = new Float64Array(node.shape.reduce((a, b) => a * b, 1));

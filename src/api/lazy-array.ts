@@ -8,8 +8,16 @@ import { GroupBy, groupsByBins, groupsByKey, type BinOptions } from "./groupby.j
 import { histogram, valueCounts, type HistogramOptions } from "./histogram.js";
 import { interp, type InterpOptions, type InterpTargets } from "./interp.js";
 import { Resample } from "./resample.js";
-import { isel, sel, type IselKey, type SelKey } from "./select.js";
+import {
+  dropWhereFalse,
+  isel,
+  sel,
+  type IselKey,
+  type SelKey,
+  type WhereOptions,
+} from "./select.js";
 import type { SelectOptions, SelOptions } from "./selection.js";
+import { coordinateArray, labelOperand, TimeFields } from "./time-fields.js";
 import { mapBlocks, mapSlices, type KernelOptions } from "./user-kernels.js";
 import { Coarsen, Rolling, type CoarsenOptions, type RollingOptions } from "./windows.js";
 
@@ -175,11 +183,12 @@ export class LazyArray {
   le(other: ArrayLike): LazyArray {
     return this.#map("le", [other]);
   }
-  eq(other: ArrayLike): LazyArray {
-    return this.#map("eq", [other]);
+  /** Equal elementwise; a string compares with a labelled array (`t.time.dt.season.eq("JJA")`). */
+  eq(other: ArrayLike | string): LazyArray {
+    return this.#map("eq", [labelOperand(this, "eq", other)]);
   }
-  ne(other: ArrayLike): LazyArray {
-    return this.#map("ne", [other]);
+  ne(other: ArrayLike | string): LazyArray {
+    return this.#map("ne", [labelOperand(this, "ne", other)]);
   }
   and(other: ArrayLike): LazyArray {
     return this.#map("and", [other]);
@@ -199,8 +208,12 @@ export class LazyArray {
   notnull(): LazyArray {
     return this.#map("notnull");
   }
-  /** Keeps values where `cond` is true, `other` (default NaN) elsewhere, as xarray's `where`. */
-  where(cond: ArrayLike, other: ArrayLike = NaN): LazyArray {
+  /**
+   * Keeps values where `cond` is true, `other` (default NaN) elsewhere, as xarray's `where`;
+   * with `drop`, labels where `cond` is false throughout are dropped (cond known now: built
+   * from coordinates, as `t.time.dt.season.eq("JJA")`).
+   */
+  where(cond: ArrayLike, other: ArrayLike = NaN, options: WhereOptions = {}): LazyArray {
     const built = buildMap(
       "where",
       [cond, this, other].map((o) => (typeof o === "number" ? o : o.built)),
@@ -211,7 +224,11 @@ export class LazyArray {
       ...(typeof cond === "number" ? {} : cond.coords),
       ...this.coords,
     };
-    return this.#derive(built, coords, this.attrs);
+    let kept = this.#derive(built, coords, this.attrs);
+    // this array's dims first, as xarray (the map puts the condition's first)
+    if (kept.dims.slice(0, this.ndim).join() !== this.dims.join())
+      kept = kept.transpose(...this.dims);
+    return options.drop ? dropWhereFalse(kept, cond) : kept;
   }
   /** Replaces NaN with `value`. */
   fillna(value: ArrayLike): LazyArray {
@@ -241,6 +258,16 @@ export class LazyArray {
    */
   sel(selection: Record<string, SelKey>, options?: SelOptions): LazyArray {
     return sel(this, selection, options);
+  }
+
+  /** A 1-D coordinate as an array in memory, as xarray's `t.time` (in expressions: `t.time`). */
+  coord(name: string): LazyArray {
+    return coordinateArray(this, name);
+  }
+
+  /** Time fields of a time coordinate, as xarray's `.dt`: `t.coord("time").dt.month`. */
+  get dt(): TimeFields {
+    return new TimeFields(this);
   }
 
   /** Reorders the dims (all of them, or `...` style: the given ones first). */

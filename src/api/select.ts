@@ -168,3 +168,32 @@ export function select(array: LazyArray, resolved: Record<string, Resolved>): La
   for (const [d, n] of Object.entries(array.chunkHint)) if (dims.includes(d)) hint[d] = n;
   return new LazyArray(built, coords, array.attrs, array.name, hint);
 }
+
+/** Options of `where`. */
+export interface WhereOptions {
+  /** Drop the labels along each of `cond`'s dims where it is false throughout, as xarray's `drop=True`. */
+  drop?: boolean;
+}
+
+/**
+ * `array` without the positions, along each of `cond`'s dims, where `cond` is false for
+ * every element (xarray's `where(cond, drop=True)`). `cond` must be known now.
+ */
+export function dropWhereFalse(array: LazyArray, cond: LazyArray | number): LazyArray {
+  if (typeof cond === "number") return array;
+  const values = knownValues(cond.built);
+  if (!values)
+    throw new InputError(
+      `where(drop): the condition ${cond.name} is not in memory: build it from coordinates (t.lat > 0, t.time.dt.month == 7) or compute it first`,
+    );
+  const keep: Record<string, number[]> = {};
+  const strides = cond.shape.map((_, k) => cond.shape.slice(k + 1).reduce((a, b) => a * b, 1));
+  cond.dims.forEach((d, k) => {
+    const any = new Uint8Array(cond.shape[k]);
+    values.forEach((v, i) => {
+      if (v !== 0 && v === v) any[Math.floor(i / strides[k]) % cond.shape[k]] = 1;
+    });
+    keep[d] = [...any.keys()].filter((i) => any[i]);
+  });
+  return isel(array, keep, { allowEmpty: true });
+}

@@ -265,6 +265,16 @@ export function resolveLabel(
 /** A label as a number: times given as ISO strings are encoded in the coordinate's calendar. */
 function labelValue(coord: Coord, label: number | string): number {
   if (typeof label === "number") return label;
+  // a labelled coordinate (seasons) holds each label's index
+  const labels = coord.attrs.labels;
+  if (typeof label === "string" && Array.isArray(labels) && !coord.time) {
+    const at = labels.indexOf(label);
+    if (at < 0)
+      throw new InputError(
+        `sel: "${label}" is not a label of dimension "${coord.dim}" (labels: ${labels.join(", ")})`,
+      );
+    return at;
+  }
   if (typeof label !== "string")
     throw new InputError(
       `sel: label ${describeKey(label)} on dimension "${coord.dim}" is not a number or a string`,

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { load } from "../../src/api/compute.js";
 import { evaluateExpression, type ExpressionScope } from "../../src/api/expression.js";
+import { coordLabels } from "../../src/api/coords.js";
 import { fromArray, openDataset } from "../../src/api/open-dataset.js";
 import { slice } from "../../src/api/selection.js";
 import { formatTime } from "../../src/dataset/calendar.js";
@@ -64,6 +65,23 @@ const perCalendar = (n: string): [string, string][] => [
   ],
 ];
 
+/**
+ * Time fields as arrays, masks from coordinates, where(drop), seasons as labels: the same
+ * Python text for both (keyword arguments, == on labels).
+ */
+const fields = (n: string): [string, string][] =>
+  [
+    `${n}.t.sel(time=${n}.t.time.dt.season == "JJA").mean("time")`,
+    `${n}.t.isel(time=(${n}.t.time.dt.month >= 6) & (${n}.t.time.dt.month <= 8)).max("time")`,
+    `${n}.t.where(${n}.t.time.dt.dayofyear == 60, drop=True)`,
+    `${n}.t.where((${n}.t.lat < 30) & (${n}.t.lon > 100), drop=True).mean("time")`,
+    `${n}.t.where(${n}.t.lon > 100).isel(time=slice(0, 2))`,
+    `${n}.t.groupby("time.season").mean()`,
+    `${n}.t.groupby("time.season").max().sel(season="SON")`,
+    `${n}.t.time.dt.year * 1000 + ${n}.t.time.dt.dayofyear`,
+    `${n}.t.time.dt.day + ${n}.t.time.dt.dayofweek * 100`,
+  ].map((e) => [e, e]);
+
 /** Labels, lists, methods and positions, on the standard and the 6-hourly files. */
 const others: [string, string][] = [
   [
@@ -94,6 +112,7 @@ const others: [string, string][] = [
   ],
   ['std.t.isel({time: [10, 4, 7]}).mean("lon")', 'std.t.isel(time=[10, 4, 7]).mean("lon")'],
   ['h6.t.sel({time: "2002-01-03"})', 'h6.t.sel(time="2002-01-03")'],
+  ["h6.t.sel(time=h6.t.time.dt.hour == 12)", "h6.t.sel(time=h6.t.time.dt.hour == 12)"],
   ['h6.t.sel({time: "2002-01-03T06"})', 'h6.t.sel(time="2002-01-03T06")'],
   [
     'h6.t.sel({time: "2002-01-03T05"}, {method: "nearest", tolerance: "1H"})',
@@ -105,13 +124,17 @@ const others: [string, string][] = [
   ],
 ];
 
-test("sel and isel give xarray's answers in every calendar: partial dates, slices of them, lists, nearest/pad/backfill, masks", async (t) => {
+test("sel, isel and where(drop) give xarray's answers in every calendar: partial dates, slices of them, lists, nearest/pad/backfill, masks from time fields, seasons", async (t) => {
   const dir = tempDir(t);
   const inputs: OracleInput[] = [
     ...Object.keys(CALENDARS).map((name) => ({ name, path: `${dir}/${name}.nc` })),
     { name: "h6", path: `${dir}/h6.nc` },
   ];
-  const cases = [...Object.keys(CALENDARS).flatMap(perCalendar), ...others];
+  const cases = [
+    ...Object.keys(CALENDARS).flatMap(perCalendar),
+    ...["std", "noleap", "d360"].flatMap(fields),
+    ...others,
+  ];
   const want = xarrayEval(
     inputs,
     cases.map(([, x]) => x),
@@ -131,7 +154,7 @@ test("sel and isel give xarray's answers in every calendar: partial dates, slice
       const c = got.coords[d];
       const shown = c.time
         ? Array.from(c.values, (v) => formatTime(v, c.time!.calendar))
-        : Array.from(c.values);
+        : (coordLabels(c) ?? Array.from(c.values));
       assert.deepEqual(shown, values, `${expr}: coordinate ${d}`);
     }
   }
@@ -190,5 +213,16 @@ test("a selection that leaves a dimension empty, a missing label or one beyond t
   assert.match(
     errorOf(() => a.isel({ lat: a.isel({ time: 0 }).gt(0) })),
     /is not in memory: compute it first/,
+  );
+  // an in-memory condition false everywhere drops everything
+  assert.deepEqual(a.where(a.gt(0), NaN, { drop: true }).shape, [0, 0]);
+  assert.deepEqual(a.where(a.coord("lat").gt(0), NaN, { drop: true }).shape, [24, 1]);
+  assert.match(
+    errorOf(() => a.coord("lat").dt),
+    /^dt: lat is not a time coordinate/,
+  );
+  assert.match(
+    errorOf(() => a.coord("lat").eq("JJA")),
+    /^eq: lat holds numbers, not labels to compare with "JJA"$/,
   );
 });

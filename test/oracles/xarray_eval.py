@@ -29,6 +29,8 @@ def coord_json(c):
         return c.values.tolist()
     if c.size and hasattr(c.values.flat[0], "calendar"):  # cftime dates (non-standard calendars)
         return [v.isoformat() for v in c.values]
+    if c.size and all(isinstance(v, str) for v in c.values.flat):  # labels, e.g. seasons
+        return [str(v) for v in c.values]
     return None
 
 
