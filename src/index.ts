@@ -32,13 +32,27 @@ export {
   type LoadedArray,
   type RunReport,
 } from "./api/compute.js";
-export { slice, type Slice, type SelOptions } from "./api/selection.js";
+export {
+  slice,
+  type Slice,
+  type SelOptions,
+  type SelectOptions,
+  type IndexKey,
+  type LabelKey,
+} from "./api/selection.js";
+export type { IselKey, SelKey, WhereOptions } from "./api/select.js";
+export { TimeFields } from "./api/time-fields.js";
 export { align, type AlignOptions } from "./api/align.js";
 export type { Join } from "./api/label-join.js";
 export type { RollShifts } from "./api/reorder.js";
 export type { CoordValues } from "./api/assign-coords.js";
 export type { ReduceOptions } from "./api/build.js";
-export { evaluateExpression, parseExpression, type ExpressionScope } from "./api/expression.js";
+export {
+  evaluateExpression,
+  parseExpression,
+  type ExpressionScope,
+  type ExpressionOptions,
+} from "./api/expression.js";
 export {
   mapBlocks,
   mapSlices,

@@ -24,3 +24,15 @@ export function sliceCoord(c: Coord, start: number, step: number, count: number)
 export function takeCoord(c: Coord, positions: ArrayLike<number>): Coord {
   return { ...c, values: Float64Array.from(positions, (p) => c.values[p]) };
 }
+
+/**
+ * The labels a labelled coordinate stands for (a season coordinate holds indices into
+ * `attrs.labels`, "DJF", "JJA"…), or undefined for a coordinate of plain numbers.
+ */
+export function coordLabels(c: Coord): string[] | undefined {
+  const labels = c.attrs.labels;
+  if (c.time || !Array.isArray(labels) || !labels.every((l) => typeof l === "string"))
+    return undefined;
+  if (!c.values.every((v) => Number.isInteger(v) && v >= 0 && v < labels.length)) return undefined;
+  return Array.from(c.values, (v) => labels[v] as string);
+}

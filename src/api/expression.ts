@@ -2,14 +2,23 @@ import jsep from "jsep";
 import jsepObject from "@jsep-plugin/object";
 import { DaeError, InputError } from "../util/errors.js";
 import { align, alignOperands, joinOf, type AlignOptions } from "./align.js";
+import { suggest } from "../util/suggest.js";
 import { buildMap } from "./build.js";
+import { bindKeywords, camelCase } from "./keyword-arguments.js";
 import type { Coord } from "./coords.js";
 import { LazyArray } from "./lazy-array.js";
 import { isSlice, slice } from "./selection.js";
+import { callKernel } from "./user-kernels.js";
 
 jsep.plugins.register(jsepObject);
 // numpy's floor division, at the precedence of * and /
 jsep.addBinaryOp("//", 10);
+// keyword arguments, as Python's f(x, name=value): below every other operator
+jsep.addBinaryOp("=", 0.5);
+// Python's constants
+jsep.addLiteral("True", true);
+jsep.addLiteral("False", false);
+jsep.addLiteral("None", null);
 // `-a ** b` means -(a ** b) in Python but (-a) ** b to jsep: refuse it, as JavaScript does
 jsep.hooks.add("after-token", function (env) {
   if (env.node?.type !== "UnaryExpression") return;
@@ -186,32 +195,17 @@ function isHandle(v: unknown): v is object {
   return proto !== Object.prototype && proto !== null;
 }
 
-/** Up to three of `candidates` close to `name` (typos), as a " (did you mean …?)" suffix. */
-function suggest(name: string, candidates: string[]): string {
-  if (name.length < 3) return "";
-  const close = candidates
-    .filter(
-      (c) =>
-        editDistance(c.toLowerCase(), name.toLowerCase()) <=
-        Math.max(1, Math.floor(name.length / 3)),
-    )
-    .slice(0, 3);
-  return close.length ? ` (did you mean ${close.join(", ")}?)` : "";
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++)
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
-}
-
 /** Helper functions beyond the array methods. */
-const FUNCTIONS = ["slice", "where", "align", ...Object.keys(SCALAR_BINARY)];
+const FUNCTIONS = ["slice", "where", "align", "kernel", ...Object.keys(SCALAR_BINARY)];
+
+/** Options of `evaluateExpression`. */
+export interface ExpressionOptions {
+  /**
+   * User kernels `kernel("name", x, {...})` may call: the module file exporting each, by
+   * kernel name (what `dae run --kernels FILE` loads).
+   */
+  kernels?: Record<string, string>;
+}
 
 /**
  * Evaluates `expression`, a JavaScript expression over the LazyArray API, against `scope`,
@@ -230,8 +224,14 @@ const FUNCTIONS = ["slice", "where", "align", ...Object.keys(SCALAR_BINARY)];
  * const speed = evaluateExpression("(a.u ** 2 + a.v ** 2) ** 0.5", { a: ds });
  * ```
  */
-export function evaluateExpression(expression: string, scope: ExpressionScope): LazyArray {
-  const result = new Interpreter(expression, scope).evaluate(parseExpression(expression));
+export function evaluateExpression(
+  expression: string,
+  scope: ExpressionScope,
+  options: ExpressionOptions = {},
+): LazyArray {
+  const result = new Interpreter(expression, scope, options.kernels ?? {}).evaluate(
+    parseExpression(expression),
+  );
   if (!(result instanceof LazyArray))
     throw new ExpressionError(`the result is ${describe(result)}, not an array`, expression);
   return result;
@@ -265,6 +265,7 @@ class Interpreter {
   constructor(
     private readonly source: string,
     private readonly scope: ExpressionScope,
+    private readonly kernels: Record<string, string>,
   ) {}
 
   private fail(description: string, at?: string): never {
@@ -303,6 +304,8 @@ class Interpreter {
       case "BinaryExpression": {
         const b = node as jsep.BinaryExpression;
         const method = OPERATORS[b.operator];
+        if (b.operator === "=")
+          this.fail('"=" passes a keyword argument, name=value inside a call (== compares)', "=");
         if (!method)
           this.fail(
             `operator "${b.operator}" is not supported (operators: ${Object.keys(OPERATORS).join(" ")} and unary - ! ~)`,
@@ -336,10 +339,33 @@ class Interpreter {
     if (name in CONSTANTS) return CONSTANTS[name];
     if (FUNCTIONS.includes(name) || findMethod(LazyArray.prototype, name))
       this.fail(`${name} is a function: call it, ${name}(...)`, name);
+    const dims = this.dimensionNames();
+    if (dims.includes(name))
+      this.fail(
+        `unknown name ${name} (did you mean "${name}"? a dimension name is a string, in quotes)`,
+        name,
+      );
+    const names = Object.keys(this.scope);
     return this.fail(
-      `unknown name "${name}" (names: ${Object.keys(this.scope).join(", ") || "none"})${suggest(name, Object.keys(this.scope))}`,
+      `unknown name "${name}" (names: ${names.slice(0, 12).join(", ") || "none"}${names.length > 12 ? ", …" : ""})${suggest(name, names)}`,
       name,
     );
+  }
+
+  /** The dimension names of the arrays in scope (and of datasets' variables). */
+  private dimensionNames(): string[] {
+    const dims = new Set<string>();
+    for (const key of Object.keys(this.scope)) {
+      let v: LazyArray | ScopeDataset;
+      try {
+        v = this.scope[key];
+      } catch {
+        continue; // a name two inputs share: not ours to report here
+      }
+      for (const a of v instanceof LazyArray ? [v] : Object.values(v.vars))
+        for (const d of a.dims) dims.add(d);
+    }
+    return [...dims];
   }
 
   private object(node: jsep.Expression): Value {
@@ -370,7 +396,7 @@ class Interpreter {
       const vars = object.dataset.vars;
       if (typeof key !== "string" || !Object.prototype.hasOwnProperty.call(vars, key))
         this.fail(
-          `dataset "${object.name}" has no variable ${JSON.stringify(key)} (variables: ${Object.keys(vars).join(", ")})`,
+          `dataset "${object.name}" has no variable ${JSON.stringify(key)} (variables: ${Object.keys(vars).join(", ")})${typeof key === "string" ? suggest(key, Object.keys(vars)) : ""}`,
           typeof key === "string" ? key : undefined,
         );
       return vars[key];
@@ -382,8 +408,16 @@ class Interpreter {
         );
       if (findMethod(Object.getPrototypeOf(object), key))
         this.fail(`${key} is a method: call it, ${key}(...)`, key);
+      // an array's coordinates are members, as in xarray: t.time, t.lat
+      if (object instanceof LazyArray && !(key in object) && object.coords[key])
+        return object.coord(key);
       const value = key.startsWith("_") ? undefined : (object as Record<string, unknown>)[key];
-      if (!isPlainData(value)) this.fail(`${describe(object)} has no property "${key}"`, key);
+      // plain facts (shape, dims) and API objects (t.time.dt) are members; internals are not
+      if (!isPlainData(value) && !(isHandle(value) && !isRecord(value)))
+        this.fail(
+          `${describe(object)} has no property "${key}"${object instanceof LazyArray ? ` (coordinates: ${Object.keys(object.coords).join(", ") || "none"})` : ""}`,
+          key,
+        );
       return value as Value;
     }
     if (Array.isArray(object) && typeof key === "number") {
@@ -400,31 +434,56 @@ class Interpreter {
     return this.fail(`${describe(object)} has no member ${JSON.stringify(key)}`);
   }
 
+  /** A call's arguments: positional ones, then Python-style `name=value` keywords. */
+  private arguments(node: jsep.CallExpression): { args: Value[]; keywords: [string, Value][] } {
+    const args: Value[] = [];
+    const keywords: [string, Value][] = [];
+    for (const a of node.arguments) {
+      const b = a as jsep.BinaryExpression;
+      if (a.type === "BinaryExpression" && b.operator === "=") {
+        if (b.left.type !== "Identifier")
+          this.fail("a keyword argument is written name=value, e.g. level=500", "=");
+        const name = (b.left as jsep.Identifier).name;
+        if (keywords.some(([k]) => k === name))
+          this.fail(`keyword argument "${name}" is given twice`, name);
+        keywords.push([name, this.evaluate(b.right)]);
+      } else if (keywords.length)
+        this.fail("a positional argument cannot follow keyword arguments", keywords[0][0]);
+      else args.push(this.evaluate(a));
+    }
+    return { args, keywords };
+  }
+
   private call(node: jsep.CallExpression): Value {
-    const args = node.arguments.map((a) => this.evaluate(a));
-    for (const a of args)
+    const { args, keywords } = this.arguments(node);
+    for (const a of [...args, ...keywords.map(([, v]) => v)])
       if (a instanceof DatasetValue)
         this.fail(`the dataset "${a.name}" cannot be an argument: use ${a.name}.VARIABLE`, a.name);
     const callee = node.callee;
     if (callee.type === "MemberExpression") {
       const m = callee as jsep.MemberExpression;
       const target = this.evaluate(m.object);
-      const name = m.computed ? this.evaluate(m.property) : (m.property as jsep.Identifier).name;
+      const written = m.computed ? this.evaluate(m.property) : (m.property as jsep.Identifier).name;
       if (!isHandle(target))
         return this.fail(
           `${describe(target)} has no methods`,
-          typeof name === "string" ? name : undefined,
+          typeof written === "string" ? written : undefined,
         );
-      if (typeof name !== "string" || !findMethod(Object.getPrototypeOf(target), name))
+      // xarray's snake_case names reach our camelCase ones: groupby_bins → groupbyBins
+      const name = typeof written === "string" ? methodName(target, written) : undefined;
+      if (name === undefined)
         this.fail(
-          `${describe(target)} has no method ${JSON.stringify(name)}${typeof name === "string" ? suggest(name, methodNames(target)) : ""}`,
-          typeof name === "string" ? name : undefined,
+          `${describe(target)} has no method ${JSON.stringify(written)}${typeof written === "string" ? suggest(written, methodNames(target)) : ""}`,
+          typeof written === "string" ? written : undefined,
         );
-      return this.method(target, name, args);
+      return this.method(target, name, args, keywords, written as string);
     }
     if (callee.type !== "Identifier")
       return this.fail("only functions and array methods can be called");
     const name = (callee as jsep.Identifier).name;
+    if (name === "kernel") return this.kernel(args, keywords);
+    if (keywords.length && (name === "slice" || name === "where" || SCALAR_BINARY[name]))
+      this.fail(`${name} takes no keyword arguments`, name);
     if (name === "slice") {
       if (
         args.length > 3 ||
@@ -449,31 +508,102 @@ class Interpreter {
       return align(...(args as (LazyArray | AlignOptions)[]));
     }
     if (SCALAR_BINARY[name] && args.length === 2) return this.binary(name, args[0], args[1], name);
-    if (findMethod(LazyArray.prototype, name)) {
+    const method = findMethod(LazyArray.prototype, camelCase(name)) ? camelCase(name) : undefined;
+    if (method) {
       if (!(args[0] instanceof LazyArray))
         this.fail(
           `${name}: the first argument must be an array, got ${args.length ? describe(args[0]) : "none"}`,
           name,
         );
-      return this.method(args[0], name, args.slice(1));
+      return this.method(args[0], method, args.slice(1), keywords, name);
     }
     return this.fail(
-      `unknown function "${name}" (functions: ${FUNCTIONS.join(", ")}, or any array method as f(array, ...))`,
+      `unknown function "${name}"${suggest(name, [...FUNCTIONS, ...methodNames(Object.create(LazyArray.prototype) as object)]) || ` (functions: ${FUNCTIONS.join(", ")}, or any array method as f(array, ...))`}`,
       name,
     );
   }
 
-  /** Calls a method of an API object; errors other than ours mean its arguments were wrong. */
-  private method(target: object, name: string, args: Value[]): Value {
+  /**
+   * `kernel("name", x, {dims, outDims, outSizes, dtype})`: a user kernel from a module loaded
+   * with `--kernels` (options as keywords too, `dims=["time"]`); `x` may be a list of arrays.
+   */
+  private kernel(args: Value[], keywords: [string, Value][]): Value {
+    const [name, arrays, options = {}] = args;
+    if (typeof name !== "string")
+      this.fail(
+        'kernel takes the kernel\'s name first: kernel("name", x, {dims: ["time"]})',
+        "kernel",
+      );
+    const file = this.kernels[name];
+    if (!file) {
+      const known = Object.keys(this.kernels);
+      this.fail(
+        known.length
+          ? `no kernel "${name}" in the --kernels modules (kernels: ${known.join(", ")})${suggest(name, known)}`
+          : `kernel("${name}", …) needs the module that exports it: --kernels FILE`,
+        "kernel",
+      );
+    }
+    const list = Array.isArray(arrays) ? arrays : [arrays];
+    if (list.length === 0 || !list.every((a) => a instanceof LazyArray))
+      this.fail(
+        `kernel "${name}": the second argument must be an array or a list of arrays`,
+        "kernel",
+      );
+    if (!isRecord(options))
+      this.fail(
+        `kernel "${name}": the third argument must be options, e.g. {dims: ["time"]}`,
+        "kernel",
+      );
+    const all = { ...options, ...Object.fromEntries(keywords.map(([k, v]) => [camelCase(k), v])) };
+    try {
+      return callKernel(
+        file,
+        name,
+        Array.isArray(arrays) ? (list as LazyArray[]) : (arrays as LazyArray),
+        all,
+      );
+    } catch (e) {
+      if (e instanceof DaeError)
+        throw new InputError(`expression: ${oneLine(e.message)}`, { cause: e });
+      throw e;
+    }
+  }
+
+  /**
+   * Calls a method of an API object, with keyword arguments bound as xarray's calls read (see
+   * `bindKeywords`); errors other than ours mean its arguments were wrong. Messages are cut to
+   * one short line: a method that prints an argument must not print a whole graph.
+   */
+  private method(
+    target: object,
+    name: string,
+    args: Value[],
+    keywords: [string, Value][] = [],
+    written = name,
+  ): Value {
     let result: unknown;
     try {
-      result = findMethod(Object.getPrototypeOf(target), name)!.apply(target, args);
+      const fn = findMethod(Object.getPrototypeOf(target), name)!;
+      result = fn.apply(target, bindKeywords(name, fn, args, keywords, dimsOf(target)));
     } catch (e) {
-      if (e instanceof DaeError) throw new InputError(`expression: ${e.message}`, { cause: e });
+      // z.mean(month): the coordinate variable where its dimension's name was meant
+      const dims = dimsOf(target);
+      const coordinate = [...args, ...keywords.map(([, v]) => v)].find(
+        (a) =>
+          a instanceof LazyArray && a.ndim === 1 && a.dims[0] === a.name && dims.includes(a.name),
+      ) as LazyArray | undefined;
+      if (coordinate)
+        this.fail(
+          `${written}: ${coordinate.name} is the coordinate array (did you mean "${coordinate.name}"? a dimension name is a string, in quotes)`,
+          written,
+        );
+      if (e instanceof DaeError)
+        throw new InputError(`expression: ${oneLine(e.message)}`, { cause: e });
       throw new ExpressionError(
-        `${name}: bad arguments (${args.map(describe).join(", ") || "none"}): ${(e as Error).message}`,
+        `${name}: bad arguments (${args.map(describe).join(", ") || "none"}): ${oneLine((e as Error).message)}`,
         this.source,
-        this.find(name),
+        this.find(written),
       );
     }
     if (result instanceof Promise) {
@@ -501,15 +631,25 @@ class Interpreter {
     const operand = (v: Value) => {
       if (typeof v === "boolean") return Number(v);
       if (typeof v === "number" || v instanceof LazyArray) return v;
+      // a label, compared with a labelled array: t.time.dt.season == "JJA"
+      if (typeof v === "string" && (method === "eq" || method === "ne")) return v;
       return this.fail(`"${shown}" needs arrays or numbers, got ${describe(v)}`, shown);
     };
     const x = operand(a);
     const y = operand(b);
+    if (
+      !(x instanceof LazyArray || y instanceof LazyArray) &&
+      (typeof x === "string" || typeof y === "string")
+    )
+      this.fail(
+        `"${shown}" compares a label with a labelled array, not with ${describe(typeof x === "string" ? y : x)}`,
+        shown,
+      );
     if (typeof x === "number" && typeof y === "number") return SCALAR_BINARY[method](x, y);
     if (x instanceof LazyArray) return this.method(x, method, [y]);
     const swapped = SWAPPED[method];
     if (swapped) return this.method(y as LazyArray, swapped, [x]);
-    return this.elementwise(method, [x, y]);
+    return this.elementwise(method, [x as number, y as LazyArray]);
   }
 
   /** xarray's `where(cond, x, y)`: x where cond holds, else y. */
@@ -543,6 +683,26 @@ class Interpreter {
     const data = arrays[arrays.length - 1];
     return new LazyArray(built, coords, {}, data.name, data.chunkHint);
   }
+}
+
+/** The method `written` names on `target`: as written, or its camelCase (xarray's snake_case names). */
+function methodName(target: object, written: string): string | undefined {
+  const proto = Object.getPrototypeOf(target) as object;
+  for (const name of [written, camelCase(written)]) if (findMethod(proto, name)) return name;
+  return undefined;
+}
+
+/** The dims a method's keyword arguments may name: the array's, or the array a GroupBy/Rolling… wraps. */
+function dimsOf(target: object): readonly string[] {
+  if (target instanceof LazyArray) return target.dims;
+  const wrapped = (target as { array?: unknown }).array;
+  return wrapped instanceof LazyArray ? wrapped.dims : [];
+}
+
+/** The first line of a message, at most 300 characters. */
+function oneLine(message: string): string {
+  const line = message.split("\n")[0];
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }
 
 function isRecord(v: unknown): v is Record<string, Value> {

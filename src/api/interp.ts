@@ -111,5 +111,5 @@ function dateOf(coord: Coord, s: string, dim: string): number {
     throw new InputError(
       `interp: target "${s}" on "${dim}" is a string, but its coordinate is not a time`,
     );
-  return parseDate(s, coord.time.calendar, dim);
+  return parseDate(s, coord);
 }

@@ -1,11 +1,10 @@
 import type { Attrs } from "../array/chunked-array.js";
 import { isDType, type DType } from "../array/dtype.js";
-import type { ViewAxis } from "../core/graph.js";
 import { InputError } from "../util/errors.js";
 import { alignOperands, joinOf } from "./align.js";
 import { assignCoords, type CoordValues } from "./assign-coords.js";
 import { buildMap, buildReduce, buildView, type Built, type ReduceOptions } from "./build.js";
-import { sliceCoord, type Coord } from "./coords.js";
+import type { Coord } from "./coords.js";
 import type { ComputeOptions } from "./compute.js";
 import { GroupBy, groupsByBins, groupsByKey, type BinOptions } from "./groupby.js";
 import { ArrayGroupBy, type ArrayGroupOptions } from "./groupby-array.js";
@@ -20,12 +19,15 @@ import { idxExtreme } from "./idx-extreme.js";
 import { polyfit, polyval } from "./polyfit.js";
 import { Weighted } from "./weighted.js";
 import {
-  resolveIndex,
-  resolveLabel,
-  type Resolved,
-  type SelOptions,
-  type Slice,
-} from "./selection.js";
+  dropWhereFalse,
+  isel,
+  sel,
+  type IselKey,
+  type SelKey,
+  type WhereOptions,
+} from "./select.js";
+import type { SelectOptions, SelOptions } from "./selection.js";
+import { coordinateArray, labelOperand, TimeFields } from "./time-fields.js";
 import { mapBlocks, mapSlices, type KernelOptions } from "./user-kernels.js";
 import { Coarsen, Rolling, type CoarsenOptions, type RollingOptions } from "./windows.js";
 
@@ -191,11 +193,12 @@ export class LazyArray {
   le(other: ArrayLike): LazyArray {
     return this.#map("le", [other]);
   }
-  eq(other: ArrayLike): LazyArray {
-    return this.#map("eq", [other]);
+  /** Equal elementwise; a string compares with a labelled array (`t.time.dt.season.eq("JJA")`). */
+  eq(other: ArrayLike | string): LazyArray {
+    return this.#map("eq", [labelOperand(this, "eq", other)]);
   }
-  ne(other: ArrayLike): LazyArray {
-    return this.#map("ne", [other]);
+  ne(other: ArrayLike | string): LazyArray {
+    return this.#map("ne", [labelOperand(this, "ne", other)]);
   }
   and(other: ArrayLike): LazyArray {
     return this.#map("and", [other]);
@@ -215,15 +218,19 @@ export class LazyArray {
   notnull(): LazyArray {
     return this.#map("notnull");
   }
-  /** Keeps values where `cond` is true, `other` (default NaN) elsewhere, as xarray's `where`. */
-  where(cond: ArrayLike, other: ArrayLike = NaN): LazyArray {
+  /**
+   * Keeps values where `cond` is true, `other` (default NaN) elsewhere, as xarray's `where`;
+   * with `drop`, labels where `cond` is false throughout are dropped (cond known now: built
+   * from coordinates, as `t.time.dt.season.eq("JJA")`).
+   */
+  where(cond: ArrayLike, other: ArrayLike = NaN, options: WhereOptions = {}): LazyArray {
     // xarray aligns where(cond) by an inner join, but refuses different labels with `other`
     const join = typeof other === "number" && Number.isNaN(other) ? "inner" : "exact";
     const [self, c, o] = alignOperands("where", [this, cond, other], join);
-    return (self as LazyArray).#where(c, o);
+    return (self as LazyArray).#where(c, o, options);
   }
 
-  #where(cond: ArrayLike, other: ArrayLike): LazyArray {
+  #where(cond: ArrayLike, other: ArrayLike, options: WhereOptions): LazyArray {
     const built = buildMap(
       "where",
       [cond, this, other].map((o) => (typeof o === "number" ? o : o.built)),
@@ -234,7 +241,11 @@ export class LazyArray {
       ...(typeof cond === "number" ? {} : cond.coords),
       ...this.coords,
     };
-    return this.#derive(built, coords, this.attrs);
+    let kept = this.#derive(built, coords, this.attrs);
+    // this array's dims first, as xarray (the map puts the condition's first)
+    if (kept.dims.slice(0, this.ndim).join() !== this.dims.join())
+      kept = kept.transpose(...this.dims);
+    return options.drop ? dropWhereFalse(kept, cond) : kept;
   }
 
   /** Replaces NaN with `value`. */
@@ -247,45 +258,34 @@ export class LazyArray {
     return this.#map("identity", [], dtype);
   }
 
-  /** Selects by position: an integer drops the dim, a slice keeps it (steps allowed). */
-  isel(selection: Record<string, number | Slice>): LazyArray {
-    const resolved: Record<string, Resolved> = {};
-    for (const [dim, key] of Object.entries(selection))
-      resolved[dim] = resolveIndex(dim, this.sizeOf(dim), key);
-    return this.#select(resolved);
+  /**
+   * Selects by position, as xarray's `isel`: an integer drops the dim; a slice (steps allowed),
+   * a list of indices (negative from the end, any order) or a 1-D boolean mask keeps it. A
+   * selection that leaves a dim empty is an error unless `allowEmpty`.
+   */
+  isel(selection: Record<string, IselKey>, options?: SelectOptions): LazyArray {
+    return isel(this, selection, options);
   }
 
   /**
-   * Selects by coordinate label: a label drops the dim, a slice of labels keeps it
-   * (inclusive at both ends, as pandas); times as `"2000-01-31"`.
+   * Selects by coordinate label, as xarray's `sel`: a label drops the dim; a slice of labels
+   * (inclusive at both ends), a list of labels or a boolean mask keeps it. Dates are strings
+   * naming their period: `"2003"` is the whole year, `slice("2002-03", "2002-05")` March to
+   * the end of May, in the coordinate's calendar. `method: "nearest"` (or `pad`, `backfill`)
+   * with `tolerance` picks close labels.
    */
-  sel(selection: Record<string, number | string | Slice>, options: SelOptions = {}): LazyArray {
-    const resolved: Record<string, Resolved> = {};
-    for (const [dim, key] of Object.entries(selection)) {
-      this.sizeOf(dim);
-      resolved[dim] = resolveLabel(this.coords[dim], dim, key, options);
-    }
-    return this.#select(resolved);
+  sel(selection: Record<string, SelKey>, options?: SelOptions): LazyArray {
+    return sel(this, selection, options);
   }
 
-  #select(resolved: Record<string, Resolved>): LazyArray {
-    const dims: string[] = [];
-    const shape: number[] = [];
-    const axes: ViewAxis[] = [];
-    const fixed: Record<string, number> = {};
-    const coords: Record<string, Coord> = {};
-    this.dims.forEach((d, i) => {
-      const r = resolved[d] ?? { kind: "range", start: 0, step: 1, count: this.shape[i] };
-      if (r.kind === "index") {
-        fixed[d] = r.index;
-        return;
-      }
-      dims.push(d);
-      shape.push(r.count);
-      axes.push({ inDim: d, start: r.start, step: r.step });
-      if (this.coords[d]) coords[d] = sliceCoord(this.coords[d], r.start, r.step, r.count);
-    });
-    return this.#derive(buildView(this.built, dims, shape, axes, fixed), coords, this.attrs);
+  /** A 1-D coordinate as an array in memory, as xarray's `t.time` (in expressions: `t.time`). */
+  coord(name: string): LazyArray {
+    return coordinateArray(this, name);
+  }
+
+  /** Time fields of a time coordinate, as xarray's `.dt`: `t.coord("time").dt.month`. */
+  get dt(): TimeFields {
+    return new TimeFields(this);
   }
 
   /** Reorders the dims (all of them, or `...` style: the given ones first). */

@@ -1,3 +1,5 @@
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import { evaluateExpression, type ExpressionScope } from "../api/expression.js";
 import type { LazyArray } from "../api/lazy-array.js";
@@ -30,6 +32,7 @@ export interface ComputationOptions extends RedisSecurityOptions {
   progress?: string;
   stallReport?: string;
   stallLimit?: string;
+  kernels?: string[];
 }
 
 /** A parsed command: the array to compute, where it goes, and how to run it. */
@@ -91,6 +94,11 @@ export function addComputationOptions(command: Command): Command {
       "--stall-limit <seconds>",
       "distributed: fail the run (resumable) when no task has moved for this long and no worker is connected or Redis does not answer",
       "900",
+    )
+    .option(
+      "--kernels <file>",
+      'module file of user kernels, called as kernel("name", x, {dims: ["time"]}); repeat for more',
+      collect,
     );
   return addRedisSecurityOptions(command);
 }
@@ -118,13 +126,35 @@ export async function prepareComputation(
   };
   try {
     for (const input of inputs) opened.push(await openDataset(input.path));
-    let array = evaluateExpression(o.expr, buildScope(inputs, opened));
+    const kernels = await kernelExports(o.kernels ?? []);
+    let array = evaluateExpression(o.expr, buildScope(inputs, opened), { kernels });
     if (o.name !== undefined) array = array.rename(o.name);
     return { array, output: o.output, options, close };
   } catch (e) {
     await close();
     throw e;
   }
+}
+
+/** The functions the `--kernels` modules export, by name: the module each comes from. */
+async function kernelExports(files: string[]): Promise<Record<string, string>> {
+  const kernels: Record<string, string> = {};
+  for (const file of files) {
+    const abs = path.resolve(file);
+    let module: Record<string, unknown>;
+    try {
+      module = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
+    } catch (e) {
+      throw new InputError(`--kernels ${file}: cannot load: ${(e as Error).message}`, { cause: e });
+    }
+    for (const [name, value] of Object.entries(module)) {
+      if (typeof value !== "function") continue;
+      if (kernels[name])
+        throw new InputError(`--kernels: both ${kernels[name]} and ${abs} export "${name}"`);
+      kernels[name] = abs;
+    }
+  }
+  return kernels;
 }
 
 const EXECUTORS = ["threads", "inline", "distributed"] as const;

@@ -157,7 +157,7 @@ test("expression errors name what is wrong and where, in one line (plus a caret 
     ["z.isel({y: 5})", /index 5 is out of range for dimension "y" of length 2/],
     [
       'z.isel({y: "a"})',
-      /^expression: isel: key on dimension "y" must be an integer or a slice, got "a"$/,
+      /^expression: isel: key on dimension "y" must be an integer, a slice, a list of integers or a boolean mask, got "a"$/,
     ],
     ["", /empty expression/],
     ["z +", /expected expression after \+ at character \d+/],

@@ -17,11 +17,14 @@ export interface OracleArray {
   data: (number | boolean | null)[];
 }
 
-/** Evaluates Python xarray expressions over the inputs with test/oracles/xarray_eval.py. */
-export function xarrayEval(inputs: OracleInput[], exprs: string[]): OracleArray[] {
+/**
+ * Evaluates Python xarray expressions over the inputs with test/oracles/xarray_eval.py, after
+ * running the python `setup` code (which may write the inputs) in the same process.
+ */
+export function xarrayEval(inputs: OracleInput[], exprs: string[], setup?: string): OracleArray[] {
   const script = path.resolve(process.cwd(), "test", "oracles", "xarray_eval.py");
   const out = execFileSync(PYTHON, [script], {
-    input: JSON.stringify({ inputs, exprs }),
+    input: JSON.stringify({ inputs, exprs, setup }),
     encoding: "utf8",
     maxBuffer: 1 << 30,
   });

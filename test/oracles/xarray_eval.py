@@ -1,6 +1,7 @@
 """Evaluates xarray expressions over datasets: the oracle for `dae run` and evaluateExpression.
 
-Reads JSON on stdin: {"inputs": [{"name": "a" | null, "path": "..."}], "exprs": ["z.mean('month')", ...]}.
+Reads JSON on stdin: {"inputs": [{"name": "a" | null, "path": "..."}], "exprs": ["z.mean('month')", ...],
+"setup": "python code run first, e.g. writing the inputs" (optional)}.
 A named input is an xarray Dataset called NAME; an unnamed input puts its variables in scope by name,
 as `dae run -i` does. Prints JSON: one {"dims", "shape", "dtype", "coords", "data"} per expression,
 data flat in C order with NaN as null (the shape `dae run --print` writes).
@@ -28,6 +29,8 @@ def coord_json(c):
         return c.values.tolist()
     if c.size and hasattr(c.values.flat[0], "calendar"):  # cftime dates (non-standard calendars)
         return [v.isoformat() for v in c.values]
+    if c.size and all(isinstance(v, str) for v in c.values.flat):  # labels, e.g. seasons
+        return [str(v) for v in c.values]
     return None
 
 
@@ -53,6 +56,8 @@ def as_json(a):
 
 def main():
     spec = json.load(sys.stdin)
+    if spec.get("setup"):
+        exec(spec["setup"], {"np": np, "xr": xr})
     scope = {"np": np, "xr": xr}
     for i in spec["inputs"]:
         ds = open_any(i["path"])

@@ -223,7 +223,8 @@ export function applySelection(
       throw outOfRange(e, dim, text, coord);
     }
     if (resolved.kind === "index") described.push(`${dim}=${coordLabel(coord, resolved.index)}`);
-    else if (resolved.count === 0) throw outOfRange(undefined, dim, text, coord);
+    else if (resolved.kind === "range" && resolved.count === 0)
+      throw outOfRange(undefined, dim, text, coord);
     a = a.sel({ [dim]: key }, options);
   }
   return { array: a, described };

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { load, toZarr, type LoadedArray } from "../../api/compute.js";
 import type { LazyArray } from "../../api/lazy-array.js";
+import { coordLabels } from "../../api/coords.js";
 import { formatTime } from "../../dataset/calendar.js";
 import type { Progress } from "../../exec/executor.js";
 import { InputError } from "../../util/errors.js";
@@ -111,7 +112,7 @@ export function printable(a: LoadedArray): PrintedArray {
     const time = c.time;
     coords[d] = time
       ? Array.from(c.values, (v) => formatTime(v, time.calendar))
-      : Array.from(c.values as ArrayLike<number>, printedNumber);
+      : (coordLabels(c) ?? Array.from(c.values as ArrayLike<number>, printedNumber));
   }
   const bool = a.dtype === "bool";
   if (a.dtype === "int64" || a.dtype === "uint64") {
