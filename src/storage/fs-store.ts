@@ -261,6 +261,7 @@ export function ioError(e: unknown, file: string): DaeError {
     ENOENT: "no such file or directory",
     EACCES: "permission denied",
     EROFS: "read-only file system",
+    EPERM: "operation not permitted",
     ENOSPC: "no space left on device",
     EISDIR: "is a directory",
     ENOTDIR: "a parent is not a directory",
