@@ -46,10 +46,7 @@ export async function prepareZarrTarget(
     if (!(await looksLikeZarr(store)))
       throw new InputError(`${url}: exists and is not a Zarr store; refusing to replace it`);
   }
-  if (typeof target === "string")
-    await fs.mkdir(path.resolve(target), { recursive: true }).catch((e) => {
-      throw ioError(e, target);
-    });
+  if (typeof target === "string") await makeFolders(target);
   const store = typeof target === "string" ? new FsStore(target, true) : target;
   const lock = await OutputLock.acquire(store, lockOptions);
   try {
@@ -81,6 +78,33 @@ async function targetEntries(target: Store | string, overwrite: boolean): Promis
   return fs.readdir(target).catch((e) => {
     throw ioError(e, target);
   });
+}
+
+/**
+ * Creates folder `dir` and the missing ones above it, top down. Not `mkdir -p`: on a file
+ * system that takes no new entries (/proc) mkdir says ENOENT, and Node's recursive mkdir
+ * then retries forever; here it is a one-line refusal saying so.
+ */
+async function makeFolders(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    const exists = await fs.stat(at).then(
+      () => true,
+      () => false,
+    );
+    if (exists || path.dirname(at) === at) break;
+    missing.unshift(at);
+  }
+  for (const folder of missing)
+    await fs.mkdir(folder).catch((e) => {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EEXIST") return; // made meanwhile
+      if (code === "ENOENT")
+        throw new InputError(
+          `${dir}: cannot create ${folder}: ${path.dirname(folder)} takes no new entries (a read-only or special file system)`,
+        );
+      throw ioError(e, folder);
+    });
 }
 
 /** Ends a writer's hold on a complete store: its lock, then its records folder. */

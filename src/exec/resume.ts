@@ -10,19 +10,19 @@ import { OutputLock, refuseIfHeld, RUN_DIR, type LockOptions } from "../storage/
 import { isS3Url } from "../storage/s3-store.js";
 import type { Store } from "../storage/store.js";
 import { InputError } from "../util/errors.js";
+import { clearTasksDone, readTasksDone, recordTaskDone } from "./done-record.js";
 import { inputLocations } from "./sources.js";
 import { outputStore } from "./targets.js";
 
 /**
  * A run's records live in `.dae/` inside its output: `plan.json` (the plan and its
- * fingerprint, written before any chunk), `done/<k>` (one empty marker per finished task,
- * written after the task's chunks) and `lock`. The folder is removed when the output is
+ * fingerprint, written before any chunk), the finished tasks (see done-record.ts, written
+ * after each task's chunks) and `lock`. The folder is removed when the output is
  * complete, so a finished output is a plain Zarr store (with `.dae-complete`, the fingerprint
  * of what it holds); a folder that is there means the output is unfinished. Readers of Zarr
  * skip both (their names start with a dot).
  */
 const PLAN_KEY = `${RUN_DIR}/plan.json`;
-const DONE_DIR = `${RUN_DIR}/done`;
 /**
  * The fingerprint of what a complete output holds, written by a run's end before its records
  * are removed: `--resume` of a complete output computed otherwise is refused, not reported
@@ -200,12 +200,12 @@ export async function openOutputRun(
     alreadyComplete: false,
     signal: lost.signal,
     skip: (k) => done.has(k),
-    taskDone: (k) => store.set(`${DONE_DIR}/${k}`, new Uint8Array(0)),
+    taskDone: (k) => recordTaskDone(store, k),
     async finish() {
       // what the complete output holds outlives the records: a later resume must match it
       await store.set(COMPLETE_KEY, new TextEncoder().encode(fingerprint));
       // the plan goes last: records without it would read as "nothing to resume"
-      await store.delete(DONE_DIR);
+      await clearTasksDone(store);
       await lock.release();
       await store.delete(PLAN_KEY);
       await store.delete(RUN_DIR);
@@ -322,13 +322,12 @@ async function removePartials(dir: string): Promise<void> {
 /**
  * The tasks recorded done. Root metadata is written only after the last task (arrays are
  * created without their groups): where it is there, the run was stopped while clearing its
- * records (done/ goes first), and every task is done.
+ * records (the finished tasks go first), and every task is done.
  */
 async function readDone(store: Store, record: RunRecord | undefined): Promise<Set<number>> {
   if (record && (await isZarr(store)))
     return new Set(Array.from({ length: record.tasks }, (_, k) => k));
-  const names = await store.list(DONE_DIR);
-  return new Set(names.filter((n) => /^\d+$/.test(n)).map(Number));
+  return readTasksDone(store);
 }
 
 /** How many tasks the records of an unfinished output say are done, and of how many (for tests and reports). */

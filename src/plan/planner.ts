@@ -160,22 +160,15 @@ function planFor(req: PlanRequest, workers: number, lean = false): Plan {
     const roots = members.map((i) => graph[outputs[i].id]);
     const chunkShape = outputs[members[0]].chunkShape;
     const inMemory = members.every((i) => outputs[i].target.kind === "memory");
-    const best = chooseBlocks(
-      graph,
-      roots,
-      chunkShape,
-      perTaskBudget,
-      workers,
-      slabs,
-      inMemory,
-      cacheBytes,
+    const names = members.map((i) => outputs[i].name || "the unnamed output").join(", ");
+    const best = named(names, () =>
+      chooseBlocks(graph, roots, chunkShape, perTaskBudget, workers, slabs, inMemory, cacheBytes),
     );
     const node = roots[0];
     const blockCounts = node.shape.map((n, d) => Math.max(1, Math.ceil(n / best.blockShape[d])));
     const group: PlannedGroup = { outputs: members, blockShape: best.blockShape, blockCounts };
     const blocks = blockCounts.reduce((a, b) => a * b, 1);
     const split = blocks < workers ? splitReduction(graph, roots, workers, blocks) : undefined;
-    const names = members.map((i) => outputs[i].name).join(", ");
     if (best.steps) {
       const dim = node.dims[best.steps.dim];
       group.steps = { dim, extent: best.steps.extent, retainBytes: best.retain };
@@ -319,6 +312,16 @@ function sourceChunks(graph: Graph, node: Node, dim: string): number[] {
  * sources' chunk edges (48 → 96 → … misses 720 = lcm(48, 360)), and a block between them
  * decodes the chunks it cuts twice.
  */
+/** `plan()`, with a refusal prefixed by the outputs it is about. */
+function named<T>(names: string, plan: () => T): T {
+  try {
+    return plan();
+  } catch (e) {
+    if (e instanceof MemoryBudgetError) throw new MemoryBudgetError(`${names}: ${e.message}`);
+    throw e;
+  }
+}
+
 function blockLadder(length: number, chunk: number, sources: readonly number[]): number[] {
   const n = Math.max(1, length); // an empty dim is one empty block
   const rungs = new Set<number>([n]);
@@ -443,7 +446,7 @@ function chooseBlocks(
   if (!first) {
     const peak = peakOf(ladders.map((l) => l[0]));
     throw new MemoryBudgetError(
-      `one output chunk [${chunkShape}] of ${node.dims.join("×")} needs ${formatBytes(peak)} per task ` +
+      `${node.dims.length ? `one output chunk of ${chunkShape.join("×")} (${node.dims.join("×")})` : "the output (a single value)"} needs ${formatBytes(peak)} per task ` +
         `(${whyLarge(graph)}), over ${formatBytes(budget)} per task (the budget over ${workers} worker(s)): ` +
         `raise --memory, use fewer --workers, or ask for smaller output chunks`,
     );

@@ -167,6 +167,17 @@ export class FsStore implements Store {
     }
   }
 
+  async append(key: string, bytes: Uint8Array): Promise<void> {
+    if (!this.writable) throw new InputError(`${this.root} is opened read-only`);
+    const file = await this.resolve(key);
+    try {
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.appendFile(file, bytes); // O_APPEND: one write at the end, whatever else appends
+    } catch (e) {
+      throw ioError(e, file);
+    }
+  }
+
   async delete(key: string): Promise<void> {
     if (!this.writable) throw new InputError(`${this.root} is opened read-only`);
     const file = await this.resolve(key);
@@ -258,6 +269,7 @@ export function ioError(e: unknown, file: string): DaeError {
     ENOENT: "no such file or directory",
     EACCES: "permission denied",
     EROFS: "read-only file system",
+    EPERM: "operation not permitted",
     ENOSPC: "no space left on device",
     EISDIR: "is a directory",
     ENOTDIR: "a parent is not a directory",

@@ -29,6 +29,12 @@ export interface Store {
    * one wins); returns whether it wrote. Optional: stores that cannot do it leave it out.
    */
   setIfAbsent?(key: string, bytes: Uint8Array): Promise<boolean>;
+  /**
+   * Appends `bytes` to `key` (created if missing) in one write: a process killed at any moment
+   * leaves the key with or without them, never a part of an append (for small appends, as
+   * local files do). Optional: stores that cannot append (S3) leave it out.
+   */
+  append?(key: string, bytes: Uint8Array): Promise<void>;
   /** Keys directly under `prefix` (a folder-like listing: names, not full keys). */
   list(prefix: string): Promise<string[]>;
 }
