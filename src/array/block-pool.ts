@@ -15,8 +15,8 @@ export interface ViewClass<T> {
 /**
  * The buffers of blocks that finished tasks are done with, for the next task on this thread.
  *
- * Why: a fresh block of tens of MB is faulted into memory page by page (about 1.5 ms per MB
- * on this kind of machine — more than decoding it), and a dead one lingers until V8 collects
+ * Why: a fresh block of tens of MB is faulted into memory page by page (on virtual machines
+ * more than decoding it costs), and a dead one lingers until V8 collects
  * it, so without reuse every task pays for its blocks twice: in page faults and in garbage
  * collections. A scope gives back at most its `maxFreeBytes` (a task's projected peak: what
  * the next task would allocate anyway).
@@ -43,7 +43,7 @@ export class BlockPool {
    * The smallest free buffer of at least `bytes` and at most twice that, if one is here. A
    * larger one serves too: the blocks at an array's edge are smaller than the others, and
    * with exact sizes only a thread given edge and inner blocks in turn dropped and faulted in
-   * an 89 MB buffer on every task (W5's first stage at M: 530,000 page faults, 2.2 GB).
+   * a large buffer on every task.
    */
   reuse(bytes: number): ArrayBuffer | undefined {
     let best: number | undefined;

@@ -2,9 +2,9 @@ import type { TypedArray } from "./dtype.js";
 import { nativeLoops } from "../util/native-loops.js";
 
 /**
- * Boxes of at least this many elements are copied in C: a `set` of a subarray costs about
- * 150 ns a row beyond its memcpy (W4 copies millions of 144- and 240-long rows: `copyRow` 2.2 s
- * of CPU); below it, the call's own cost is not worth saving.
+ * Boxes of at least this many elements are copied in C: a `set` of a subarray costs a call
+ * per row beyond its memcpy, which adds up over millions of short rows; below it, the call's
+ * own cost is not worth saving.
  */
 const NATIVE_COPY = 4096;
 
@@ -82,9 +82,8 @@ export function copyBox(
  * of the leading extents × its width. Each row of the box is read once, whole, and split.
  *
  * Why not `copyBox` per part: filling parts one at a time reads each row of `src` in
- * pieces, part after part, which measured 3× slower (0.8 against 2.8 GB/s, 48-wide chunks
- * of a 192-wide block): the reads stop being sequential. Large boxes are copied in C (a
- * `set` per 48-wide piece: `copyRow` 2.3 s of CPU in W5).
+ * pieces, part after part: the reads stop being sequential and the copy is several times
+ * slower. Large boxes are copied in C (a `set` per piece costs a call per row).
  */
 export function copyBoxToParts(
   src: TypedArray,

@@ -62,7 +62,7 @@ export async function readBox(
   );
   // a chunk the box covers whole is used up by this read: only chunks it cuts through are
   // cached, for the neighbouring reads of the same task (keeping whole ones holds their
-  // memory from reuse for nothing — W1, a mean over time at M: 4.7 s → 3.1 s)
+  // memory from reuse for nothing)
   // (the cache is never told this read is done with it, so it is never reused under the box)
   const later = (c: number[]) => {
     if (!options.retain) return undefined;

@@ -12,9 +12,8 @@ const TASK_INTERVAL_MS = 250;
  * What the tasks of a run have read, written and decoded so far, counted while they run, in
  * memory shared with the worker threads that run them.
  *
- * Why: a task reports its counts when it ends, and a large one takes a while (a rechunk of
- * the 3 GB benchmark cube is 2 tasks of 3 s each); with these counts the progress of a run
- * moves while its tasks are under way.
+ * Why: a task reports its counts when it ends, and a large one takes a while; with these
+ * counts the progress of a run moves while its tasks are under way.
  *
  * @example
  * ```ts

@@ -8,14 +8,13 @@ import { openTarget } from "./targets.js";
  * intermediates: Zarr arrays the run may delete from) no task still to run will read, and
  * deletes them: the disk then never holds the whole intermediate and the whole output at
  * once, and where the intermediate went through the page cache (no direct I/O), its freed
- * pages serve the output's writes (on the VM the benchmarks run on, 3 GB written into fresh
- * pages cost 7.1 s of system time, into pages just freed 1.4 s).
+ * pages serve the output's writes (writing into fresh pages costs several times more system
+ * time: bench/README.md, "Measurements behind the design").
  *
  * Each chunk counts the tasks that read it; `taskDone(k)` (called once task k's writes are
  * recorded, so a resumed run never needs a deleted chunk) deletes those that reach zero, one
- * file at a time in the background: deleting a 6 MB chunk took up to 0.6 s while the disk was
- * busy, and a run that waited for it left its workers idle (W5 at M: 3.7 s of deletes) or
- * filled the thread pool its reads need. `settled()` waits for the deletes, throwing the
+ * file at a time in the background: a delete can take long while the disk is busy, and a run
+ * that waited for it would leave its workers idle or fill the thread pool its reads need. `settled()` waits for the deletes, throwing the
  * first failure. Tasks skipped on resume are not counted: their chunks may be gone already.
  * Split reductions read by part ranges, which this does not follow: they delete nothing.
  */

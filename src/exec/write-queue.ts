@@ -2,7 +2,7 @@
  * Chunk writes a task has started and not yet seen finish, at most `inFlight` at once: the
  * task encodes the next chunk (and reads, decodes and computes the next step) while the disk
  * takes the last ones, instead of waiting for each write (writes past the page cache wait on
- * the disk: W2 at M waited ~3 ms per 4 MB chunk, 584 times). The plan counts the encoded
+ * the disk). The plan counts the encoded
  * chunks held (`writesInFlight` in plan/memory).
  *
  * A task must `drain` its queue before it reports its chunks written; the first failed write

@@ -79,7 +79,7 @@ export class FsStore implements Store {
   /**
    * Runs `read` on the open file of `key` and closes it; undefined where there is no such file.
    * Two thread-pool round trips (open, read): a task's worker waits on them between decodes,
-   * so each one costs a core's idle time (W7: 5 round trips per chunk → 2, 2.4 s → 1.9 s).
+   * so each one costs a core's idle time.
    * Where /proc tells what an open file really is, links are checked on the opened file
    * itself (no realpath round trip, and no race between the check and the open). Only regular
    * files are read: the open does not block (a FIFO would), and the opened file's type decides.

@@ -15,8 +15,8 @@ let inPool = false;
  * and the chunks it writes are encoded in the background. For plans that leave cores idle
  * (one that fits its budget only on fewer workers than cores, `dae convert`'s one thread):
  * their one thread then copies while the pool's threads decode and encode. Plans on every
- * core are slower with it (W1 +15%, W4 +15–40% at M: the pool's threads compete with the
- * file reads and writes and with the workers), so it is off unless a run turns it on.
+ * core are slower with it (the pool's threads compete with the file reads and writes and with
+ * the workers), so it is off unless a run turns it on.
  */
 export function codecsInPool(): boolean {
   return inPool && poolZstd() !== undefined;

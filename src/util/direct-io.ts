@@ -26,8 +26,8 @@ function binding(): typeof native {
  * O_DIRECT (the file is then left empty). The caller then writes it as usual.
  *
  * Why: a written chunk otherwise takes fresh page-cache pages, which the virtual machines
- * this was measured on charge as first touches of guest memory — 2.4 ms per MB of system
- * time (dd of 3 GB: 7.1 s buffered, 0.3 s direct), as much as zstd takes to compress it. Chunks
+ * this was measured on charge as first touches of guest memory, as much system time as zstd
+ * takes to compress the chunk. Chunks
  * are written once and not read back by the run that writes them.
  */
 export async function writeFileDirect(file: string, data: Uint8Array): Promise<boolean> {

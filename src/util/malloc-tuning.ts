@@ -30,9 +30,8 @@ function addon(): Addon | undefined {
  * Keeps freed chunk-sized buffers in the heap for the next one (idempotent; whole process).
  *
  * Why: glibc serves blocks above 128 KB–32 MB by mmap and unmaps them when freed, so every
- * new decoded chunk, file read or block is faulted in page by page again; on this kind of
- * virtual machine that costs about 1.5 ms per MB — more than zstd takes to decode it
- * (W7, reading every chunk of the S cube: 2.10 s → 0.83 s). Uses the optional native
+ * new decoded chunk, file read or block is faulted in page by page again; on virtual
+ * machines that costs more than zstd takes to decode the chunk. Uses the optional native
  * `dae-malloc-tuning` (mallopt); where it is not built, or `DAE_MALLOC_TUNING=0`, nothing
  * changes. The same effect from outside: `MALLOC_MMAP_THRESHOLD_=33554432
  * MALLOC_TRIM_THRESHOLD_=1073741824`.
@@ -61,9 +60,8 @@ export function trimMalloc(): void {
  * Maps in the pages of a buffer just allocated, all at once, before it is first written.
  *
  * Why: a fresh multi-megabyte buffer (a decoded chunk, a file read, a block) is otherwise
- * faulted in page by page as it is written; on the benchmarks' VMs that costs ~2.7 s of CPU
- * per GB, of which mapping a run of pages in one call (Linux MADV_POPULATE_WRITE) saves ~1.2 s
- * (1 GB of 5 MB buffers written: 2.69 s → 1.50 s). Pages already mapped (memory the allocator
+ * faulted in page by page as it is written, one fault a page; mapping a run of pages in one
+ * call (Linux MADV_POPULATE_WRITE) saves much of that. Pages already mapped (memory the allocator
  * reuses) cost only a check. Uses the optional `dae-malloc-tuning`; a no-op where it is not
  * built, where the kernel refuses (before 5.14), or with `DAE_MALLOC_TUNING=0`.
  *

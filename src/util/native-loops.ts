@@ -8,9 +8,8 @@ import { optionalAddon } from "./optional-addon.js";
  * shapes it is given, rather than read or write past them. Both give the same results to the
  * bit: the C loops do each value's operations in the same order.
  *
- * Why C: V8 runs these loops at 1–6 ns per value here (bounds checks, no SIMD). The mean's fold
- * over time was 2.1 of W1's 8.4 s of CPU, the rolling sum 4.5 of W3's 18.7 s, the subtraction
- * 1.6 of W2's 19 s.
+ * Why C: V8 runs these loops several times slower than C (bounds checks, no SIMD), and they
+ * are where the benchmark workloads spend much of their CPU.
  */
 export interface NativeLoops {
   /** As `sumCount`'s `foldPlanes` (reductions.ts). */

@@ -31,9 +31,8 @@ const lent = new WeakSet<ArrayBuffer>();
  * a decoded chunk, an encoded one. Its contents are whatever was there (callers fill it whole).
  *
  * Why: a fresh buffer per chunk leaves its memory to V8's next collection, and until then dead
- * chunks pile up in the allocator beyond anything the plan counts: W5 at L (2920 × 720 × 1440)
- * peaked at 1,548 MB under a 1 GB budget, its worker threads holding ~480 MB of array buffers
- * against 321 MB projected. The one reader that used a buffer up gives it back
+ * chunks pile up in the allocator beyond anything the plan counts. The one reader that used a
+ * buffer up gives it back
  * (`releaseScratch`) and the next take of about its size reuses it.
  *
  * @example

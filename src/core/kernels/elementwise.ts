@@ -83,8 +83,7 @@ function isInt32Block(out: NumberArray): boolean {
 /**
  * Loops of one arithmetic operator written out, for the hot float path: a loop that calls
  * `f` through the shared `binary` closure is megamorphic (every operator shares its feedback)
- * and costs a call per element; these inline the operator (W2's subtraction at size S: 1.4 s
- * → 0.2 s of CPU).
+ * and costs a call per element; these inline the operator.
  */
 interface Loops {
   /** The operator's code for the C loops (`NativeLoops.arithmetic`), which float blocks take first. */

@@ -206,7 +206,7 @@ function sumCount(
       const n = sum.length;
       let p = 0;
       // four planes per pass: the state is loaded and stored once for four values, which is
-      // what the loop's time goes on (W1's mean: 2.9 → 2.0 ns per value); the sums' order is unchanged
+      // what the loop's time goes on; the sums' order is unchanged
       for (; p + 4 <= planes; p += 4) {
         const o0 = p * n;
         const o1 = o0 + n;

@@ -188,8 +188,8 @@ const enum RowFn {
  * a time: rows along the windowed dim are added and dropped by contiguous loops over the
  * inner dims, so nothing is transposed or sliced per line. The inner dims go ROW_TILE
  * columns at a time, so the running sums and counts stay in cache; a row leaving the window,
- * a row entering it and the window's value are one pass (W3's rolling mean at M: 13.1 s →
- * 3.4 s of kernel time). The same sums as `sumLine` where windows move one row at a time.
+ * a row entering it and the window's value are one pass. The same sums as `sumLine` where
+ * windows move one row at a time.
  */
 function sumRows(
   val: NumberArray,
