@@ -22,7 +22,8 @@ import {
   type PlannedGroup,
   type PlannedOutput,
 } from "./plan.js";
-import { blockReadsAlong, inputBox, sourceElements, sourceReads, visitBoxes } from "./propagate.js";
+import { distinctBlocks, gcd } from "./distinct-blocks.js";
+import { inputBox, sourceElements, sourceReads, visitBoxes } from "./propagate.js";
 import { retainedBytes } from "./retention.js";
 import { overlap } from "./source-chunks.js";
 import { formatBytes } from "../util/format.js";
@@ -331,9 +332,7 @@ function blockLadder(length: number, chunk: number, sources: readonly number[]):
 }
 
 function lcm(a: number, b: number): number {
-  let [x, y] = [a, b];
-  while (y) [x, y] = [y, x % y];
-  return (a / x) * b;
+  return (a / gcd(a, b)) * b;
 }
 
 /** A block shape the planner considers, with its projected memory and cost. */
@@ -723,20 +722,21 @@ function dimSums(
   let found = byKey.get(key);
   if (!found) {
     const reads = sourceReads(graph, [node], fullBox(node.shape));
-    const { blocks, drives } = blockReadsAlong(graph, [node], d, extent);
+    const { blocks, drives } = distinctBlocks(graph, [node], d, extent);
     const sums = reads.map((o, k) =>
-      drives[k].includes(true)
-        ? blocks.reduce(
-            (sum, b) =>
-              sum +
-              o.source.dims.reduce(
-                (p, _, j) =>
-                  drives[k][j] ? p * measure(o.source, j, b[k].box.start[j], b[k].box.stop[j]) : p,
-                1,
-              ),
-            0,
-          )
-        : blocks.length,
+      blocks.reduce(
+        (sum, b) =>
+          sum +
+          b.weight *
+            o.source.dims.reduce(
+              (p, _, j) =>
+                drives[k][j]
+                  ? p * measure(o.source, j, b.reads[k].box.start[j], b.reads[k].box.stop[j])
+                  : p,
+              1,
+            ),
+        0,
+      ),
     );
     byKey.set(key, (found = { drives, sums }));
   }

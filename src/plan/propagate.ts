@@ -1,4 +1,4 @@
-import { boxSize, fullBox, type Box } from "../core/box.js";
+import { boxSize, type Box } from "../core/box.js";
 import { projectBox, reduceInputBox, viewInputBox, windowInputBox } from "../core/evaluate.js";
 import { inputsOf, type Graph, type Node, type SourceNode } from "../core/graph.js";
 
@@ -48,7 +48,7 @@ export function sourceElements(graph: Graph, rootId: string, box: Box): number {
 }
 
 /** A source read: the box of `source` that evaluating some box of the roots reads. */
-interface SourceRead {
+export interface SourceRead {
   source: SourceNode;
   box: Box;
 }
@@ -61,36 +61,4 @@ export function sourceReads(graph: Graph, roots: readonly Node[], box: Box): Sou
       if (n.op === "source") out.push({ source: n, box: b });
     });
   return out;
-}
-
-/**
- * The source reads of each block when output dim `d` of the roots is cut into blocks of
- * `extent` (the other dims whole), and, per read and source dim, whether output dim `d`
- * drives it (some block reads another range of it than the whole array does). Every op maps
- * dims independently, so a source dim is driven by at most one output dim.
- */
-export function blockReadsAlong(
-  graph: Graph,
-  roots: readonly Node[],
-  d: number,
-  extent: number,
-): { blocks: SourceRead[][]; drives: boolean[][] } {
-  const shape = roots[0].shape;
-  const whole = sourceReads(graph, roots, fullBox(shape));
-  const blocks: SourceRead[][] = [];
-  for (let s = 0; s < shape[d]; s += extent) {
-    const box = fullBox(shape);
-    box.start[d] = s;
-    box.stop[d] = Math.min(shape[d], s + extent);
-    blocks.push(sourceReads(graph, roots, box));
-  }
-  const drives = whole.map((w, k) =>
-    w.source.dims.map((_, j) =>
-      blocks.some(
-        (reads) =>
-          reads[k].box.start[j] !== w.box.start[j] || reads[k].box.stop[j] !== w.box.stop[j],
-      ),
-    ),
-  );
-  return { blocks, drives };
 }

@@ -1,7 +1,15 @@
 import { fullBox, type Box } from "../core/box.js";
 import type { Graph, Node } from "../core/graph.js";
+import {
+  distinctBlocks,
+  gcd,
+  inside,
+  nodeBoxes,
+  planningCounts,
+  translationPeriod,
+} from "./distinct-blocks.js";
 import { blockBytes } from "./memory.js";
-import { blockReadsAlong, sourceReads } from "./propagate.js";
+import { sourceReads } from "./propagate.js";
 import { chunkSpan, overlap } from "./source-chunks.js";
 
 /**
@@ -36,12 +44,14 @@ export function retainedBytes(
   );
   shape.forEach((_, d) => {
     if (d === dim) return;
-    const { blocks, drives } = blockReadsAlong(graph, roots, d, taskShape[d]);
+    const { blocks, drives } = distinctBlocks(graph, roots, d, taskShape[d]);
     whole.forEach((r, k) =>
       r.source.dims.forEach((_, j) => {
         if (drives[k][j])
           most[k][j] = Math.max(
-            ...blocks.map((b) => overlap(r.source, j, b[k].box.start[j], b[k].box.stop[j])),
+            ...blocks.map((b) =>
+              overlap(r.source, j, b.reads[k].box.start[j], b.reads[k].box.stop[j]),
+            ),
           );
       }),
     );
@@ -70,22 +80,57 @@ export function retainedBytes(
       );
     });
   };
-  let worst = 0;
-  const n = shape[dim];
-  for (let task = 0; task < n; task += taskShape[dim]) {
+  /** The most a task keeps at any boundary of its steps. */
+  const taskWorst = (task: number): number => {
+    planningCounts.blocksWalked++;
     const stop = Math.min(n, task + taskShape[dim]);
+    let most = 0;
     // bytes each read keeps at each boundary of this task's steps
     let before = whole.map(() => 0);
     for (let b = task + step; ; b += step) {
       const after = b < stop ? keptAt(task, b, stop) : whole.map(() => 0);
       // a step's reads use up the chunks kept for them before they decode those kept after
-      worst = Math.max(
-        worst,
+      most = Math.max(
+        most,
         after.reduce((sum, x, k) => sum + Math.max(x, before[k]), 0),
       );
       if (b >= stop) break;
       before = after;
     }
+    return most;
+  };
+  const n = shape[dim];
+  const extent = taskShape[dim];
+  const tasks = Math.max(1, Math.ceil(n / extent));
+  const boxesOver = (start: number, stop: number) => {
+    const box = fullBox(shape);
+    box.start[dim] = start;
+    box.stop[dim] = stop;
+    return nodeBoxes(graph, roots, box);
+  };
+  const period = translationPeriod(
+    graph,
+    roots,
+    nodeBoxes(graph, roots, fullBox(shape)),
+    boxesOver(0, 1),
+    boxesOver(n - 1, n),
+  );
+  let worst = 0;
+  if (period === undefined) {
+    for (let i = 0; i < tasks; i++) worst = Math.max(worst, taskWorst(i * extent));
+    return worst;
   }
+  // tasks whose boxes no edge cuts and that are whole keep what any task a period further
+  // keeps (see `translationPeriod`): walk the others, and one task of each position
+  const interior = (i: number) =>
+    (i + 1) * extent <= n && inside(boxesOver(i * extent, (i + 1) * extent), period.driven);
+  let first = 0;
+  for (; first < tasks && !interior(first); first++)
+    worst = Math.max(worst, taskWorst(first * extent));
+  let last = tasks - 1;
+  for (; last > first && !interior(last); last--) worst = Math.max(worst, taskWorst(last * extent));
+  const positions = period.length / gcd(extent, period.length);
+  for (let i = first; i <= Math.min(last, first + positions - 1); i++)
+    worst = Math.max(worst, taskWorst(i * extent));
   return worst;
 }

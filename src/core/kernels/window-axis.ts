@@ -86,15 +86,65 @@ export function axisInputRange(
         hi = Math.max(hi, to);
         continue;
       }
-      for (let q = from; q < to; q++) {
-        const i = w.index[q];
-        if (i < 0) continue;
-        if (i < lo) lo = i;
-        if (i + 1 > hi) hi = i + 1;
-      }
+      const [a, b] = indexRange(w.index, from, to);
+      if (a < lo) lo = a;
+      if (b > hi) hi = b;
     }
   if (!(lo < hi)) return [0, 0];
   return [Math.max(0, lo), Math.min(n, hi)];
+}
+
+/** Entries of an index list summarised per run (see `indexRange`). */
+const INDEX_RUN = 512;
+
+/** Per run of INDEX_RUN entries of an index list, the least and the greatest entry that is not -1. */
+const indexRuns = new WeakMap<readonly number[], { min: Float64Array; max: Float64Array }>();
+
+/**
+ * The least and one past the greatest entry of `index[from..to)` that is not -1 ([Infinity,
+ * -Infinity] when there is none), in time proportional to the run length plus the runs, not
+ * to the entries: group windows over long axes are asked for ranges many times while planning.
+ */
+function indexRange(index: readonly number[], from: number, to: number): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  const scan = (a: number, b: number) => {
+    for (let q = a; q < b; q++) {
+      const i = index[q];
+      if (i < 0) continue;
+      if (i < lo) lo = i;
+      if (i + 1 > hi) hi = i + 1;
+    }
+  };
+  if (to - from <= 2 * INDEX_RUN) {
+    scan(from, to);
+    return [lo, hi];
+  }
+  let runs = indexRuns.get(index);
+  if (!runs) {
+    const count = Math.ceil(index.length / INDEX_RUN);
+    runs = {
+      min: new Float64Array(count).fill(Infinity),
+      max: new Float64Array(count).fill(-Infinity),
+    };
+    for (let q = 0; q < index.length; q++) {
+      const i = index[q];
+      if (i < 0) continue;
+      const r = Math.floor(q / INDEX_RUN);
+      if (i < runs.min[r]) runs.min[r] = i;
+      if (i + 1 > runs.max[r]) runs.max[r] = i + 1;
+    }
+    indexRuns.set(index, runs);
+  }
+  const first = Math.ceil(from / INDEX_RUN);
+  const last = Math.floor(to / INDEX_RUN);
+  scan(from, first * INDEX_RUN);
+  scan(last * INDEX_RUN, to);
+  for (let r = first; r < last; r++) {
+    if (runs.min[r] < lo) lo = runs.min[r];
+    if (runs.max[r] > hi) hi = runs.max[r];
+  }
+  return [lo, hi];
 }
 
 /**
