@@ -6,7 +6,7 @@ import { ChunkGrid } from "../../array/chunk-grid.js";
 import { contiguousChunkShape } from "../../array/contiguous-chunks.js";
 import type { DType } from "../../array/dtype.js";
 import { ioError } from "../../storage/fs-store.js";
-import { DaeError, InputError } from "../../util/errors.js";
+import { DaeError, FormatError, InputError } from "../../util/errors.js";
 import { fillValueFromAttr } from "../../array/fill-value-attr.js";
 import type { RawDataset } from "../raw-dataset.js";
 import { isDimensionScale, plainAttrs } from "./attributes.js";
@@ -14,7 +14,7 @@ import { baseName, dimensionNames, type DatasetEntry } from "./dimensions.js";
 import { dtypeOf } from "./dtype.js";
 import { readChunkIndex } from "./chunk-index.js";
 import { canReadDirectly, directChunkReader, type DirectChunkRead } from "./direct-chunks.js";
-import { hdf5Encoding } from "./encoding.js";
+import { hdf5Encoding, missingFilter } from "./encoding.js";
 import { hdf5Error, loadH5wasm, type H5 } from "./h5wasm-module.js";
 import { readHyperslab } from "./hyperslab.js";
 import { probeHdf5 } from "./metadata-probe.js";
@@ -182,8 +182,14 @@ function datasetArray(
   const meta = dataset.metadata;
   const shape = [...entry.shape];
   const chunks = ChunkGrid.regular(shape, meta.chunks ?? contiguousChunkShape(shape, meta.size));
+  const filters = dataset.filters;
+  const missing = missingFilter(filters);
   const read = (start: readonly number[], stop: readonly number[], where: string) => {
     if (facts.isClosed()) throw new DaeError(`${source}: the file is closed`);
+    if (missing)
+      throw new FormatError(
+        `${source}: compressed with HDF5 ${missing}, which this reader does not have; recompress it (h5repack -f GZIP=4 or nccopy -d4)`,
+      );
     try {
       return readHyperslab(
         h5.module,
@@ -199,7 +205,6 @@ function datasetArray(
       throw e instanceof DaeError ? e : hdf5Error(e, `${source}: ${where}`);
     }
   };
-  const filters = dataset.filters;
   const filterIds = filters.map((f) => f.id);
   // the direct reader, made on the first chunk read (in each thread that reads)
   let direct: DirectChunkRead | undefined | null;

@@ -250,7 +250,32 @@ def zarrs():
              {name: variable(["dim_0", "dim_1"], read)})
 
 
+# ---------------------------------------------------------------- HDF5 with h5py
+def hdf5s():
+    import h5py
+
+    rel = "hdf5/lzf.h5"
+    with h5py.File(path(rel), "w") as f:
+        f.create_dataset("v", data=np.arange(10, dtype="f4"), compression="lzf")
+    case(rel, "HDF5 LZF filter (h5py's own)", refuse=["lzf.h5:v", "filter 32000 (LZF)"])
+    # plugin filters: h5py has no encoder for them here (no hdf5plugin), so the pipeline is
+    # declared optional and chunks are written as they are; the refusal comes before decoding
+    for fid, name in [(307, "bzip2"), (32001, "blosc"), (32004, "LZ4"), (32008, "bitshuffle"),
+                      (32015, "zstd")]:
+        rel = f"hdf5/plugin_{fid}.h5"
+        with h5py.File(path(rel), "w") as f:
+            dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+            dcpl.set_chunk((4,))
+            dcpl.set_filter(fid, h5py.h5z.FLAG_OPTIONAL, ())
+            space = h5py.h5s.create_simple((8,))
+            h5py.h5d.create(f.id, b"v", h5py.h5t.NATIVE_FLOAT, space, dcpl=dcpl)
+            for i in range(2):
+                f["v"].id.write_direct_chunk((i * 4,), np.zeros(4, "f4").tobytes(), filter_mask=0)
+        case(rel, f"HDF5 {name} plugin filter", refuse=[f"plugin_{fid}.h5:v", f"filter {fid} ({name})"])
+
+
 tiffs()
+hdf5s()
 netcdfs()
 zarrs()
 print(json.dumps(CASES))
