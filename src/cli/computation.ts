@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { evaluateExpression, type ExpressionScope } from "../api/expression.js";
 import type { LazyArray } from "../api/lazy-array.js";
 import { openDataset, type LazyDataset } from "../api/open-dataset.js";
+import { unsupportedVariable } from "../dataset/dataset.js";
 import type { ToZarrOptions } from "../api/compute.js";
 import { InputError } from "../util/errors.js";
 import { parseBytes } from "../util/format.js";
@@ -169,6 +170,17 @@ function buildScope(inputs: Input[], opened: LazyDataset[]): ExpressionScope {
   inputs.forEach((input, k) => {
     if (input.name) scope[input.name] = opened[k];
     else for (const v of Object.keys(opened[k].vars)) owners.set(v, [...(owners.get(v) ?? []), k]);
+  });
+  inputs.forEach((input, k) => {
+    if (input.name) return;
+    for (const [v, what] of opened[k].dataset.unsupported)
+      if (!owners.has(v) && !Object.prototype.hasOwnProperty.call(scope, v))
+        Object.defineProperty(scope, v, {
+          enumerable: false,
+          get() {
+            throw unsupportedVariable(input.path, v, what);
+          },
+        });
   });
   for (const [v, ks] of owners) {
     if (Object.prototype.hasOwnProperty.call(scope, v)) continue;

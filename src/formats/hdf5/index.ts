@@ -11,7 +11,7 @@ import { fillValueFromAttr } from "../../array/fill-value-attr.js";
 import type { RawDataset } from "../raw-dataset.js";
 import { isDimensionScale, plainAttrs } from "./attributes.js";
 import { baseName, dimensionNames, type DatasetEntry } from "./dimensions.js";
-import { dtypeOf } from "./dtype.js";
+import { describeType, dtypeOf } from "./dtype.js";
 import { readChunkIndex } from "./chunk-index.js";
 import { canReadDirectly, directChunkReader, type DirectChunkRead } from "./direct-chunks.js";
 import { hdf5Encoding, missingFilter } from "./encoding.js";
@@ -123,12 +123,18 @@ function describe(
   let closed = false;
   const closers: (() => Promise<void>)[] = [];
   const variables = new Map<string, ChunkedArray>();
+  const unsupported = new Map<string, string>();
   for (const e of entries) {
-    const dtype = dtypeOf(e.dataset.metadata);
-    if (dtype === undefined || dimOnly(e)) continue;
+    if (dimOnly(e)) continue;
     const dir = path.posix.dirname(e.path).slice(1);
     const name = baseName(e.path).replace(new RegExp(`^${NON_COORD_PREFIX}`), "");
     const key = dir ? `${dir}/${name}` : name;
+    const meta = e.dataset.metadata;
+    const dtype = dtypeOf(meta);
+    if (dtype === undefined) {
+      unsupported.set(key, `${describeType(meta)} dataset of shape [${e.shape.join(", ")}]`);
+      continue;
+    }
     variables.set(
       key,
       datasetArray(h5, f.file_id, e, {
@@ -147,6 +153,7 @@ function describe(
     format,
     source: filePath,
     variables,
+    unsupported,
     attrs,
     close: async () => {
       if (closed) return;

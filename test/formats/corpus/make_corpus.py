@@ -5,7 +5,8 @@ Usage: make_corpus.py OUT_DIR. Writes the files under OUT_DIR and prints one JSO
    "variables": {name: {"dims", "shape", "values"}}}   values as the reference reader gives them
 or
   {"file", "feature", "refuse": [words the one-line error must contain]}
-"decoded" says whether the values are CF-decoded (xarray) or as stored (GDAL, h5py, zarr-python).
+"unsupported" lists the variables that must be listed as not readable, with a word of what they
+are that their refusal must contain. "decoded" says whether the values are CF-decoded (xarray) or as stored (GDAL, h5py, zarr-python).
 Values are flattened C-order lists; NaN/NaT as "NaN", infinities as "Infinity"/"-Infinity";
 decoded times as float seconds since 1970-01-01. Variables in groups are named `group/var`, and
 a dimension defined in a group `group/dim` when other groups define dimensions of that name
@@ -54,8 +55,8 @@ def variable(dims, values):
     return {"dims": list(dims), "shape": list(values.shape), "values": plain(values)}
 
 
-def case(rel, feature, variables=None, refuse=None, decoded=False):
-    c = {"file": rel, "feature": feature, "decoded": decoded}
+def case(rel, feature, variables=None, refuse=None, decoded=False, unsupported=None):
+    c = {"file": rel, "feature": feature, "decoded": decoded, "unsupported": unsupported or {}}
     if refuse is not None:
         c["refuse"] = refuse
     else:
@@ -274,8 +275,47 @@ def hdf5s():
         case(rel, f"HDF5 {name} plugin filter", refuse=[f"plugin_{fid}.h5:v", f"filter {fid} ({name})"])
 
 
+def hdf5_types():
+    """Datasets of types that are not numbers next to one that is: listed, refused by name."""
+    import h5py
+
+    rel = "hdf5/types.h5"
+    with h5py.File(path(rel), "w") as f:
+        f["num"] = np.arange(3, dtype="f8")
+        f["fixed_str"] = np.array([b"ab", b"cd", b"ef"])
+        f.create_dataset("vlen_str", data=["a", "bb", "ccc"], dtype=h5py.string_dtype())
+        f["complex"] = np.array([1 + 2j, 3 - 4j, 0j])
+        f["compound"] = np.array([(1, 2.5)] * 3, dtype=[("a", "i4"), ("b", "f8")])
+        f["opaque"] = np.array([b"\x01\x02"] * 3, dtype="V2")
+        f.create_dataset("vlen_int", (3,), dtype=h5py.vlen_dtype("i4"))
+        bits = h5py.h5t.STD_B8LE.copy()  # PyTables' booleans are 8-bit bitfields
+        space = h5py.h5s.create_simple((3,))
+        h5py.h5d.create(f.id, b"bitfield", bits, space).write(
+            space, space, np.array([1, 0, 1], "u1"), mtype=h5py.h5t.NATIVE_UINT8)
+    case(rel, "HDF5 strings, vlen, opaque, compound, complex and bitfield datasets",
+         {"num": variable(["phony_dim_0"], np.arange(3.0))},
+         unsupported={"fixed_str": "string", "vlen_str": "string", "complex": "complex {r, i}",
+                      "compound": "compound {a, b}", "opaque": "opaque", "vlen_int": "variable-length",
+                      "bitfield": "bitfield"})
+
+
+def zarr_types():
+    import numcodecs
+    import zarr
+
+    rel = "zarr/types.zarr"
+    g = zarr.open_group(path(rel), mode="w")
+    g.create_dataset("num", data=np.arange(3, dtype="i2"), fill_value=None)
+    g.create_dataset("obj", shape=(2,), dtype=object, object_codec=numcodecs.VLenUTF8())
+    g.create_dataset("structured", data=np.zeros(2, dtype=[("a", "i4"), ("b", "f8")]))
+    case(rel, "Zarr object and structured dtypes", {"num": variable(["dim_0"], np.arange(3))},
+         unsupported={"obj": "|O", "structured": "a Zarr array of dtype"})
+
+
 tiffs()
 hdf5s()
+hdf5_types()
+zarr_types()
 netcdfs()
 zarrs()
 print(json.dumps(CASES))
