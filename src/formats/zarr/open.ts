@@ -7,6 +7,7 @@ import type { Json } from "./json.js";
 import { listNodes, readNode, type ZarrNode } from "./hierarchy.js";
 import { parseV2Array, parseV3Array, UnsupportedDTypeError } from "./metadata.js";
 import { InnerChunkReader, ZarrArray } from "./zarr-array.js";
+import { zarrWhere } from "./where.js";
 
 /**
  * Opens the Zarr group (or array) at `path` in `store`, v2 or v3. Every numeric array under
@@ -61,7 +62,7 @@ export async function openZarr(store: Store, path = ""): Promise<RawDataset> {
 
 /** The array at `key` (an `UnsupportedDTypeError` for a non-numeric one). */
 async function openArray(store: Store, key: string, node: ZarrNode): Promise<ChunkedArray> {
-  const where = `${store.url}:${key}`;
+  const where = zarrWhere(store.url, key);
   const meta =
     node.zarrFormat === 3
       ? parseV3Array(node.docs["zarr.json"], where)

@@ -303,6 +303,17 @@ def zarr_types():
     import numcodecs
     import zarr
 
+    rel = "zarr/root_zfpy.zarr"
+    z = zarr.open_array(path(rel), mode="w", shape=(3,), dtype="f8")
+    z[:] = 1
+    meta_file = os.path.join(path(rel), ".zarray")
+    with open(meta_file) as f:
+        meta = json.load(f)
+    meta["compressor"] = {"id": "zfpy"}  # numcodecs' zfpy is not installed here
+    with open(meta_file, "w") as f:
+        json.dump(meta, f)
+    case(rel, "Zarr root array with an unknown codec", refuse=["root_zfpy.zarr: ", "zfpy"])
+
     rel = "zarr/types.zarr"
     g = zarr.open_group(path(rel), mode="w")
     g.create_dataset("num", data=np.arange(3, dtype="i2"), fill_value=None)
