@@ -217,6 +217,21 @@ data: time = 0, -2147483647, 2 ;
     case(rel, "NetCDF-4 with 500 variables sharing one dimension", netcdf_expected(path(rel)),
          decoded=True)
 
+    rel = "netcdf/name_with_nul.nc3"
+    dst = ncgen(rel, """netcdf n {
+dimensions: x = 2 ;
+variables: int yy(x) ;
+data: yy = 3, 4 ;
+}
+""", "a name with a trailing NUL", "classic")
+    data = bytearray(open(dst, "rb").read())
+    at = data.index(b"yy\0\0")
+    assert data[at - 4:at] == b"\0\0\0\x02"
+    data[at - 1] = 3  # the name's length counts a NUL (the padding holds it)
+    open(dst, "wb").write(data)
+    case(rel, "classic NetCDF variable name stored with a trailing NUL", netcdf_expected(dst),
+         decoded=True)
+
     rel = "netcdf/empty_unlimited.nc3"
     dst = ncgen(rel, """netcdf e {
 dimensions: time = UNLIMITED ; x = 3 ;
