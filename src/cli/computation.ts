@@ -23,6 +23,7 @@ export interface ComputationOptions {
   redis?: string;
   quiet?: boolean;
   progress?: string;
+  raw?: boolean;
 }
 
 /** A parsed command: the array to compute, where it goes, and how to run it. */
@@ -74,6 +75,10 @@ export function addComputationOptions(command: Command): Command {
       "Redis of the distributed executor: redis://[user:password@]host:port[/db] or rediss://",
     )
     .option("--quiet", "print nothing but the result")
+    .option(
+      "--raw",
+      "read the stored values: no CF decoding of scale/offset, fill values or times (xarray's decode_cf=False)",
+    )
     .option("--progress <format>", "progress as JSON lines on stderr (format: json)");
 }
 
@@ -98,7 +103,7 @@ export async function prepareComputation(
     await Promise.all(opened.map((d) => d.dataset.close()));
   };
   try {
-    for (const input of inputs) opened.push(await openDataset(input.path));
+    for (const input of inputs) opened.push(await openDataset(input.path, { decode: !o.raw }));
     let array = evaluateExpression(o.expr, buildScope(inputs, opened));
     if (o.name !== undefined) array = array.rename(o.name);
     return { array, output: o.output, options, close };
