@@ -13,7 +13,7 @@ test("dae run --raw reads the stored numbers of a time axis whose units cannot b
     cdl,
     `netcdf t {
 dimensions: time = 2 ;
-variables: double time(time) ; time:units = "seconds since 1970-1-1 0:00:00 0:00" ;
+variables: double time(time) ; time:units = "seconds since 1970-1-1 0:00:00 5:00" ;
   short v(time) ; v:scale_factor = 0.5 ;
 data: time = 0, 60 ; v = 3, 4 ;
 }

@@ -232,6 +232,16 @@ data: yy = 3, 4 ;
     case(rel, "classic NetCDF variable name stored with a trailing NUL", netcdf_expected(dst),
          decoded=True)
 
+    rel = "netcdf/time_utc_offset.nc"
+    dst = ncgen(rel, """netcdf t {
+dimensions: time = 2 ;
+variables: double time(time) ; time:units = "seconds since 1970-1-1 0:00:00 0:00" ;
+data: time = 0, 60 ;
+}
+""", "time units with a UTC offset")
+    case(rel, "CF time units with an unsigned UTC offset (udunits)", netcdf_expected(dst),
+         decoded=True)
+
     rel = "netcdf/empty_unlimited.nc3"
     dst = ncgen(rel, """netcdf e {
 dimensions: time = UNLIMITED ; x = 3 ;
