@@ -3,7 +3,7 @@ import { fromTypedArray, type MemoryArrayOptions } from "../array/memory-array.j
 import { readBox } from "../array/read-box.js";
 import { describeGrid, nodeId, type SourceNode } from "../core/graph.js";
 import { toEngineArray } from "../core/kernels/numeric.js";
-import type { Dataset, Variable } from "../dataset/dataset.js";
+import { unsupportedVariable, type Dataset, type Variable } from "../dataset/dataset.js";
 import { openCachedDataset, registerMemorySource } from "../exec/sources.js";
 import type { ChunkedArray } from "../array/chunked-array.js";
 import type { Coord } from "./coords.js";
@@ -65,6 +65,15 @@ export async function openDataset(
       { decode, ...(directReads ? { directReads } : {}) },
       coords,
     );
+  // refused by name when used (not listed: Object.keys(vars) are the readable ones)
+  for (const [name, what] of dataset.unsupported)
+    if (!(name in vars))
+      Object.defineProperty(vars, name, {
+        enumerable: false,
+        get() {
+          throw unsupportedVariable(pathOrUrl, name, what);
+        },
+      });
   return { vars, dataset };
 }
 

@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { evaluateExpression, type ExpressionScope } from "../api/expression.js";
 import type { LazyArray } from "../api/lazy-array.js";
 import { openDataset, type LazyDataset } from "../api/open-dataset.js";
+import { unsupportedVariable } from "../dataset/dataset.js";
 import type { ToZarrOptions } from "../api/compute.js";
 import { InputError } from "../util/errors.js";
 import { parseBytes, sizeProblem } from "../util/format.js";
@@ -33,6 +34,7 @@ export interface ComputationOptions extends RedisSecurityOptions {
   stallReport?: string;
   stallLimit?: string;
   kernels?: string[];
+  raw?: boolean;
 }
 
 /** A parsed command: the array to compute, where it goes, and how to run it. */
@@ -84,6 +86,10 @@ export function addComputationOptions(command: Command): Command {
       "Redis of the distributed executor: redis://[user@]host:port[/db] or rediss:// (the password: DAE_REDIS_PASSWORD or --redis-password-file)",
     )
     .option("--quiet", "print nothing but the result")
+    .option(
+      "--raw",
+      "read the stored values: no CF decoding of scale/offset, fill values or times (xarray's decode_cf=False)",
+    )
     .option("--progress <format>", "progress as JSON lines on stderr (format: json)")
     .option(
       "--stall-report <seconds>",
@@ -125,7 +131,7 @@ export async function prepareComputation(
     await Promise.all(opened.map((d) => d.dataset.close()));
   };
   try {
-    for (const input of inputs) opened.push(await openDataset(input.path));
+    for (const input of inputs) opened.push(await openDataset(input.path, { decode: !o.raw }));
     const kernels = await kernelExports(o.kernels ?? []);
     let array = evaluateExpression(o.expr, buildScope(inputs, opened), { kernels });
     if (o.name !== undefined) array = array.rename(o.name);
@@ -236,6 +242,17 @@ function buildScope(inputs: Input[], opened: LazyDataset[]): ExpressionScope {
   inputs.forEach((input, k) => {
     if (input.name) scope[input.name] = opened[k];
     else for (const v of Object.keys(opened[k].vars)) owners.set(v, [...(owners.get(v) ?? []), k]);
+  });
+  inputs.forEach((input, k) => {
+    if (input.name) return;
+    for (const [v, what] of opened[k].dataset.unsupported)
+      if (!owners.has(v) && !Object.prototype.hasOwnProperty.call(scope, v))
+        Object.defineProperty(scope, v, {
+          enumerable: false,
+          get() {
+            throw unsupportedVariable(input.path, v, what);
+          },
+        });
   });
   for (const [v, ks] of owners) {
     if (Object.prototype.hasOwnProperty.call(scope, v)) continue;

@@ -149,7 +149,7 @@ export function decodeCF(raw: ChunkedArray, options: DecodeOptions = {}): Decode
       coding = timeCoding(attrs.units, calendar);
     } catch (e) {
       throw new InputError(
-        `${raw.source}: cannot decode time: ${(e as Error).message}; open it with decode: false to read the stored numbers`,
+        `${raw.source}: cannot decode time: ${(e as Error).message}; open it with decode: false (dae: --raw) to read the stored numbers`,
       );
     }
     pop("units");

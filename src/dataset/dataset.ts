@@ -36,6 +36,8 @@ export interface Dataset {
    */
   coords: string[];
   attrs: Attrs;
+  /** Variables that cannot be read as numbers, with what they are (`RawDataset.unsupported`). */
+  unsupported: ReadonlyMap<string, string>;
   /** Releases file handles. */
   close(): Promise<void>;
 }
@@ -76,6 +78,7 @@ export function datasetFromRaw(raw: RawDataset, options: DatasetOptions = {}): D
     variables,
     coords: coordinateNames(variables),
     attrs: raw.attrs,
+    unsupported: raw.unsupported ?? new Map(),
     close: async () => raw.close?.(),
   };
 }
@@ -95,11 +98,18 @@ function coordinateNames(variables: Map<string, Variable>): string[] {
 /** The variable `name` of `dataset`, or an `InputError` listing the ones there are. */
 export function getVariable(dataset: Dataset, name: string): Variable {
   const v = dataset.variables.get(name);
+  const unsupported = dataset.unsupported.get(name);
+  if (!v && unsupported !== undefined) throw unsupportedVariable(dataset.source, name, unsupported);
   if (!v)
     throw new InputError(
       `${dataset.source}: no variable "${name}" (variables: ${[...dataset.variables.keys()].join(", ") || "none"})`,
     );
   return v;
+}
+
+/** The one-line refusal of a variable the reader found but cannot read. */
+export function unsupportedVariable(source: string, name: string, what: string): InputError {
+  return new InputError(`${source}: variable "${name}" is ${what}: not supported`);
 }
 
 /** The length of each dimension, as the first variable using it says (for listings and option checks). */

@@ -34,9 +34,11 @@ for (const [seconds, names] of [
 ] as const)
   for (const name of names.split(" ")) UNIT_SECONDS[name] = seconds;
 
-// cftime's ISO 8601 subset: year[-month[-day[ hh:mm[:ss[.fff]]]]] with an optional zone
+// cftime's ISO 8601 subset: year[-month[-day[ hh:mm[:ss[.fff]]]]] with an optional zone; of
+// udunits' unsigned offsets only "0:00" (xarray reads "5:00" as 5 h after the reference, not
+// as +5:00: others stay refused)
 const REFERENCE =
-  /^([+-]?\d+)(?:-(\d{1,2})(?:-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2}(?:\.\d*)?))?)?)?)?\s*(Z|UTC|GMT|[+-]\d{1,2}(?::?\d{2})?)?$/i;
+  /^([+-]?\d+)(?:-(\d{1,2})(?:-(\d{1,2})(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2}(?:\.\d*)?))?)?)?)?\s*(Z|UTC|GMT|[+-]\d{1,2}(?::?\d{2})?|0{1,2}:00)?$/i;
 
 /**
  * Splits a CF time `units` string.
@@ -56,7 +58,7 @@ export function parseTimeUnits(units: string): TimeUnits {
     );
   const zone = ref[7]?.toUpperCase();
   let utcOffset = 0;
-  if (zone && !["Z", "UTC", "GMT"].includes(zone)) {
+  if (zone && !["Z", "UTC", "GMT"].includes(zone) && /^[+-]/.test(zone)) {
     const [, sign, hh, mm] = /^([+-])(\d{1,2}):?(\d{2})?$/.exec(zone)!;
     utcOffset = (sign === "-" ? -1 : 1) * (Number(hh) * 3600 + Number(mm ?? 0) * 60);
   }

@@ -12,6 +12,11 @@ export interface RawDataset {
   readonly source: string;
   /** Variables by name (for a Zarr group with nested arrays, by path such as `a/b`). */
   readonly variables: Map<string, ChunkedArray>;
+  /**
+   * Variables found but not readable as numbers (strings, compounds, opaque, vlen...), each
+   * with what it is: listed by `dae info` and refused by name when used, never silently absent.
+   */
+  readonly unsupported?: ReadonlyMap<string, string>;
   /** Global attributes. */
   readonly attrs: Attrs;
   /** Releases file handles. */

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { readBox } from "../../src/array/read-box.js";
+import { getVariable } from "../../src/dataset/dataset.js";
 import { open } from "../../src/dataset/open.js";
 import { DaeError } from "../../src/util/errors.js";
 import { PYTHON, tempDir } from "../helpers.js";
@@ -17,6 +18,8 @@ interface CorpusCase {
   variables?: Record<string, { dims: string[]; shape: number[]; values: (number | string)[] }>;
   /** Words the one-line refusal must contain (file, variable, feature). */
   refuse?: string[];
+  /** Variables listed as not readable, each with a word its refusal must contain. */
+  unsupported: Record<string, string>;
 }
 
 /** The reference's JSON spelling of a value (non-finite numbers are strings there). */
@@ -46,6 +49,14 @@ async function readCase(file: string, c: CorpusCase) {
         values: Array.from(values as ArrayLike<number>, spelled),
       };
     }
+    assert.deepEqual([...ds.unsupported.keys()].sort(), Object.keys(c.unsupported).sort());
+    for (const [name, word] of Object.entries(c.unsupported))
+      assert.throws(
+        () => getVariable(ds, name),
+        (e: Error) =>
+          e instanceof DaeError && e.message.includes(`"${name}"`) && e.message.includes(word),
+        name,
+      );
     return got;
   } finally {
     await ds.close();
@@ -71,6 +82,7 @@ test("corpus: files written by GDAL, ncgen, netCDF4-python, h5py and zarr-python
         assert.ok(e instanceof DaeError, `not refused (${String(e)})`);
         const message = e.message;
         assert.ok(!message.includes("\n"), `the refusal has several lines: ${message}`);
+        assert.ok(!message.includes("::"), `the refusal doubles a colon: ${message}`);
         for (const word of c.refuse)
           assert.ok(message.includes(word), `the refusal does not say "${word}": ${message}`);
       } else {

@@ -136,6 +136,11 @@ function renderText(ds: Dataset, info: InfoJson): string {
     }
     lines.push("");
   }
+  if (ds.unsupported.size > 0) {
+    lines.push("not readable:");
+    for (const [name, what] of ds.unsupported) lines.push(`  ${name}: ${what}`);
+    lines.push("");
+  }
   const globals = Object.entries(ds.attrs);
   if (globals.length > 0) {
     lines.push("attributes:");

@@ -7,12 +7,12 @@ import { contiguousChunkShape } from "../../array/contiguous-chunks.js";
 import type { DType } from "../../array/dtype.js";
 import { ioError } from "../../storage/fs-store.js";
 import { notRegularFile } from "../../storage/regular-file.js";
-import { DaeError, InputError } from "../../util/errors.js";
+import { DaeError, FormatError, InputError } from "../../util/errors.js";
 import { fillValueFromAttr } from "../../array/fill-value-attr.js";
 import type { RawDataset } from "../raw-dataset.js";
 import { isDimensionScale, plainAttrs } from "./attributes.js";
 import { baseName, dimensionNames, type DatasetEntry } from "./dimensions.js";
-import { dtypeOf } from "./dtype.js";
+import { describeType, dtypeOf } from "./dtype.js";
 import { readChunkIndex } from "./chunk-index.js";
 import {
   canReadDirectly,
@@ -20,7 +20,7 @@ import {
   directChunkReader,
   type DirectChunkRead,
 } from "./direct-chunks.js";
-import { hdf5Encoding } from "./encoding.js";
+import { hdf5Encoding, missingFilter } from "./encoding.js";
 import { hdf5Error, loadH5wasm, type H5 } from "./h5wasm-module.js";
 import { readHyperslab } from "./hyperslab.js";
 import { probeHdf5 } from "./metadata-probe.js";
@@ -131,12 +131,18 @@ function describe(
   let closed = false;
   const closers: (() => Promise<void>)[] = [];
   const variables = new Map<string, ChunkedArray>();
+  const unsupported = new Map<string, string>();
   for (const e of entries) {
-    const dtype = dtypeOf(e.dataset.metadata);
-    if (dtype === undefined || dimOnly(e)) continue;
+    if (dimOnly(e)) continue;
     const dir = path.posix.dirname(e.path).slice(1);
     const name = baseName(e.path).replace(new RegExp(`^${NON_COORD_PREFIX}`), "");
     const key = dir ? `${dir}/${name}` : name;
+    const meta = e.dataset.metadata;
+    const dtype = dtypeOf(meta);
+    if (dtype === undefined) {
+      unsupported.set(key, `${describeType(meta)} dataset of shape [${e.shape.join(", ")}]`);
+      continue;
+    }
     variables.set(
       key,
       datasetArray(h5, f.file_id, e, {
@@ -155,6 +161,7 @@ function describe(
     format,
     source: filePath,
     variables,
+    unsupported,
     attrs,
     close: async () => {
       if (closed) return;
@@ -193,8 +200,14 @@ function datasetArray(
   const meta = dataset.metadata;
   const shape = [...entry.shape];
   const chunks = ChunkGrid.regular(shape, meta.chunks ?? contiguousChunkShape(shape, meta.size));
+  const filters = dataset.filters;
+  const missing = missingFilter(filters);
   const read = (start: readonly number[], stop: readonly number[], where: string) => {
     if (facts.isClosed()) throw new DaeError(`${source}: the file is closed`);
+    if (missing)
+      throw new FormatError(
+        `${source}: compressed with HDF5 ${missing}, which this reader does not have; recompress it (h5repack -f GZIP=4 or nccopy -d4)`,
+      );
     try {
       return readHyperslab(
         h5.module,
@@ -210,7 +223,6 @@ function datasetArray(
       throw e instanceof DaeError ? e : hdf5Error(e, `${source}: ${where}`);
     }
   };
-  const filters = dataset.filters;
   const filterIds = filters.map((f) => f.id);
   // the direct reader and the deflate guard, made on the first chunk read (in each thread)
   let access:

@@ -150,7 +150,8 @@ function parseNetcdf3Header(bytes: Uint8Array, fileSize: number, url: string): N
         `header: the name of ${what} is ${n} bytes long, more than NetCDF's ${MAX_NAME}: corrupt`,
       );
     need(padded(n));
-    const s = new TextDecoder().decode(bytes.subarray(pos, pos + n));
+    // some writers count a C string's terminating NUL in the length; netCDF-C drops it
+    const s = new TextDecoder().decode(bytes.subarray(pos, pos + n)).replace(/\0+$/, "");
     pos += padded(n);
     return s;
   };

@@ -9,6 +9,7 @@ import { listNodes, readNode } from "./hierarchy.js";
 import { encodeJson, type Json } from "./json.js";
 import { parseV2Array, parseV3Array } from "./metadata.js";
 import { ZarrArray } from "./zarr-array.js";
+import { zarrWhere } from "./where.js";
 
 /** How to create a Zarr array. */
 export interface ZarrArrayOptions {
@@ -76,7 +77,7 @@ export async function createZarrArray(
   options: ZarrArrayOptions,
 ): Promise<WritableChunkedArray> {
   const key = joinKey(...path.split("/"));
-  const where = `${store.url}:${key}`;
+  const where = zarrWhere(store.url, key);
   const format = options.zarrFormat ?? 3;
   const { shape, chunks, shards, dtype, dims, fillValue } = options;
   const compressor = options.compressor ?? "zstd";

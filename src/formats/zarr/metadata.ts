@@ -39,9 +39,18 @@ export interface ArrayMeta {
 /** Above this many bytes in memory a chunk could not be allocated (typed arrays stop at 2^32 elements). */
 const MAX_CHUNK_BYTES = 2 ** 31;
 
-/** Thrown for arrays of valid Zarr dtypes that we do not hold (strings, objects...): openZarr skips them. */
+/**
+ * Thrown for arrays of valid Zarr dtypes that we do not hold (strings, objects...): openZarr
+ * lists them as not readable, with `what` they are.
+ */
 export class UnsupportedDTypeError extends FormatError {
   override name = "UnsupportedDTypeError";
+  constructor(
+    message: string,
+    readonly what: string,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -59,6 +68,7 @@ export function parseV2Array(
   if (dt === "unsupported")
     throw new UnsupportedDTypeError(
       `${where}: dtype ${JSON.stringify(zarray.dtype)} is not numeric; not supported`,
+      `a Zarr array of dtype ${JSON.stringify(zarray.dtype)}`,
     );
   if (!dt) throw new FormatError(`${where}: unknown dtype ${JSON.stringify(zarray.dtype)}`);
   const shape = intList(zarray.shape, "shape", where, 0);
@@ -109,6 +119,7 @@ export function parseV3Array(meta: Json, where: string): ArrayMeta {
   if (dtype === "unsupported")
     throw new UnsupportedDTypeError(
       `${where}: data_type ${JSON.stringify(meta.data_type)} is not numeric; not supported`,
+      `a Zarr array of data_type ${JSON.stringify(meta.data_type)}`,
     );
   if (!dtype)
     throw new FormatError(`${where}: unknown data_type ${JSON.stringify(meta.data_type)}`);

@@ -7,6 +7,7 @@ import type { Json } from "./json.js";
 import { listNodes, readNode, type ZarrNode } from "./hierarchy.js";
 import { parseV2Array, parseV3Array, UnsupportedDTypeError } from "./metadata.js";
 import { InnerChunkReader, ZarrArray } from "./zarr-array.js";
+import { zarrWhere } from "./where.js";
 
 /**
  * Opens the Zarr group (or array) at `path` in `store`, v2 or v3. Every numeric array under
@@ -35,12 +36,19 @@ export async function openZarr(store: Store, path = ""): Promise<RawDataset> {
         .split("/")
         .pop()!
         .replace(/\.zarr$/, "");
-    variables.set(name, (await openArray(store, key, node, false))!);
+    variables.set(name, await openArray(store, key, node));
     return { format, source: where, variables, attrs: {} };
   }
   const children = (await listNodes(store, key, node, true)).filter((c) => c.kind === "array");
+  const unsupported = new Map<string, string>();
   const arrays = await Promise.all(
-    children.map((child) => openArray(store, joinKey(key, child.path), child, true)),
+    children.map((child) =>
+      openArray(store, joinKey(key, child.path), child).catch((e: unknown) => {
+        if (!(e instanceof UnsupportedDTypeError)) throw e;
+        unsupported.set(child.path, e.what);
+        return undefined;
+      }),
+    ),
   );
   children.forEach((child, i) => {
     const array = arrays[i];
@@ -49,32 +57,22 @@ export async function openZarr(store: Store, path = ""): Promise<RawDataset> {
   const attrs = (
     node.zarrFormat === 3 ? (node.docs["zarr.json"].attributes ?? {}) : node.docs[".zattrs"]
   ) as Attrs;
-  return { format, source: where, variables, attrs };
+  return { format, source: where, variables, unsupported, attrs };
 }
 
-/** The array at `key`; undefined for a non-numeric array when `skipUnsupported`. */
-async function openArray(
-  store: Store,
-  key: string,
-  node: ZarrNode,
-  skipUnsupported: boolean,
-): Promise<ChunkedArray | undefined> {
-  const where = `${store.url}:${key}`;
-  try {
-    const meta =
-      node.zarrFormat === 3
-        ? parseV3Array(node.docs["zarr.json"], where)
-        : parseV2Array(
-            node.docs[".zarray"],
-            node.docs[".zattrs"],
-            where,
-            await v2Separator(store, key, node.docs[".zarray"]),
-          );
-    return meta.sharding ? new InnerChunkReader(store, key, meta) : new ZarrArray(store, key, meta);
-  } catch (e) {
-    if (skipUnsupported && e instanceof UnsupportedDTypeError) return undefined;
-    throw e;
-  }
+/** The array at `key` (an `UnsupportedDTypeError` for a non-numeric one). */
+async function openArray(store: Store, key: string, node: ZarrNode): Promise<ChunkedArray> {
+  const where = zarrWhere(store.url, key);
+  const meta =
+    node.zarrFormat === 3
+      ? parseV3Array(node.docs["zarr.json"], where)
+      : parseV2Array(
+          node.docs[".zarray"],
+          node.docs[".zattrs"],
+          where,
+          await v2Separator(store, key, node.docs[".zarray"]),
+        );
+  return meta.sharding ? new InnerChunkReader(store, key, meta) : new ZarrArray(store, key, meta);
 }
 
 /**

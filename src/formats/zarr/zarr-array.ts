@@ -21,6 +21,7 @@ import {
   shardLayout,
   type ShardLayout,
 } from "./sharding.js";
+import { zarrWhere } from "./where.js";
 
 /** Shard indexes kept per array when reading inner chunks one by one. */
 const INDEX_CACHE_SIZE = 256;
@@ -54,7 +55,7 @@ export class ZarrArray implements WritableChunkedArray {
     protected readonly meta: ArrayMeta,
     gridShape: number[] = meta.keyShape,
   ) {
-    this.source = `${store.url}:${path}`;
+    this.source = zarrWhere(store.url, path);
     this.shape = meta.shape;
     this.dtype = meta.dtype;
     this.dims = meta.dims;

@@ -5,7 +5,8 @@ Usage: make_corpus.py OUT_DIR. Writes the files under OUT_DIR and prints one JSO
    "variables": {name: {"dims", "shape", "values"}}}   values as the reference reader gives them
 or
   {"file", "feature", "refuse": [words the one-line error must contain]}
-"decoded" says whether the values are CF-decoded (xarray) or as stored (GDAL, h5py, zarr-python).
+"unsupported" lists the variables that must be listed as not readable, with a word of what they
+are that their refusal must contain. "decoded" says whether the values are CF-decoded (xarray) or as stored (GDAL, h5py, zarr-python).
 Values are flattened C-order lists; NaN/NaT as "NaN", infinities as "Infinity"/"-Infinity";
 decoded times as float seconds since 1970-01-01. Variables in groups are named `group/var`, and
 a dimension defined in a group `group/dim` when other groups define dimensions of that name
@@ -54,8 +55,8 @@ def variable(dims, values):
     return {"dims": list(dims), "shape": list(values.shape), "values": plain(values)}
 
 
-def case(rel, feature, variables=None, refuse=None, decoded=False):
-    c = {"file": rel, "feature": feature, "decoded": decoded}
+def case(rel, feature, variables=None, refuse=None, decoded=False, unsupported=None):
+    c = {"file": rel, "feature": feature, "decoded": decoded, "unsupported": unsupported or {}}
     if refuse is not None:
         c["refuse"] = refuse
     else:
@@ -216,6 +217,31 @@ data: time = 0, -2147483647, 2 ;
     case(rel, "NetCDF-4 with 500 variables sharing one dimension", netcdf_expected(path(rel)),
          decoded=True)
 
+    rel = "netcdf/name_with_nul.nc3"
+    dst = ncgen(rel, """netcdf n {
+dimensions: x = 2 ;
+variables: int yy(x) ;
+data: yy = 3, 4 ;
+}
+""", "a name with a trailing NUL", "classic")
+    data = bytearray(open(dst, "rb").read())
+    at = data.index(b"yy\0\0")
+    assert data[at - 4:at] == b"\0\0\0\x02"
+    data[at - 1] = 3  # the name's length counts a NUL (the padding holds it)
+    open(dst, "wb").write(data)
+    case(rel, "classic NetCDF variable name stored with a trailing NUL", netcdf_expected(dst),
+         decoded=True)
+
+    rel = "netcdf/time_utc_offset.nc"
+    dst = ncgen(rel, """netcdf t {
+dimensions: time = 2 ;
+variables: double time(time) ; time:units = "seconds since 1970-1-1 0:00:00 0:00" ;
+data: time = 0, 60 ;
+}
+""", "time units with a UTC offset")
+    case(rel, "CF time units with an unsigned UTC offset (udunits)", netcdf_expected(dst),
+         decoded=True)
+
     rel = "netcdf/empty_unlimited.nc3"
     dst = ncgen(rel, """netcdf e {
 dimensions: time = UNLIMITED ; x = 3 ;
@@ -250,7 +276,82 @@ def zarrs():
              {name: variable(["dim_0", "dim_1"], read)})
 
 
+# ---------------------------------------------------------------- HDF5 with h5py
+def hdf5s():
+    import h5py
+
+    rel = "hdf5/lzf.h5"
+    with h5py.File(path(rel), "w") as f:
+        f.create_dataset("v", data=np.arange(10, dtype="f4"), compression="lzf")
+    case(rel, "HDF5 LZF filter (h5py's own)", refuse=["lzf.h5:v", "filter 32000 (LZF)"])
+    # plugin filters: h5py has no encoder for them here (no hdf5plugin), so the pipeline is
+    # declared optional and chunks are written as they are; the refusal comes before decoding
+    for fid, name in [(307, "bzip2"), (32001, "blosc"), (32004, "LZ4"), (32008, "bitshuffle"),
+                      (32015, "zstd")]:
+        rel = f"hdf5/plugin_{fid}.h5"
+        with h5py.File(path(rel), "w") as f:
+            dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+            dcpl.set_chunk((4,))
+            dcpl.set_filter(fid, h5py.h5z.FLAG_OPTIONAL, ())
+            space = h5py.h5s.create_simple((8,))
+            h5py.h5d.create(f.id, b"v", h5py.h5t.NATIVE_FLOAT, space, dcpl=dcpl)
+            for i in range(2):
+                f["v"].id.write_direct_chunk((i * 4,), np.zeros(4, "f4").tobytes(), filter_mask=0)
+        case(rel, f"HDF5 {name} plugin filter", refuse=[f"plugin_{fid}.h5:v", f"filter {fid} ({name})"])
+
+
+def hdf5_types():
+    """Datasets of types that are not numbers next to one that is: listed, refused by name."""
+    import h5py
+
+    rel = "hdf5/types.h5"
+    with h5py.File(path(rel), "w") as f:
+        f["num"] = np.arange(3, dtype="f8")
+        f["fixed_str"] = np.array([b"ab", b"cd", b"ef"])
+        f.create_dataset("vlen_str", data=["a", "bb", "ccc"], dtype=h5py.string_dtype())
+        f["complex"] = np.array([1 + 2j, 3 - 4j, 0j])
+        f["compound"] = np.array([(1, 2.5)] * 3, dtype=[("a", "i4"), ("b", "f8")])
+        f["opaque"] = np.array([b"\x01\x02"] * 3, dtype="V2")
+        f.create_dataset("vlen_int", (3,), dtype=h5py.vlen_dtype("i4"))
+        bits = h5py.h5t.STD_B8LE.copy()  # PyTables' booleans are 8-bit bitfields
+        space = h5py.h5s.create_simple((3,))
+        h5py.h5d.create(f.id, b"bitfield", bits, space).write(
+            space, space, np.array([1, 0, 1], "u1"), mtype=h5py.h5t.NATIVE_UINT8)
+    case(rel, "HDF5 strings, vlen, opaque, compound, complex and bitfield datasets",
+         {"num": variable(["phony_dim_0"], np.arange(3.0))},
+         unsupported={"fixed_str": "string", "vlen_str": "string", "complex": "complex {r, i}",
+                      "compound": "compound {a, b}", "opaque": "opaque", "vlen_int": "variable-length",
+                      "bitfield": "bitfield"})
+
+
+def zarr_types():
+    import numcodecs
+    import zarr
+
+    rel = "zarr/root_zfpy.zarr"
+    z = zarr.open_array(path(rel), mode="w", shape=(3,), dtype="f8")
+    z[:] = 1
+    meta_file = os.path.join(path(rel), ".zarray")
+    with open(meta_file) as f:
+        meta = json.load(f)
+    meta["compressor"] = {"id": "zfpy"}  # numcodecs' zfpy is not installed here
+    with open(meta_file, "w") as f:
+        json.dump(meta, f)
+    case(rel, "Zarr root array with an unknown codec", refuse=["root_zfpy.zarr: ", "zfpy"])
+
+    rel = "zarr/types.zarr"
+    g = zarr.open_group(path(rel), mode="w")
+    g.create_dataset("num", data=np.arange(3, dtype="i2"), fill_value=None)
+    g.create_dataset("obj", shape=(2,), dtype=object, object_codec=numcodecs.VLenUTF8())
+    g.create_dataset("structured", data=np.zeros(2, dtype=[("a", "i4"), ("b", "f8")]))
+    case(rel, "Zarr object and structured dtypes", {"num": variable(["dim_0"], np.arange(3))},
+         unsupported={"obj": "|O", "structured": "a Zarr array of dtype"})
+
+
 tiffs()
+hdf5s()
+hdf5_types()
+zarr_types()
 netcdfs()
 zarrs()
 print(json.dumps(CASES))
