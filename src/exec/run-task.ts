@@ -168,8 +168,8 @@ async function computeTask(
 /**
  * The boxes a step is computed in: its output chunks one by one when every output is computed
  * point by point from its sources (maps only) and written in chunks of one shape — each chunk
- * is then encoded from the block it was computed in, never copied out of a step-sized one (W4's
- * copies into parts) — else the step whole. Steps of more than `MAX_PIECES` chunks go whole:
+ * is then encoded from the block it was computed in, never copied out of a step-sized one
+ * — else the step whole. Steps of more than `MAX_PIECES` chunks go whole:
  * each piece's retention lists the reads of the pieces after it.
  */
 function chunkPieces(plan: Plan, outputs: number[], step: Box): Box[] {
@@ -206,9 +206,8 @@ const MAX_PIECES = 64;
  * Whether computing `pieces` of a step one by one keeps the task within its projected memory.
  * A whole step's read uses up the chunks kept for it before it decodes those kept for later
  * steps (`readBox`), as the plan's projection counts (`retainedBytes`); pieces read in their
- * own order and keep what the pieces after them read too, so they may hold more: W5 in one
- * stage on one worker held three half-columns of chunks (1.1 GB) against 722 MB projected,
- * where a step passed from one column of chunks to the next. Walks the pieces as the cache
+ * own order and keep what the pieces after them read too, so they may hold more (where a step
+ * passes from one column of chunks to the next). Walks the pieces as the cache
  * will (a chunk stays from its first read by a piece to its last, or on if a later step reads
  * it) and compares the most it holds, with the blocks of the pieces in flight, to the projection.
  */
@@ -320,7 +319,7 @@ let stage: string | undefined;
 /**
  * On a thread's first task of another plan (the next stage of a rechunk, the next run), the
  * buffers kept for the last plan's block and chunk sizes go back, down to the allocator:
- * kept beside the new plan's they would make a thread hold two stages' memory (W5 at L).
+ * kept beside the new plan's they would make a thread hold two stages' memory.
  */
 function enterStage(plan: Plan, blocks: BlockPool | undefined): void {
   const key = JSON.stringify([

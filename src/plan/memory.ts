@@ -26,10 +26,10 @@ export function chunksPerWriteRun(chunkBytes: number): number {
 
 /**
  * Encoded chunks of `chunkBytes` a task has on their way to the disk at once (see
- * exec/write-queue): up to 4 (W2 at M, 4 MB chunks: 8.1–8.4 s against 8.8–8.9 s with 2), fewer
- * for large chunks, at most WRITE_RUN_BYTES' worth past the first (W5's 27 MB chunks at L,
- * 4 at once per worker: the process grew to 1.2 GB), and never fewer than 2: one written while
- * the next is encoded.
+ * exec/write-queue): up to 4 for chunks of a few MB (more keep the disk busy while the task
+ * encodes), fewer for large chunks, at most WRITE_RUN_BYTES' worth past the first (each one
+ * held is memory the plan must count), and never fewer than 2: one written while the next is
+ * encoded.
  */
 export function writesInFlight(chunkBytes: number): number {
   return Math.min(4, 1 + Math.max(1, Math.floor(WRITE_RUN_BYTES / chunkBytes)));

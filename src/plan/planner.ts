@@ -42,20 +42,17 @@ export interface PlanRequest {
 const MAX_CACHE = 64 << 20;
 /**
  * What reading a byte from decoded chunks costs (copying it into a block, computing on it),
- * in decoded bytes: decoding runs at ~1.3 GB/s a core here, copying at ~5 GB/s, and blocks
- * whose windows reach past them read some bytes twice (W3 in steps of 10 reads 16 time steps
- * for each 10 it writes: 8.7 s, against 7.0 s in steps of 40).
+ * in decoded bytes: copying runs several times faster than decoding, and blocks whose windows
+ * reach past them read some bytes twice.
  */
 const READ_COST = 0.25;
 /** What a task costs beyond its decodes (scheduling, opening, writing), in decode-bytes. */
 const TASK_OVERHEAD = 1 << 20;
 /**
  * Blocks (or steps) holding more than this cost more per byte, by the square root of how many
- * times more: fresh memory is faulted in at ~2.6 ms per MB on the benchmarks' VM (once per
- * thread, buffers are pooled), and blocks far past the CPU's caches stream every pass through
- * memory (W3 in steps of 80 ran 8.0 s, in steps of 40 7.0 s). The root, not the ratio: W4's
- * steps of 178 MB, on both inputs' chunk edges, save a third of its decodes and ran 8.3–9.3 s
- * against 10.1 s for 85 MB steps that cut b's chunks.
+ * times more: fresh memory is faulted in page by page (once per thread, buffers are pooled),
+ * and blocks far past the CPU's caches stream every pass through memory. The root, not the
+ * ratio: a large step on every input's chunk edges can save more decodes than its size costs.
  */
 const LARGE_TASK = 96 << 20;
 /** Default output chunks aim at about this many bytes. */
@@ -496,9 +493,8 @@ function chooseBlocks(
 /**
  * Stepped tasks are at most this many steps, and at least MIN_TASKS_PER_WORKER per worker:
  * progress and `--resume` go task by task, and a task's memory no longer bounds its length.
- * Each cut re-decodes the chunks that straddle it: W4 at M in 8 tasks of 210 steps cut b's
- * chunks 3 times (150 more decodes of its 500), in 4 tasks of 390 once (50; 7.6-7.8 s against
- * 7.9-9.1 s); large arrays have many tasks whatever this says.
+ * Each cut re-decodes the chunks that straddle it, so fewer, longer tasks decode less; large
+ * arrays have many tasks whatever this says.
  */
 const MAX_TASK_STEPS = 16;
 const MIN_TASKS_PER_WORKER = 2;

@@ -83,9 +83,9 @@ function grownChunks(
 
 /**
  * How work stores (rechunk intermediates, shared results) are compressed: not at all on a
- * filesystem — each is written and read back once, and without zstd's encode and decode W5
- * (a rechunk at M) measured 29.6 → 22 s; zstd's fast negative levels leave float32 data
- * uncompressed anyway — but with zstd on S3, where each byte costs transfer time.
+ * filesystem — each is written and read back once, so zstd's encode and decode cost more than
+ * the bytes saved, and its fast negative levels leave float32 data uncompressed anyway — but
+ * with zstd on S3, where each byte costs transfer time.
  * An uncompressed intermediate takes the array's raw size on disk.
  */
 export function workCompressor(path: string): "none" | "zstd" {

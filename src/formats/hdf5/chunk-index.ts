@@ -98,7 +98,7 @@ const MAX_CELLS = 1 << 23;
  * grids above MAX_CELLS, damaged structures): HDF5 reads those.
  *
  * Why: h5wasm has no call that gives a chunk's address, and reading chunks through it
- * inflates them in wasm (W6, a mean over a NetCDF-4 file: 7 of its 10 s of CPU); with the
+ * inflates them in wasm, most of a NetCDF-4 read's CPU; with the
  * addresses, chunks are read and inflated by Node's native zlib.
  */
 export function readChunkIndex(
