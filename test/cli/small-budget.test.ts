@@ -5,8 +5,8 @@ import { openDataset } from "../../src/api/open-dataset.js";
 import { load } from "../../src/api/compute.js";
 import { dae, fixture, fixturesDir, hasPythonOracle, python, tempDir } from "../helpers.js";
 
-  // eraint_uvz.nc is one NetCDF-3 chunk: at 64 MB it plans on 2 workers with the defaults; at
-  // 30 MB only the lean plan fits
+// eraint_uvz.nc is one NetCDF-3 chunk: at 64 MB it plans on 2 workers with the defaults; at
+// 30 MB only the lean plan fits
 test("a budget too small for the default chunk cache and scratch buffers plans lean on one worker instead of refusing, and runs to xarray's answer", async (t) => {
   const file = fixture(t, "eraint_uvz.nc");
   if (!file || !hasPythonOracle()) return;
