@@ -18,6 +18,7 @@ async function s3Files(url: string): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
   const walk = async (prefix: string) => {
     for (const name of await store.list(prefix)) {
+      if (name === ".dae-complete") continue; // what computed it, as storeFiles skips it
       const key = prefix ? `${prefix}/${name}` : name;
       const bytes = await store.get(key);
       if (bytes) out.set(key, Buffer.from(bytes));
