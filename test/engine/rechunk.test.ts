@@ -98,8 +98,9 @@ test("a group mean under an anomaly is planned as a stage computed once first, a
   );
   const g = b.groupby("time");
   const anomaly = g.sub(g.mean());
-  // small blocks (a tight budget): each needs the means of its groups, each from the whole axis
-  const s = stagedPlan([anomaly], "x", { memory: "4KB", workers: 1 }, () => [4, 6]);
+  // small blocks (a tight budget, yet an eighth of it holds the 288-byte means): each needs
+  // the means of its groups, each from the whole axis
+  const s = stagedPlan([anomaly], "x", { memory: "3KB", workers: 1 }, () => [4, 6]);
   assert.equal(s.stages.length, 2);
   assert.equal(s.stages[0].label, "computing shared result 1 of 1 first (used by every block)");
   const mean = s.stages[0].plan.graph[s.stages[0].plan.outputs[0].id];
@@ -114,7 +115,7 @@ test("a group mean under an anomaly is planned as a stage computed once first, a
   );
   assert.ok(!Object.values(s.stages[1].plan.graph).some((n) => n.op === "reduce"));
   // loaded, the mean is held in memory instead
-  const loaded = stagedPlan([anomaly], undefined, { memory: "4KB", workers: 1 }, () => [4, 6]);
+  const loaded = stagedPlan([anomaly], undefined, { memory: "3KB", workers: 1 }, () => [4, 6]);
   assert.equal(loaded.stages.length, 2);
   assert.equal(loaded.stages[0].holds?.ref.kind, "memory");
   // with no group dim to share, nothing is computed first
