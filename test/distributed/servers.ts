@@ -6,7 +6,6 @@ import path from "node:path";
 import type { TestContext } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
-import { serveS3 } from "./s3-server.js";
 
 /** A free loopback TCP port (bound, read, released). */
 export async function freePort(): Promise<number> {
@@ -147,17 +146,6 @@ async function waitForRedis(url: string, caFile?: string): Promise<void> {
   throw new Error(`redis at ${url} did not start`);
 }
 
-/** An S3-compatible server (in this process) with one bucket; sets DAE_S3_ENDPOINT and test credentials. */
-export async function startS3(
-  t: TestContext,
-  bucket = "dae-test",
-): Promise<{ endpoint: string; bucket: string }> {
-  const server = await serveS3([bucket]);
-  t.after(() => server.close());
-  useS3Env(t, server.endpoint);
-  return { endpoint: server.endpoint, bucket };
-}
-
 /**
  * Points this process (and the children it starts, which inherit its environment) at the S3
  * server at `endpoint` with test credentials, through the usual AWS variables, until the test ends.
@@ -180,8 +168,9 @@ function useS3Env(t: TestContext, endpoint: string): void {
 
 /**
  * moto's S3 server (`moto_server`, the Python ecosystem's S3 test double) on a free loopback
- * port, with an empty `bucket`; sets DAE_S3_ENDPOINT and test credentials as `startS3` does,
- * and stops the server when the test ends.
+ * port, with an empty `bucket`; sets DAE_S3_ENDPOINT and test credentials (the usual AWS
+ * variables) until the test ends, and stops the server then. The in-repo S3 server it replaced
+ * is gone: every S3 test passes on moto.
  */
 export async function startMoto(
   t: TestContext,
