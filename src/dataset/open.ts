@@ -10,6 +10,7 @@ import {
 import { FileSource, FsStore, ioError } from "../storage/fs-store.js";
 import { HttpSource, HttpStore } from "../storage/http-store.js";
 import { notRegularFile } from "../storage/regular-file.js";
+import { S3Source } from "../storage/s3-source.js";
 import { isS3Url, S3Store } from "../storage/s3-store.js";
 import type { ByteSource, Store } from "../storage/store.js";
 import { InputError } from "../util/errors.js";
@@ -45,12 +46,8 @@ export async function openRaw(
   const formats = await registeredFormats();
   if (/^https?:\/\//i.test(pathOrUrl))
     return openStoreOrFile(formats, new HttpStore(pathOrUrl), () => new HttpSource(pathOrUrl));
-  if (isS3Url(pathOrUrl)) {
-    const store = new S3Store(pathOrUrl);
-    const format = await detectStoreFormat(formats, store);
-    if (format) return format.open(store);
-    throw new InputError(`${pathOrUrl}: not a Zarr store (only Zarr is read from S3)`);
-  }
+  if (isS3Url(pathOrUrl))
+    return openStoreOrFile(formats, new S3Store(pathOrUrl), () => new S3Source(pathOrUrl));
   let stat: Stats;
   try {
     stat = await fs.stat(pathOrUrl);
@@ -72,7 +69,7 @@ export async function openRaw(
   return openFile(formats, new FileSource(pathOrUrl));
 }
 
-/** A URL is a store (a Zarr prefix) or a file: the store formats are asked first. */
+/** A URL (HTTP or S3) is a store (a Zarr prefix) or a file: the store formats are asked first. */
 async function openStoreOrFile(
   formats: ArrayFormat[],
   store: Store,

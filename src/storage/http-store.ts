@@ -1,4 +1,5 @@
-import { valueTooLarge, type ByteSource, type Store } from "./store.js";
+import { BlockCachedSource, type BlockCacheOptions } from "./block-cached-source.js";
+import { valueTooLarge, type Store } from "./store.js";
 import { safeKey } from "./keys.js";
 import { httpError, httpFetch, parseContentRange, type RetryOptions } from "./http-fetch.js";
 import { DaeError, InputError } from "../util/errors.js";
@@ -147,19 +148,11 @@ async function headSize(url: string, retry: RetryOptions): Promise<number | unde
 }
 
 /** Options for `HttpSource`. */
-export interface HttpSourceOptions extends RetryOptions {
-  /** Size of the cached blocks that small reads are served from (default 32 KiB). */
-  blockSize?: number;
-  /** Blocks kept (default 128, i.e. 4 MiB with the default block size). */
-  cacheBlocks?: number;
-}
+export interface HttpSourceOptions extends RetryOptions, BlockCacheOptions {}
 
 /**
- * One file over HTTP(S), read with positioned range requests. Reads smaller than a block
- * (TIFF/NetCDF headers, IFDs, tile offset tables) go through a small LRU cache of aligned
- * blocks, with adjacent missing blocks fetched in one request, so parsing a header costs a
- * request or two rather than one per field. Larger reads (tiles, chunks) go straight to the
- * server: decoded data is cached above, by `ChunkCache`.
+ * One file over HTTP(S), read with positioned range requests, small reads through a block
+ * cache (`BlockCachedSource`).
  *
  * @example
  * ```ts
@@ -167,10 +160,7 @@ export interface HttpSourceOptions extends RetryOptions {
  * const header = await src.read(0, 16);
  * ```
  */
-export class HttpSource implements ByteSource {
-  private readonly blockSize: number;
-  private readonly cacheBlocks: number;
-  private readonly blocks = new Map<number, Promise<Uint8Array>>();
+export class HttpSource extends BlockCachedSource {
   private total?: number;
 
   constructor(
@@ -178,8 +168,7 @@ export class HttpSource implements ByteSource {
     private readonly options: HttpSourceOptions = {},
   ) {
     checkHttpUrl(url);
-    this.blockSize = options.blockSize ?? 32 * 1024;
-    this.cacheBlocks = options.cacheBlocks ?? 128;
+    super(options);
   }
 
   async size(): Promise<number> {
@@ -191,82 +180,10 @@ export class HttpSource implements ByteSource {
     return this.total;
   }
 
-  async read(offset: number, length: number): Promise<Uint8Array> {
-    if (!(
-      Number.isSafeInteger(offset) &&
-      offset >= 0 &&
-      Number.isSafeInteger(length) &&
-      length >= 0
-    ))
-      throw new InputError(`${this.url}: invalid read of ${length} bytes at ${offset}`);
-    if (length === 0) return new Uint8Array(0);
-    const out =
-      length >= this.blockSize
-        ? await this.fetch(offset, length)
-        : await this.readCached(offset, length);
-    if (out.length < length)
-      throw new DaeError(
-        `${this.url}: file ends at byte ${offset + out.length}, expected ${offset + length} (truncated?)`,
-      );
-    return out;
-  }
-
-  async close(): Promise<void> {
-    this.blocks.clear();
-  }
-
-  private async fetch(offset: number, length: number): Promise<Uint8Array> {
+  protected async fetch(offset: number, length: number): Promise<Uint8Array> {
     const result = await readRange(this.url, offset, length, this.options);
     if (!result) throw new DaeError(`${this.url}: not found (HTTP 404)`);
     if (result.total !== undefined) this.total = result.total;
     return result.bytes;
-  }
-
-  private async readCached(offset: number, length: number): Promise<Uint8Array> {
-    const bs = this.blockSize;
-    const first = Math.floor(offset / bs);
-    const last = Math.floor((offset + length - 1) / bs);
-    // fetch each run of adjacent missing blocks with one request
-    for (let b = first; b <= last; b++) {
-      if (this.blocks.has(b)) continue;
-      const start = b;
-      let end = b;
-      while (end < last && !this.blocks.has(end + 1)) end++;
-      const run = this.fetch(start * bs, (end - start + 1) * bs);
-      for (let k = start; k <= end; k++) {
-        const block = run.then((bytes) => bytes.subarray((k - start) * bs, (k - start + 1) * bs));
-        block.catch(() => this.blocks.delete(k));
-        this.blocks.set(k, block);
-      }
-      b = end;
-    }
-    const parts: Uint8Array[] = [];
-    for (let b = first; b <= last; b++) {
-      const block = this.blocks.get(b)!;
-      this.blocks.delete(b); // re-insert: most recently used last
-      this.blocks.set(b, block);
-      parts.push(await block);
-    }
-    this.evict(last - first + 1);
-    const out = new Uint8Array(length);
-    let got = 0;
-    for (let i = 0; i < parts.length; i++) {
-      const from = i === 0 ? offset - first * bs : 0;
-      const piece = parts[i].subarray(from, from + length - got);
-      out.set(piece, got);
-      got += piece.length;
-      if (parts[i].length < bs) break; // the last block of the file
-    }
-    return got === length ? out : out.subarray(0, got);
-  }
-
-  /** Drops least recently used blocks beyond the budget, keeping the `keep` just used. */
-  private evict(keep: number): void {
-    const excess = this.blocks.size - Math.max(this.cacheBlocks, keep);
-    let n = 0;
-    for (const key of this.blocks.keys()) {
-      if (n++ >= excess) break;
-      this.blocks.delete(key);
-    }
   }
 }

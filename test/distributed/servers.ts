@@ -1,12 +1,11 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { TestContext } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
-import { serveS3 } from "./s3-server.js";
 
 /** A free loopback TCP port (bound, read, released). */
 export async function freePort(): Promise<number> {
@@ -147,27 +146,67 @@ async function waitForRedis(url: string, caFile?: string): Promise<void> {
   throw new Error(`redis at ${url} did not start`);
 }
 
-/** An S3-compatible server (in this process) with one bucket; sets DAE_S3_ENDPOINT and test credentials. */
-export async function startS3(
-  t: TestContext,
-  bucket = "dae-test",
-): Promise<{ endpoint: string; bucket: string }> {
-  const server = await serveS3([bucket]);
+/**
+ * Points this process (and the children it starts, which inherit its environment) at the S3
+ * server at `endpoint` with test credentials, through the usual AWS variables, until the test ends.
+ */
+function useS3Env(t: TestContext, endpoint: string): void {
   const env = {
-    DAE_S3_ENDPOINT: server.endpoint,
+    DAE_S3_ENDPOINT: endpoint,
     AWS_ACCESS_KEY_ID: "test",
     AWS_SECRET_ACCESS_KEY: "test",
     AWS_REGION: "us-east-1",
   };
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   Object.assign(process.env, env);
-  t.after(async () => {
+  t.after(() => {
     for (const [k, v] of Object.entries(saved))
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
-    await server.close();
   });
-  return { endpoint: server.endpoint, bucket };
+}
+
+/**
+ * moto's S3 server (`moto_server`, the Python ecosystem's S3 test double) on a free loopback
+ * port, with an empty `bucket`; sets DAE_S3_ENDPOINT and test credentials (the usual AWS
+ * variables) until the test ends, and stops the server then. The in-repo S3 server it replaced
+ * is gone: every S3 test passes on moto.
+ */
+export async function startMoto(
+  t: TestContext,
+  bucket = "dae-test",
+): Promise<{ endpoint: string; bucket: string }> {
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  // its request log goes to a file: a pipe would fill while the test waits in spawnSync, and block it
+  const dir = mkdtempSync(path.join(os.tmpdir(), "dae-moto-"));
+  const logFile = path.join(dir, "moto.log");
+  const log = openSync(logFile, "w");
+  const server = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], {
+    stdio: ["ignore", log, log],
+  });
+  closeSync(log);
+  const exited = new Promise<void>((resolve) => server.once("exit", () => resolve()));
+  t.after(async () => {
+    if (server.exitCode === null && server.signalCode === null) server.kill("SIGTERM");
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  });
+  // it takes a second or two to import; it answers once it listens
+  let up = false;
+  for (let i = 0; i < 300 && !up && server.exitCode === null; i++) {
+    up = await fetch(`${endpoint}/moto-api/`).then(
+      () => true,
+      () => false,
+    );
+    if (!up) await new Promise((res) => setTimeout(res, 50));
+  }
+  if (!up)
+    throw new Error(`moto_server on ${endpoint} did not start: ${readFileSync(logFile, "utf8")}`);
+  useS3Env(t, endpoint);
+  const created = await fetch(`${endpoint}/${bucket}`, { method: "PUT" });
+  if (!created.ok) throw new Error(`moto: creating bucket ${bucket}: HTTP ${created.status}`);
+  return { endpoint, bucket };
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
