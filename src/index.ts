@@ -86,6 +86,8 @@ export {
   type DatasetOpenOptions,
   type Variable,
 } from "./dataset/index.js";
+export type { RawDataset } from "./formats/raw-dataset.js";
+export type { StageReport } from "./exec/run-stages.js";
 export {
   registerFormat,
   type ArrayFormat,
