@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { TestContext } from "node:test";
-import type { WritableChunkedArray } from "../src/array/chunked-array.js";
+import { ChunkGrid } from "../src/array/chunk-grid.js";
+import type { ChunkedArray, WritableChunkedArray } from "../src/array/chunked-array.js";
 import { fromTypedArray } from "../src/array/memory-array.js";
 
 /** The shared fixtures folder (`../shared/fixtures` beside the repository), or undefined. */
@@ -96,4 +97,25 @@ export function countingTarget(shape: number[], dims: string[], chunks: number[]
     },
   };
   return { target, writes, inner };
+}
+
+/** A chunked array of any size with no data behind it, for tests of the planner, which never reads. */
+export function phantom(
+  shape: number[],
+  chunks: number[],
+  dims: string[],
+  dtype: "float32" | "float64" | "int16" = "float32",
+): ChunkedArray {
+  return {
+    source: "phantom",
+    shape,
+    dtype,
+    dims,
+    chunks: ChunkGrid.regular(shape, chunks),
+    fillValue: null,
+    attrs: {},
+    readChunk: async () => {
+      throw new Error("the planner must not read");
+    },
+  };
 }

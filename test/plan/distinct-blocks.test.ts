@@ -4,28 +4,11 @@ import fc from "fast-check";
 import { plan } from "../../src/api/compute.js";
 import type { LazyArray } from "../../src/api/lazy-array.js";
 import { fromArray, fromChunked } from "../../src/api/open-dataset.js";
-import { ChunkGrid } from "../../src/array/chunk-grid.js";
-import type { ChunkedArray } from "../../src/array/chunked-array.js";
 import { fullBox } from "../../src/core/box.js";
 import { distinctBlocks, planningCounts } from "../../src/plan/distinct-blocks.js";
 import { sourceReads } from "../../src/plan/propagate.js";
 import { overlap } from "../../src/plan/source-chunks.js";
-
-/** A chunked array with a shape and chunks and no data: the planner never reads. */
-function phantom(shape: number[], chunks: number[], dims: string[]): ChunkedArray {
-  return {
-    source: "phantom",
-    shape,
-    dtype: "float32",
-    dims,
-    chunks: ChunkGrid.regular(shape, chunks),
-    fillValue: null,
-    attrs: {},
-    readChunk: async () => {
-      throw new Error("the planner must not read");
-    },
-  };
-}
+import { phantom } from "../helpers.js";
 
 test("distinct block positions stand for every block: per read and source dim, the weighted chunk counts, their most and what is driven equal a walk of every block", () => {
   const dim = fc.integer({ min: 1, max: 60 });

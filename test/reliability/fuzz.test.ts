@@ -5,7 +5,6 @@ import path from "node:path";
 import fc from "fast-check";
 import { sizeOf, type ChunkedArray } from "../../src/array/chunked-array.js";
 import { readBox } from "../../src/array/read-box.js";
-import { ChunkGrid } from "../../src/array/chunk-grid.js";
 import { plan } from "../../src/api/compute.js";
 import { evaluateExpression, ExpressionError, parseExpression } from "../../src/api/expression.js";
 import type { LazyArray } from "../../src/api/lazy-array.js";
@@ -18,7 +17,7 @@ import { openZarr } from "../../src/formats/zarr/index.js";
 import { taskPeak } from "../../src/plan/memory.js";
 import { totalTasks } from "../../src/plan/plan.js";
 import { DaeError, MemoryBudgetError } from "../../src/util/errors.js";
-import { fixture, python, tempDir } from "../helpers.js";
+import { fixture, phantom, python, tempDir } from "../helpers.js";
 import { BytesSource, MapStore } from "./memory-io.js";
 
 /** Runs per target (reported by the lead; keep the folder under ~2 minutes on 2 cores). */
@@ -486,27 +485,6 @@ print("null")
     { numRuns: RUNS.hdf5, timeout: TIMEOUT_MS * 3 },
   );
 });
-
-/** A chunked array of any size with no data behind it: the planner never reads. */
-function phantom(
-  shape: number[],
-  chunks: number[],
-  dims: string[],
-  dtype: "float32" | "float64" | "int16",
-): ChunkedArray {
-  return {
-    source: "phantom",
-    shape,
-    dtype,
-    dims,
-    chunks: ChunkGrid.regular(shape, chunks),
-    fillValue: null,
-    attrs: {},
-    readChunk: async () => {
-      throw new Error("the planner must not read");
-    },
-  };
-}
 
 type Step =
   | { op: "map"; fn: "add" | "mul" | "sqrt" | "where"; other: number }
