@@ -1,4 +1,4 @@
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ByteSource, Store } from "../storage/store.js";
@@ -73,19 +73,17 @@ export async function registeredFormats(): Promise<ArrayFormat[]> {
  * `format`. Adding a format touches its own folder only.
  */
 async function loadBuiltins(): Promise<ArrayFormat[]> {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const ext = path.extname(fileURLToPath(import.meta.url)); // .js built, .ts from the sources
-  const found: ArrayFormat[] = [];
-  for (const entry of readdirSync(here, { withFileTypes: true }).sort((a, b) =>
-    a.name.localeCompare(b.name),
-  )) {
-    if (!entry.isDirectory()) continue;
-    const file = path.join(here, entry.name, `format${ext}`);
-    if (!readdirSync(path.join(here, entry.name)).includes(`format${ext}`)) continue;
-    const module = (await import(pathToFileURL(file).href)) as { format?: ArrayFormat };
-    if (module.format) found.push(module.format);
-  }
-  return found;
+  const self = fileURLToPath(import.meta.url);
+  const here = path.dirname(self);
+  const name = `format${path.extname(self)}`; // .js built, .ts from the sources
+  const folders = readdirSync(here, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(path.join(here, e.name, name)))
+    .map((e) => e.name)
+    .sort();
+  const modules = (await Promise.all(
+    folders.map((f) => import(pathToFileURL(path.join(here, f, name)).href)),
+  )) as { format?: ArrayFormat }[];
+  return modules.flatMap((m) => (m.format ? [m.format] : []));
 }
 
 /** How messages list what can be read: "Zarr store, GeoTIFF, NetCDF-4/HDF5 or NetCDF-3" (stores first). */
