@@ -75,12 +75,7 @@ export function peakBytes(
     case "source": {
       const chunk = node.chunkShape.reduce((a, b) => a * b, 1) * blockBytes(node, 1);
       const touched = box.start.reduce(
-        (n, s, d) =>
-          n *
-          Math.min(
-            chunksOverlapped(node.chunkShape[d], s, box.stop[d]),
-            Math.ceil(node.shape[d] / node.chunkShape[d]),
-          ),
+        (n, s, d) => n * chunksOverlapped(node.chunkShape[d], node.shape[d], s, box.stop[d]),
         1,
       );
       // decoded chunks in flight, plus their compressed bytes (at most as large)
@@ -151,11 +146,11 @@ export function taskPeak(plan: Plan, k: number): number {
 
 /**
  * The most chunks of size `chunk` that a range as long as [a, b) can overlap, wherever it
- * starts: estimates then hold for every block of a plan, not only the first. (Callers cap it
- * by the chunks the dim has: a range in an array of one chunk cannot straddle two.)
+ * starts in a dim of `length`: estimates then hold for every block of a plan, not only the
+ * first. A range cannot straddle more chunks than the dim has (in an array of one chunk, one).
  */
-function chunksOverlapped(chunk: number, a: number, b: number): number {
-  return b <= a ? 0 : Math.ceil((b - a - 1) / chunk) + 1;
+function chunksOverlapped(chunk: number, length: number, a: number, b: number): number {
+  return b <= a ? 0 : Math.min(Math.ceil((b - a - 1) / chunk) + 1, Math.ceil(length / chunk));
 }
 
 /** The first slab of `full`, with extents from `slab` (by dim name) where given. */
